@@ -1,0 +1,1 @@
+"""The gating engine: domain, policy, storage. No Slack, Redis, RQ or HTTP in here."""

@@ -1,0 +1,37 @@
+"""What an agent sends: the proposal schema shared by the intake, the client docs and the store."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+
+from core.vocabulary import Risk
+
+ACTION_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+
+
+class Proposal(BaseModel):
+    """An action an agent wants to take, submitted for gating."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    action_type: str = Field(pattern=ACTION_TYPE_PATTERN, description="Names the policy entry, e.g. `refund`.")
+    title: str = Field(min_length=1, max_length=200, description="One line a reviewer reads first.")
+    summary: str = Field(default="", max_length=10_000, description="The agent's reasoning.")
+    payload: dict[str, Any] = Field(description="The editable JSON object the action will run with.")
+    confidence: float = Field(ge=0.0, le=1.0, description="The agent's confidence that the action is right, 0..1.")
+    risk: Risk | None = Field(default=None, description="The agent's own risk estimate; the higher of this and the policy's risk applies.")
+    context: dict[str, Any] = Field(default_factory=dict, description="Evidence and links shown to the reviewer.")
+    run_id: str | None = Field(default=None, max_length=200)
+    call_id: str | None = Field(default=None, max_length=200)
+    state: Any = Field(default=None, description="Opaque value returned unchanged with the decision.")
+    callback_url: AnyHttpUrl | None = Field(default=None, description="Where the decision is POSTed, signed.")
+    deadline: datetime | None = Field(default=None, description="When the agent stops caring about an answer (ISO 8601 with offset).")
+
+    @field_validator("deadline")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("deadline needs a timezone offset, e.g. 2026-01-01T12:00:00Z")
+        return v
