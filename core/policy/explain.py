@@ -1,0 +1,82 @@
+"""Human-readable summaries for `hitl policy check`: what the policy does, and why a sample routes where it does."""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.errors import InvalidRequest
+from core.policy.loader import LoadedPolicy
+from core.policy.model import ActionTypePolicy
+from core.policy.routing import facts_of, route
+from core.proposal import Proposal
+from core.vocabulary import ReviewMode
+
+
+def _summary(name: str, e: ActionTypePolicy) -> list[str]:
+    mode = e.review_mode.value + (f" (sample rate {e.sample_rate:g})" if e.review_mode is ReviewMode.SAMPLE else "")
+    parts = [f"{name}: risk {e.risk.value}, {mode}"]
+    if e.auto_approve_threshold is not None:
+        parts.append(f"auto-approve at confidence ≥ {e.auto_approve_threshold:g}")
+    parts.append(f"{e.approvals_required} approval{'s' if e.approvals_required > 1 else ''}")
+    lines = [", ".join(parts)]
+    who = [*e.reviewers.users, *e.reviewers.groups]
+    lines.append(f"    reviewers: {', '.join(who) if who else 'anyone who sees the review'}; channel: {e.channel or 'default'}")
+    if e.escalation:
+        levels = " → ".join(f"{'/'.join(lv.targets)} after {lv.timeout:g}s" for lv in e.escalation.levels)
+        lines.append(f"    escalation: {levels}; repeat {e.escalation.repeat}×, then {e.escalation.final_action.value}")
+    if e.mask_fields:
+        lines.append(f"    masked: {', '.join(e.mask_fields)}")
+    for i, rule in enumerate(e.rules):
+        label = rule.name or " and ".join(c.text for c in rule.when)
+        changes = rule.model_dump(include=set(rule.overrides()), mode="json")
+        lines.append(f"    rules[{i}] {label}: " + ", ".join(f"{k}={v}" for k, v in changes.items()))
+    return lines
+
+
+def warnings(loaded: LoadedPolicy) -> list[str]:
+    out = []
+    p = loaded.policy
+    for name, e in [("default", p.default), *p.action_types.items()]:
+        if not e.reviewers and e.review_mode not in (ReviewMode.AUTO, ReviewMode.BLOCK):
+            out.append(f"warning: {name} names no reviewers, so anyone who can see its reviews may decide")
+        if e.review_mode is ReviewMode.SAMPLE and e.sample_rate == 0:
+            out.append(f"warning: {name} is in sample mode with sample_rate 0: nothing will be audited")
+        if e.escalation and e.escalation.final_action.value == "approve" and e.risk.rank >= 2:
+            out.append(f"warning: {name} is {e.risk.value} risk but its escalation ends by approving unanswered actions")
+    return out
+
+
+def describe(loaded: LoadedPolicy) -> str:
+    p = loaded.policy
+    lines = [f"{loaded.source}: valid, version {loaded.version}", f"reason tags: {', '.join(p.reason_tags)}"]
+    lines += _summary("default (unknown action types)", p.default)
+    for name, e in p.action_types.items():
+        lines += _summary(name, e)
+    lines += warnings(loaded)
+    return "\n".join(lines)
+
+
+def explain_sample(loaded: LoadedPolicy, raw: dict[str, Any]) -> str:
+    sample = dict(raw)
+    sample.setdefault("title", "sample")
+    sample.setdefault("payload", {})
+    sample.setdefault("confidence", 0.5)
+    try:
+        proposal = Proposal.model_validate(sample)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidRequest(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    entry, known = loaded.policy.for_action_type(proposal.action_type)
+    facts = facts_of(proposal)
+    lines = [f"sample {proposal.action_type!r} (confidence {proposal.confidence:g}):"]
+    if not known:
+        lines.append("  not named in the policy: the default applies")
+    for i, rule in enumerate(entry.rules):
+        results = [(c.text, c.matches(facts)) for c in rule.when]
+        verdict = "matches" if all(ok for _, ok in results) else "no match"
+        lines.append(f"  rules[{i}]: {verdict} (" + "; ".join(f"{t}: {'yes' if ok else 'no'}" for t, ok in results) + ")")
+    r = route(loaded.policy, proposal, sample_draw=0.0)
+    lines.append(f"  → {r.status.value} by {r.rule}: {r.explanation}")
+    lines.append(f"    risk {r.risk.value}, {r.approvals_required} approval(s), channel {r.channel or 'default'}")
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""The policy file's schema. Validation messages here end up in front of operators, so they name the problem."""
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from core.policy.conditions import Condition
+from core.proposal import ACTION_TYPE_PATTERN
+from core.vocabulary import DEFAULT_REASON_TAGS, FinalAction, ReviewMode, Risk
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(v: Any) -> float:
+    """'90s', '15m', '2h', '1d' or a number of seconds."""
+    if isinstance(v, bool):
+        raise ValueError("a duration is like 30s, 15m, 2h or 1d")
+    if isinstance(v, (int, float)):
+        seconds = float(v)
+    elif isinstance(v, str) and (m := _DURATION.match(v)):
+        seconds = float(m[1]) * _UNITS[m[2]]
+    else:
+        raise ValueError(f"{v!r} is not a duration: use 30s, 15m, 2h or 1d")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _classify_target(t: str) -> str:
+    # Slack ids: U/W users, S user groups, C/G channels. Anything else is a typo waiting to page nobody.
+    if re.fullmatch(r"[UW][A-Z0-9]{2,}", t):
+        return "user"
+    if re.fullmatch(r"S[A-Z0-9]{2,}", t):
+        return "group"
+    if re.fullmatch(r"[CG][A-Z0-9]{2,}", t):
+        return "channel"
+    raise ValueError(f"{t!r} is not a Slack user (U…/W…), user group (S…) or channel (C…/G…) id")
+
+
+class Reviewers(_Strict):
+    """Who may decide: Slack user ids and user-group ids (members resolved at decision time)."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        # `reviewers: [U123, S456]` is the short form; ids are sorted by kind.
+        if isinstance(v, list):
+            users, groups = [], []
+            for t in v:
+                if not isinstance(t, str):
+                    raise ValueError(f"reviewer ids are strings, got {t!r}")
+                kind = _classify_target(t)
+                if kind == "channel":
+                    raise ValueError(f"{t!r} is a channel; reviewers are users (U…) or user groups (S…)")
+                (users if kind == "user" else groups).append(t)
+            return {"users": users, "groups": groups}
+        return v
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for t in v:
+            if _classify_target(t) != "user":
+                raise ValueError(f"{t!r} is not a Slack user id (U… or W…)")
+        return v
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for t in v:
+            if _classify_target(t) != "group":
+                raise ValueError(f"{t!r} is not a Slack user-group id (S…)")
+        return v
+
+    def __bool__(self) -> bool:
+        return bool(self.users or self.groups)
+
+
+class EscalationLevel(_Strict):
+    targets: tuple[str, ...] = Field(min_length=1)
+    timeout: Duration
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for t in v:
+            _classify_target(t)
+        return v
+
+
+class EscalationTree(_Strict):
+    """PagerDuty-style: levels in order, the whole tree repeated `repeat` more times, then `final_action`."""
+
+    levels: tuple[EscalationLevel, ...] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=10)
+    ack_timeout: Duration = Field(default=1800.0, description="After a Claim, how long before escalation restarts.")
+    final_action: FinalAction = FinalAction.EXPIRE
+
+
+class Rule(_Strict):
+    """When every condition holds, these settings replace the action type's. The first matching rule wins."""
+
+    name: str | None = None
+    when: tuple[Condition, ...] = Field(min_length=1)
+    review_mode: ReviewMode | None = None
+    risk: Risk | None = None
+    auto_approve_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    approvals_required: int | None = Field(default=None, ge=1, le=10)
+    reviewers: Reviewers | None = None
+    channel: str | None = None
+    sample_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    escalation: EscalationTree | None = None
+
+    # Fields a rule may set to null on purpose: no auto-approval, no escalation, the default channel.
+    NULLABLE: ClassVar[tuple[str, ...]] = ("auto_approve_threshold", "escalation", "channel")
+
+    @model_validator(mode="after")
+    def _null_only_where_meaningful(self) -> "Rule":
+        for key in self.model_fields_set - {"name", "when"}:
+            if getattr(self, key) is None and key not in self.NULLABLE:
+                raise ValueError(f"{key} cannot be null in a rule; leave it out to keep the action type's setting")
+        if not self.model_fields_set - {"name", "when"}:
+            raise ValueError("a rule must change something (review_mode, approvals_required, reviewers, …)")
+        return self
+
+    def overrides(self) -> list[str]:
+        """The settings this rule replaces: exactly the fields written in the file, null included."""
+        return sorted(self.model_fields_set - {"name", "when"})
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _parse_when(cls, v: Any) -> Any:
+        items = [v] if isinstance(v, str) else v
+        if not isinstance(items, list):
+            raise ValueError("`when` is a condition like 'amount > 500' or a list of them")
+        return tuple(Condition.parse(x) for x in items)
+
+
+class ActionTypePolicy(_Strict):
+    risk: Risk = Risk.HIGH
+    review_mode: ReviewMode = ReviewMode.REVIEW
+    auto_approve_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    approvals_required: int = Field(default=1, ge=1, le=10)
+    reviewers: Reviewers = Reviewers()
+    channel: str | None = None
+    escalation: EscalationTree | None = None
+    mask_fields: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str | None) -> str | None:
+        if v is not None and _classify_target(v) != "channel":
+            raise ValueError(f"{v!r} is not a Slack channel id (C… or G…)")
+        return v
+
+
+class DefaultPolicy(ActionTypePolicy):
+    """Applies to action types the policy does not name. It must fail closed."""
+
+    @field_validator("review_mode")
+    @classmethod
+    def _fail_closed(cls, v: ReviewMode) -> ReviewMode:
+        if v not in (ReviewMode.REVIEW, ReviewMode.BLOCK):
+            raise ValueError("the default for unknown action types must fail closed: review or block")
+        return v
+
+    @field_validator("auto_approve_threshold")
+    @classmethod
+    def _no_threshold(cls, v: float | None) -> float | None:
+        if v is not None:
+            raise ValueError("the default for unknown action types cannot auto-approve; set thresholds per action type")
+        return v
+
+
+class Policy(_Strict):
+    version: str | None = Field(default=None, description="Free-form label; the content hash is recorded either way.")
+    reason_tags: tuple[str, ...] = DEFAULT_REASON_TAGS
+    default: DefaultPolicy = DefaultPolicy()
+    action_types: dict[Annotated[str, Field(pattern=ACTION_TYPE_PATTERN)], ActionTypePolicy] = {}
+
+    @field_validator("reason_tags")
+    @classmethod
+    def _tags(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("at least one reason tag is needed")
+        for t in v:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_]{0,74}", t):
+                raise ValueError(f"reason tag {t!r} must be lower_snake_case, at most 75 characters")
+        if len(set(v)) != len(v):
+            raise ValueError("reason tags must be unique")
+        if len(v) > 100:
+            raise ValueError("at most 100 reason tags (a Slack select holds 100 options)")
+        return v
+
+    def for_action_type(self, action_type: str) -> tuple[ActionTypePolicy, bool]:
+        """The action type's entry, or the fail-closed default (second value False)."""
+        entry = self.action_types.get(action_type)
+        return (entry, True) if entry is not None else (self.default, False)

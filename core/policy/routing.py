@@ -1,0 +1,126 @@
+"""Route a proposal: apply the policy and say why. Pure; the caller supplies the sampling draw."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.policy.model import EscalationTree, Policy, Reviewers
+from core.proposal import Proposal
+from core.vocabulary import ReviewMode, Risk, Status
+
+
+@dataclass(frozen=True)
+class Route:
+    """Everything about how one action is gated; snapshotted on the action so later policy edits don't move it."""
+
+    status: Status  # auto_approved | pending | blocked
+    review_mode: ReviewMode
+    rule: str  # which entry decided, e.g. "refund.rules[0] (amount > 500)"
+    explanation: str
+    risk: Risk
+    approvals_required: int
+    reviewers: Reviewers
+    channel: str | None
+    escalation: EscalationTree | None
+    mask_fields: tuple[str, ...]
+    sampled: bool = False  # sample mode: this auto-approval goes to the audit channel
+    known_action_type: bool = True
+    facts: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON form stored on the action."""
+        return {
+            "review_mode": self.review_mode.value,
+            "rule": self.rule,
+            "explanation": self.explanation,
+            "risk": self.risk.value,
+            "approvals_required": self.approvals_required,
+            "reviewers": self.reviewers.model_dump(mode="json"),
+            "channel": self.channel,
+            "escalation": self.escalation.model_dump(mode="json") if self.escalation else None,
+            "mask_fields": list(self.mask_fields),
+            "sampled": self.sampled,
+            "known_action_type": self.known_action_type,
+        }
+
+
+def facts_of(p: Proposal) -> dict[str, Any]:
+    return {
+        "payload": p.payload,
+        "confidence": p.confidence,
+        "risk": p.risk.value if p.risk else None,
+        "action_type": p.action_type,
+        "context": p.context,
+    }
+
+
+def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route:
+    """`sample_draw` is a number in [0, 1); the action is sampled for audit when it is below the rate."""
+    entry, known = policy.for_action_type(proposal.action_type)
+    base_name = proposal.action_type if known else "default"
+    facts = facts_of(proposal)
+
+    settings = {
+        "review_mode": entry.review_mode,
+        "risk": entry.risk,
+        "auto_approve_threshold": entry.auto_approve_threshold,
+        "approvals_required": entry.approvals_required,
+        "reviewers": entry.reviewers,
+        "channel": entry.channel,
+        "sample_rate": entry.sample_rate,
+        "escalation": entry.escalation,
+    }
+    rule_name = f"{base_name} (no rule matched)" if entry.rules else base_name
+    for i, rule in enumerate(entry.rules):
+        if all(c.matches(facts) for c in rule.when):
+            label = rule.name or " and ".join(c.text for c in rule.when)
+            rule_name = f"{base_name}.rules[{i}] ({label})"
+            for key in rule.overrides():
+                settings[key] = getattr(rule, key)
+            break
+    if not known:
+        rule_name = f"default (unknown action type {proposal.action_type!r})"
+
+    mode: ReviewMode = settings["review_mode"]
+    risk: Risk = settings["risk"]
+    if proposal.risk is not None and proposal.risk.rank > risk.rank:
+        risk = proposal.risk  # fail closed: the agent may raise the risk, never lower it
+    threshold = settings["auto_approve_threshold"]
+    why: str
+    sampled = False
+
+    if mode is ReviewMode.BLOCK:
+        status, why = Status.BLOCKED, "review mode is block: this action is never allowed"
+    elif mode is ReviewMode.SHADOW:
+        status, why = Status.PENDING, "shadow mode: a human decides unaided; the proposal is recorded for comparison"
+    elif threshold is not None and proposal.confidence >= threshold and mode is not ReviewMode.SHADOW:
+        status = Status.AUTO_APPROVED
+        why = f"confidence {proposal.confidence:g} ≥ auto-approve threshold {threshold:g}"
+    elif threshold is not None and proposal.confidence < threshold:
+        status = Status.PENDING
+        why = f"confidence {proposal.confidence:g} < auto-approve threshold {threshold:g}"
+    elif mode in (ReviewMode.AUTO, ReviewMode.SAMPLE):
+        status, why = Status.AUTO_APPROVED, f"review mode is {mode.value}"
+    else:
+        status, why = Status.PENDING, "review mode is review: a human approves first"
+
+    if status is Status.AUTO_APPROVED and mode is ReviewMode.SAMPLE:
+        rate = settings["sample_rate"]
+        sampled = sample_draw < rate
+        why += f"; sampled for audit at rate {rate:g}" if sampled else f"; not sampled (rate {rate:g})"
+
+    return Route(
+        status=status,
+        review_mode=mode,
+        rule=rule_name,
+        explanation=why,
+        risk=risk,
+        approvals_required=settings["approvals_required"],
+        reviewers=settings["reviewers"],
+        channel=settings["channel"],
+        escalation=settings["escalation"],
+        mask_fields=entry.mask_fields,
+        sampled=sampled,
+        known_action_type=known,
+        facts=facts,
+    )
