@@ -1,0 +1,125 @@
+"""The tables. Alembic migrations in core/store/migrations must match these (a test checks)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from core.store.types import JsonType, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JsonType, Any: JsonType}
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the key; the key itself is never stored
+    key_prefix: Mapped[str] = mapped_column(String(16))  # shown in listings so people can tell keys apart
+    action_types: Mapped[Any | None] = mapped_column(JsonType, default=None)  # None: any action type
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "idempotency_key", name="uq_actions_agent_idempotency"),
+        Index("ix_actions_status_created", "status", "created_at"),
+        Index("ix_actions_type_created", "action_type", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    action_type: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[Any] = mapped_column(JsonType)  # as the agent proposed it; never changed
+    current_payload: Mapped[Any] = mapped_column(JsonType)  # as last edited by a reviewer
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped by each modify; quorum counts votes on it
+    confidence: Mapped[float]
+    risk: Mapped[str] = mapped_column(String(16))
+    context: Mapped[Any] = mapped_column(JsonType)
+    run_id: Mapped[str | None] = mapped_column(String(200))
+    call_id: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[Any | None] = mapped_column(JsonType)
+    callback_url: Mapped[str | None] = mapped_column(String(2000))
+    deadline: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16))
+    review_mode: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(300))
+    route: Mapped[Any] = mapped_column(JsonType)  # snapshot: reviewers, channel, escalation, masks
+    policy_version: Mapped[str] = mapped_column(String(80))
+    approvals_required: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(16))  # the decided status; kept after the outcome arrives
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[Any | None] = mapped_column(JsonType)
+    final_payload: Mapped[Any | None] = mapped_column(JsonType)
+    patch: Mapped[Any | None] = mapped_column(JsonType)
+    text_diff: Mapped[str | None] = mapped_column(Text)
+    outcome_result: Mapped[Any | None] = mapped_column(JsonType)
+    outcome_at: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Vote(Base):
+    """One reviewer's decision on one revision of an action's payload."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("action_id", "revision", "reviewer", name="uq_votes_once_per_revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason_tags: Mapped[Any] = mapped_column(JsonType)
+    comment: Mapped[str | None] = mapped_column(Text)
+    ratings: Mapped[Any | None] = mapped_column(JsonType)
+    edited_payload: Mapped[Any | None] = mapped_column(JsonType)
+    patch: Mapped[Any | None] = mapped_column(JsonType)
+    text_diff: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    time_to_decision_s: Mapped[float]
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical record)."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    action_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[Any] = mapped_column(JsonType)
+    created_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the last seq and hash. Appends update it first, which serialises them."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class PolicyVersion(Base):
+    __tablename__ = "policy_versions"
+
+    version: Mapped[str] = mapped_column(String(80), primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime]
