@@ -1,0 +1,123 @@
+"""Record a reviewer's decision: quorum of distinct approvers, any reject rejects, one vote each per revision."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from core import audit
+from core.access import is_reviewer
+from core.diffing import json_patch, text_diff
+from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
+from core.gate import Gate
+from core.locking import claim_or_explain
+from core.ports import GroupDirectory
+from core.queries import load_view
+from core.states import transition
+from core.store.tables import Action, Vote
+from core.views import ActionView
+from core.vocabulary import DecisionKind, Status
+
+RATING_KEYS = ("accuracy", "completeness", "tone", "policy_compliance")
+MAX_COMMENT = 3000
+
+
+@dataclass(frozen=True)
+class DecideResult:
+    action: ActionView
+    final: bool  # this vote decided the action
+
+
+def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | None, allowed_tags: tuple[str, ...],
+                  comment: str | None, edited_payload: Any) -> DecisionKind:
+    try:
+        k = DecisionKind(kind)
+    except ValueError:
+        raise InvalidDecision(f"decision kind {kind!r} is not one of approve, modify, reject") from None
+    unknown = [t for t in reason_tags if t not in allowed_tags]
+    if unknown:
+        raise InvalidDecision(f"unknown reason tag(s) {', '.join(unknown)}; the policy allows {', '.join(allowed_tags)}")
+    if k is DecisionKind.REJECT and not reason_tags:
+        raise InvalidDecision(f"a rejection needs at least one reason tag ({', '.join(allowed_tags)})")
+    for key, value in (ratings or {}).items():
+        if key not in RATING_KEYS:
+            raise InvalidDecision(f"unknown rating {key!r}; ratings are {', '.join(RATING_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise InvalidDecision(f"rating {key} must be a whole number from 1 to 5, got {value!r}")
+    if comment is not None and len(comment) > MAX_COMMENT:
+        raise InvalidDecision(f"a comment is at most {MAX_COMMENT} characters")
+    if k is DecisionKind.MODIFY and not isinstance(edited_payload, dict):
+        raise InvalidDecision("modify needs the edited payload as a JSON object")
+    if k is not DecisionKind.MODIFY and edited_payload is not None:
+        raise InvalidDecision(f"{k.value} takes no edited payload; use modify")
+    return k
+
+
+def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+           comment: str | None = None, ratings: dict[str, int] | None = None, edited_payload: dict | None = None,
+           source: str = "api", groups: GroupDirectory | None = None) -> DecideResult:
+    """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI)."""
+    reviewer = (reviewer or "").strip()
+    if not reviewer or len(reviewer) > 100:
+        raise InvalidDecision("a reviewer id is 1 to 100 characters")
+    tags = list(dict.fromkeys(reason_tags or []))
+    comment = comment.strip() or None if comment else None
+    k = validate_vote(kind, tags, ratings, gate.policies.current().policy.reason_tags, comment, edited_payload)
+    now = gate.clock()
+
+    with gate.db.transaction() as s:
+        action = claim_or_explain(s, action_id, [Status.PENDING])
+        if groups is not None and not is_reviewer(action.route.get("reviewers") or {}, reviewer, groups):
+            raise NotAuthorised(f"{reviewer} is not a reviewer for {action.action_type}")
+        previous = s.scalar(select(Vote).where(Vote.action_id == action.id, Vote.revision == action.revision,
+                                               Vote.reviewer == reviewer))
+        if previous is not None:
+            raise AlreadyVoted(f"{reviewer} already voted {previous.kind} on this action")
+        if k is DecisionKind.MODIFY and edited_payload == action.current_payload:
+            k = DecisionKind.APPROVE  # an edit that changes nothing is an approval
+            edited_payload = None
+
+        vote = Vote(action_id=action.id, revision=action.revision, reviewer=reviewer, kind=k.value, reason_tags=tags,
+                    comment=comment, ratings=ratings or None, source=source[:32], created_at=now,
+                    time_to_decision_s=(now - action.created_at).total_seconds())
+        if k is DecisionKind.MODIFY:
+            vote.edited_payload = edited_payload
+            vote.patch = json_patch(action.current_payload, edited_payload)
+            vote.text_diff = text_diff(action.current_payload, edited_payload)
+            # Approvals of the old payload no longer count: everyone signs off on what will run.
+            action.revision += 1
+            action.current_payload = edited_payload
+            vote.revision = action.revision
+        s.add(vote)
+        s.flush()
+        audit.append(s, "voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
+                                             "reason_tags": tags, "patch": vote.patch, "source": vote.source}, now)
+
+        approvers = list(s.scalars(
+            select(Vote.reviewer).where(Vote.action_id == action.id, Vote.revision == action.revision,
+                                        Vote.kind.in_([DecisionKind.APPROVE.value, DecisionKind.MODIFY.value]))
+            .order_by(Vote.created_at, Vote.id)
+        ))
+        final = k is DecisionKind.REJECT or len(approvers) >= action.approvals_required
+        if final:
+            _finish(s, action, k, reviewer, approvers, now)
+    if final:
+        gate.notifier.action_changed(action_id, action.status)
+    with gate.db.read() as s:
+        return DecideResult(action=load_view(s, action_id), final=final)
+
+
+def _finish(s, action: Action, k: DecisionKind, reviewer: str, approvers: list[str], now) -> None:
+    if k is DecisionKind.REJECT:
+        status, by = Status.REJECTED, [reviewer]
+    else:
+        status, by = (Status.MODIFIED if action.revision > 0 else Status.APPROVED), approvers
+        action.final_payload = action.current_payload
+        if action.revision > 0:
+            action.patch = json_patch(action.payload, action.current_payload)
+            action.text_diff = text_diff(action.payload, action.current_payload)
+    action.status = transition(Status(action.status), status).value
+    action.decision, action.decided_at, action.decided_by = status.value, now, by
+    audit.append(s, "decided", action.id, {"status": status.value, "by": by,
+                                           "time_to_decision_s": (now - action.created_at).total_seconds()}, now)

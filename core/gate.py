@@ -1,0 +1,31 @@
+"""The dependencies every service function takes: one place where adapters are plugged in."""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.ports import Notifier, PolicySource
+from core.store.db import Database
+from core.store.types import utcnow
+
+
+@dataclass
+class Gate:
+    db: Database
+    policies: PolicySource
+    notifier: Notifier
+    clock: Callable[[], datetime] = utcnow
+    draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
+    recorded_policy_versions: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    id: int
+    name: str
+    action_types: tuple[str, ...] | None  # None: any action type
+
+    def may_propose(self, action_type: str) -> bool:
+        return self.action_types is None or action_type in self.action_types

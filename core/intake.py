@@ -1,0 +1,106 @@
+"""Accept a proposal: authorise, route by policy, record, and answer at once when no human is needed."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core import audit
+from core.audit import canonical
+from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
+from core.gate import AgentIdentity, Gate
+from core.policy.loader import LoadedPolicy
+from core.policy.routing import route
+from core.proposal import Proposal
+from core.queries import load_view
+from core.states import transition
+from core.store.tables import Action, PolicyVersion
+from core.views import ActionView
+from core.vocabulary import Status
+
+
+def new_action_id() -> str:
+    return "act_" + uuid.uuid4().hex
+
+
+def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key: str | None = None) -> tuple[ActionView, bool]:
+    """Returns (action, created). A replay of the same Idempotency-Key returns the first action and False."""
+    if not agent.may_propose(proposal.action_type):
+        raise NotAuthorised(f"this agent key may not propose action type {proposal.action_type!r}")
+    now = gate.clock()
+    if proposal.deadline is not None and proposal.deadline <= now:
+        raise InvalidRequest("deadline is in the past", field="deadline")
+    request_hash = hashlib.sha256(canonical(proposal.model_dump(mode="json")).encode()).hexdigest()
+
+    if idempotency_key is not None:
+        replay = _replay(gate, agent, idempotency_key, request_hash)
+        if replay is not None:
+            return replay, False
+
+    loaded = gate.policies.current()
+    _record_policy_version(gate, loaded, now)
+    r = route(loaded.policy, proposal, gate.draw())
+    action = Action(
+        id=new_action_id(), agent_id=agent.id, action_type=proposal.action_type, title=proposal.title,
+        summary=proposal.summary, payload=proposal.payload, current_payload=proposal.payload, revision=0,
+        confidence=proposal.confidence, risk=r.risk.value, context=proposal.context, run_id=proposal.run_id,
+        call_id=proposal.call_id, state=proposal.state,
+        callback_url=str(proposal.callback_url) if proposal.callback_url else None, deadline=proposal.deadline,
+        status=Status.PROPOSED.value, review_mode=r.review_mode.value, rule=r.rule, route=r.snapshot(),
+        policy_version=loaded.version, approvals_required=r.approvals_required, idempotency_key=idempotency_key,
+        request_hash=request_hash, created_at=now, lock_version=0,
+    )
+    action.status = transition(Status.PROPOSED, r.status).value
+    if r.status in (Status.AUTO_APPROVED, Status.BLOCKED):
+        action.decision, action.decided_at, action.decided_by = r.status.value, now, []
+        if r.status is Status.AUTO_APPROVED:
+            action.final_payload = proposal.payload
+    try:
+        with gate.db.transaction() as s:
+            s.add(action)
+            s.flush()
+            audit.append(s, "created", action.id, {"agent": agent.name, "action_type": action.action_type,
+                                                     "request_hash": request_hash, "policy_version": loaded.version}, now)
+            audit.append(s, "routed", action.id, {"status": action.status, "review_mode": action.review_mode,
+                                                    "rule": r.rule, "explanation": r.explanation, "sampled": r.sampled}, now)
+            if action.decision:
+                audit.append(s, "decided", action.id, {"status": action.decision, "by": "policy"}, now)
+    except IntegrityError:
+        # Two requests with one Idempotency-Key raced; the other one's insert won.
+        if idempotency_key is None:
+            raise
+        replay = _replay(gate, agent, idempotency_key, request_hash)
+        if replay is None:
+            raise
+        return replay, False
+    if action.decision:
+        gate.notifier.action_changed(action.id, action.status)
+    with gate.db.read() as s:
+        return load_view(s, action.id), True
+
+
+def _replay(gate: Gate, agent: AgentIdentity, key: str, request_hash: str) -> ActionView | None:
+    with gate.db.read() as s:
+        found = s.scalar(select(Action).where(Action.agent_id == agent.id, Action.idempotency_key == key))
+        if found is None:
+            return None
+        if found.request_hash != request_hash:
+            raise IdempotencyConflict(
+                f"Idempotency-Key {key!r} was used for a different proposal ({found.id}); use a new key for a new proposal"
+            )
+        return load_view(s, found.id)
+
+
+def _record_policy_version(gate: Gate, loaded: LoadedPolicy, now) -> None:
+    """Keep the text of every policy that routed something, so an old action's rule can be read later."""
+    if loaded.version in gate.recorded_policy_versions:
+        return
+    try:
+        with gate.db.transaction() as s:
+            if s.get(PolicyVersion, loaded.version) is None:
+                s.add(PolicyVersion(version=loaded.version, source=loaded.source[:500], text=loaded.text, loaded_at=now))
+    except IntegrityError:
+        pass  # another process recorded it first
+    gate.recorded_policy_versions.add(loaded.version)

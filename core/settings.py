@@ -1,0 +1,27 @@
+"""The only place that reads the environment. Every setting is HITL_<NAME>; see README 'Configuration'."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HITL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Embedded defaults live here: the SQLite file and Redis.")
+    database_url: str | None = Field(default=None, description="e.g. postgresql+psycopg://user@host/db; default SQLite in data_dir")
+    redis_url: SecretStr | None = Field(default=None, description="e.g. redis://host:6379/0; default an embedded Redis in data_dir")
+    policy_file: Path | None = Field(default=None, description="Policy YAML; without one every action goes to review.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(default=256 * 1024, description="Larger intake bodies get 413.")
+    long_poll_max_seconds: int = Field(default=60, ge=1, le=60)
+    db_pool_size: int = 10
+    auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'hitl.db').resolve()}"

@@ -1,0 +1,118 @@
+"""What the outside sees of an action: the intake's response shapes and the CLI's output."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from core.store.tables import Action, Vote
+from core.vocabulary import DecisionKind, ReviewMode, Risk, Status
+
+
+class VoteView(BaseModel):
+    reviewer: str
+    kind: DecisionKind
+    revision: int = Field(description="Payload revision voted on; each modify starts a new one.")
+    reason_tags: list[str]
+    comment: str | None
+    ratings: dict[str, int] | None
+    patch: list[dict[str, Any]] | None = Field(description="RFC 6902 JSON Patch of this vote's edit against the previous revision.")
+    text_diff: str | None
+    source: str
+    at: datetime
+    time_to_decision_seconds: float
+
+
+class DecisionView(BaseModel):
+    status: Status = Field(description="auto_approved, approved, modified, rejected, blocked, expired or cancelled.")
+    go_ahead: bool = Field(description="True when the agent may act (with final_payload).")
+    final_payload: dict[str, Any] | None
+    patch: list[dict[str, Any]] | None = Field(description="RFC 6902 JSON Patch from the proposed payload to final_payload.")
+    text_diff: str | None
+    reason_tags: list[str]
+    comment: str | None
+    reviewers: list[str]
+    decided_at: datetime
+    time_to_decision_seconds: float
+
+
+class QuorumView(BaseModel):
+    required: int
+    approvals: list[str] = Field(description="Reviewers whose approval counts toward the current payload revision.")
+
+
+class OutcomeView(BaseModel):
+    status: Status
+    result: Any = None
+    at: datetime
+
+
+class ActionView(BaseModel):
+    id: str
+    action_type: str
+    title: str
+    summary: str
+    status: Status
+    review_mode: ReviewMode
+    rule: str = Field(description="The policy entry that routed the action.")
+    explanation: str
+    risk: Risk
+    confidence: float
+    payload: dict[str, Any] = Field(description="As proposed.")
+    current_payload: dict[str, Any] = Field(description="As last edited by a reviewer; what approvals now sign off.")
+    revision: int = Field(description="How many times reviewers edited the payload.")
+    context: dict[str, Any]
+    run_id: str | None
+    call_id: str | None
+    state: Any = Field(default=None, description="Returned unchanged from the proposal.")
+    deadline: datetime | None
+    policy_version: str
+    created_at: datetime
+    quorum: QuorumView
+    votes: list[VoteView]
+    decision: DecisionView | None
+    outcome: OutcomeView | None
+
+
+def vote_view(v: Vote) -> VoteView:
+    return VoteView(
+        reviewer=v.reviewer, kind=DecisionKind(v.kind), revision=v.revision, reason_tags=list(v.reason_tags or []),
+        comment=v.comment, ratings=v.ratings, patch=v.patch, text_diff=v.text_diff, source=v.source, at=v.created_at,
+        time_to_decision_seconds=v.time_to_decision_s,
+    )
+
+
+def action_view(a: Action, votes: list[Vote]) -> ActionView:
+    votes = sorted(votes, key=lambda v: (v.created_at, v.id or 0))
+    current = [v for v in votes if v.revision == a.revision and v.kind != DecisionKind.REJECT]
+    decision = None
+    if a.decision is not None:
+        counted = current if a.decision in (Status.APPROVED, Status.MODIFIED) else [v for v in votes if v.kind == DecisionKind.REJECT]
+        tags: list[str] = []
+        for v in counted:
+            tags += [t for t in v.reason_tags or [] if t not in tags]
+        comments = [f"{v.reviewer}: {v.comment}" if len(counted) > 1 else v.comment for v in counted if v.comment]
+        decision = DecisionView(
+            status=Status(a.decision),
+            go_ahead=a.decision in (Status.AUTO_APPROVED, Status.APPROVED, Status.MODIFIED),
+            final_payload=a.final_payload,
+            patch=a.patch,
+            text_diff=a.text_diff,
+            reason_tags=tags,
+            comment="\n".join(comments) or None,
+            reviewers=list(a.decided_by or []),
+            decided_at=a.decided_at,
+            time_to_decision_seconds=round((a.decided_at - a.created_at).total_seconds(), 3),
+        )
+    outcome = None
+    if a.outcome_at is not None:
+        outcome = OutcomeView(status=Status(a.status), result=a.outcome_result, at=a.outcome_at)
+    return ActionView(
+        id=a.id, action_type=a.action_type, title=a.title, summary=a.summary, status=Status(a.status),
+        review_mode=ReviewMode(a.review_mode), rule=a.rule, explanation=a.route.get("explanation", ""), risk=Risk(a.risk),
+        confidence=a.confidence, payload=a.payload, current_payload=a.current_payload, revision=a.revision, context=a.context or {}, run_id=a.run_id, call_id=a.call_id,
+        state=a.state, deadline=a.deadline, policy_version=a.policy_version, created_at=a.created_at,
+        quorum=QuorumView(required=a.approvals_required, approvals=[v.reviewer for v in current]),
+        votes=[vote_view(v) for v in votes], decision=decision, outcome=outcome,
+    )
