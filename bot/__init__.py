@@ -1,0 +1,1 @@
+"""Adapters facing people and agents: the web process (intake, later Slack) and the CLI."""

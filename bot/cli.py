@@ -1,0 +1,256 @@
+"""`hitl`: run the service and operate it."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from core.errors import HitlError, PolicyError
+from core.settings import Settings
+
+
+def _runtime(migrate: bool = True, log_level: str = "WARNING"):
+    from bot.bootstrap import build_runtime
+
+    return build_runtime(migrate=migrate, log_level=log_level)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """hitl-gate: a human review gate for AI agents."""
+
+
+@cli.command()
+@click.option("--host", default=None, help="Default HITL_HOST or 127.0.0.1.")
+@click.option("--port", type=int, default=None, help="Default HITL_PORT or 8000.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Web processes sharing the port.")
+def serve(host: str | None, port: int | None, workers: int) -> None:
+    """Run the web process (intake API) on the configured or embedded database and Redis."""
+    import uvicorn
+
+    settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    runtime = _runtime(log_level=settings.log_level)
+    click.echo(f"hitl-gate: database {runtime.gate.db.url.render_as_string(hide_password=True)}")
+    click.echo(f"hitl-gate: policy {runtime.gate.policies.current().source} (version {runtime.gate.policies.current().version})")
+    click.echo(f"hitl-gate: intake on http://{host}:{port}  (API docs at /docs, OpenAPI at /openapi.json)")
+    click.echo("hitl-gate: create an agent key with: .venv/bin/hitl agents create my-agent")
+    if workers > 1:
+        uvicorn.run("bot.web.main:build", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from bot.web.app import create_app
+
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations (the web process also does this at start unless HITL_AUTO_MIGRATE=false)."""
+    from core.store.db import Database
+
+    Database(Settings().effective_database_url).migrate()
+    click.echo("database is at the newest schema")
+
+
+@cli.group()
+def policy() -> None:
+    """Policy files."""
+
+
+@policy.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sample", "sample", default=None, help="A proposal as JSON (or @file.json) to route and explain.")
+def policy_check(file: Path, sample: str | None) -> None:
+    """Validate FILE; with --sample, say which rule routes that proposal and why."""
+    from core.policy.explain import describe, explain_sample
+
+    from core.policy.loader import load_policy
+
+    try:
+        loaded = load_policy(file)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo(describe(loaded))
+    if sample:
+        raw = Path(sample[1:]).read_text() if sample.startswith("@") else sample
+        try:
+            click.echo(explain_sample(loaded, json.loads(raw)))
+        except (ValueError, HitlError) as exc:
+            click.echo(f"sample: {exc}", err=True)
+            sys.exit(1)
+
+
+@cli.group()
+def agents() -> None:
+    """Agent API keys."""
+
+
+@agents.command("create")
+@click.argument("name")
+@click.option("--action-types", default=None, help="Comma-separated action types this key may propose (default any).")
+def agents_create(name: str, action_types: str | None) -> None:
+    """Create an agent and print its key once (only a hash is stored)."""
+    from core.agents import create_agent
+
+    types = [t.strip() for t in action_types.split(",") if t.strip()] if action_types else None
+    agent, key = create_agent(_runtime().gate.db, name, types)
+    click.echo(f"agent {agent.name} created; may propose: {', '.join(agent.action_types) if agent.action_types else 'any action type'}")
+    click.echo("key (shown once, store it now):", err=True)
+    click.echo(key)
+
+
+@agents.command("list")
+def agents_list() -> None:
+    from core.agents import list_agents
+
+    for a in list_agents(_runtime().gate.db):
+        state = f"revoked {a.revoked_at:%Y-%m-%d}" if a.revoked_at else "active"
+        click.echo(f"{a.name}\t{a.key_prefix}…\t{state}\t{','.join(a.action_types or []) or 'any'}")
+
+
+@agents.command("revoke")
+@click.argument("name")
+def agents_revoke(name: str) -> None:
+    from core.agents import revoke_agent
+
+    revoke_agent(_runtime().gate.db, name)
+    click.echo(f"agent {name} revoked")
+
+
+@cli.command()
+@click.argument("action_id")
+@click.argument("kind", type=click.Choice(["approve", "modify", "reject"]))
+@click.option("--reviewer", required=True, help="Who decides (recorded), e.g. a Slack user id.")
+@click.option("--tag", "tags", multiple=True, help="Reason tag; repeatable. A rejection needs one.")
+@click.option("--comment", default=None)
+@click.option("--payload", default=None, help="modify: the whole edited payload as JSON.")
+@click.option("--set", "sets", multiple=True, help="modify: FIELD=VALUE (VALUE parsed as JSON if it can be); repeatable.")
+@click.option("--rating", "ratings", multiple=True, help="NAME=1..5 for accuracy, completeness, tone, policy_compliance.")
+def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> None:
+    """Record a decision as an operator (the Slack buttons do the same for reviewers)."""
+    from core import deciding
+    from core.queries import get_action
+
+    runtime = _runtime()
+    edited = None
+    if kind == "modify":
+        if payload:
+            edited = _json_arg(payload, "--payload")
+        else:
+            edited = dict(get_action(runtime.gate, action_id).current_payload)
+        for item in sets:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--set")
+            _set_path(edited, key, _maybe_json(value))
+    parsed_ratings = {}
+    for item in ratings:
+        key, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            raise click.BadParameter(f"{item!r} is not NAME=1..5", param_hint="--rating")
+        parsed_ratings[key] = int(value)
+    result = deciding.decide(runtime.gate, action_id, reviewer=reviewer, kind=kind, reason_tags=list(tags),
+                             comment=comment, ratings=parsed_ratings or None, edited_payload=edited, source="cli")
+    a = result.action
+    if result.final:
+        click.echo(f"{a.id}: {a.status} by {', '.join(a.decision.reviewers)}")
+        if a.decision.text_diff:
+            click.echo(a.decision.text_diff)
+    else:
+        click.echo(f"{a.id}: vote recorded; {len(a.quorum.approvals)} of {a.quorum.required} approvals: {', '.join(a.quorum.approvals)}")
+
+
+@cli.group()
+def actions() -> None:
+    """Look at actions."""
+
+
+@actions.command("list")
+@click.option("--status", default="pending", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+def actions_list(status: str, limit: int) -> None:
+    from sqlalchemy import select
+
+    from core.store.tables import Action
+
+    with _runtime().gate.db.read() as s:
+        rows = s.scalars(select(Action).where(Action.status == status).order_by(Action.created_at).limit(limit))
+        for a in rows:
+            click.echo(f"{a.id}\t{a.created_at:%Y-%m-%d %H:%M}\t{a.action_type}\t{a.confidence:.2f}\t{a.title}")
+
+
+@actions.command("show")
+@click.argument("action_id")
+def actions_show(action_id: str) -> None:
+    from core.queries import get_action
+
+    click.echo(get_action(_runtime().gate, action_id).model_dump_json(indent=2))
+
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check that no audit event was edited or deleted."""
+    from core import audit as audit_log
+
+    with _runtime().gate.db.read() as s:
+        report = audit_log.verify(s)
+    if report.ok:
+        click.echo(f"audit log intact: {report.checked} events verified")
+        return
+    for p in report.problems:
+        click.echo(f"TAMPERED: {p}", err=True)
+    sys.exit(1)
+
+
+def _json_arg(raw: str, name: str):
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise click.BadParameter(f"not valid JSON: {exc}", param_hint=name) from None
+
+
+def _maybe_json(raw: str):
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _set_path(obj: dict, dotted: str, value) -> None:
+    *parents, last = dotted.split(".")
+    for p in parents:
+        obj = obj.setdefault(p, {})
+        if not isinstance(obj, dict):
+            raise click.BadParameter(f"{dotted!r}: {p!r} is not an object", param_hint="--set")
+    obj[last] = value
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except HitlError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The agent intake: /v1/actions."""
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.web.auth import current_agent
+from bot.web.errors import error_responses
+from core import intake, lifecycle
+from core.gate import AgentIdentity
+from core.proposal import Proposal
+from core.queries import get_action
+from core.views import ActionView
+from core.vocabulary import Outcome
+
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
+Agent = Annotated[AgentIdentity, Depends(current_agent)]
+ActionId = Annotated[str, Path(max_length=64, description="The id returned by POST /v1/actions.")]
+
+
+class OutcomeReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Outcome
+    result: Any = Field(default=None, description="Whatever the agent wants recorded, e.g. the refund id or the error.")
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("", status_code=201, response_model=ActionView,
+             responses={200: {"model": ActionView, "description": "A replay of an earlier Idempotency-Key"},
+                        **error_responses(400, 401, 403, 409, 413, 422, 503)})
+def propose(request: Request, response: Response, proposal: Proposal, agent: Agent,
+            idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> ActionView:
+    """Submit a proposal. The answer says whether it needs a human (`status: pending`) or is decided already."""
+    view, created = intake.submit(request.app.state.runtime.gate, agent, proposal, idempotency_key)
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/actions/{view.id}"
+    return view
+
+
+@router.get("/{action_id}", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
+def read(request: Request, action_id: ActionId, agent: Agent) -> ActionView:
+    return get_action(request.app.state.runtime.gate, action_id, agent)
+
+
+@router.get("/{action_id}/decision", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
+async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
+                            wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the decision.")] = 0
+                            ) -> ActionView:
+    """Long-poll: answers as soon as the decision exists, or after `wait` seconds with `decision: null`."""
+    runtime = request.app.state.runtime
+    waiter = request.app.state.waiter
+    loop = asyncio.get_running_loop()
+    until = loop.time() + min(wait, runtime.settings.long_poll_max_seconds)
+    with waiter.watch(action_id) as changed:
+        while True:
+            changed.clear()  # before the read: a change after it sets the event again
+            view = await run_in_threadpool(get_action, runtime.gate, action_id, agent)
+            remaining = until - loop.time()
+            if view.decision is not None or remaining <= 0:
+                return view
+            try:
+                await asyncio.wait_for(changed.wait(), timeout=min(remaining, waiter.recheck))
+            except TimeoutError:
+                pass
+
+
+@router.post("/{action_id}/outcome", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
+def report_outcome(request: Request, action_id: ActionId, report: OutcomeReport, agent: Agent) -> ActionView:
+    """Tell the gate what happened after a go-ahead: executed or failed."""
+    return lifecycle.report_outcome(request.app.state.runtime.gate, agent, action_id, report.status.value, report.result)
+
+
+@router.post("/{action_id}/cancel", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
+def cancel(request: Request, action_id: ActionId, agent: Agent,
+           body: Annotated[CancelRequest | None, Body()] = None) -> ActionView:
+    """Withdraw a pending proposal. A decided action cannot be cancelled (409 says who decided)."""
+    return lifecycle.cancel(request.app.state.runtime.gate, agent, action_id, body.reason if body else None)

@@ -1,0 +1,1 @@
+"""RQ jobs and the Redis side of the system (connections, notifications)."""
