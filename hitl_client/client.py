@@ -1,0 +1,136 @@
+"""HTTP only: this module must not import the server packages (core, bot, workers)."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+GO_AHEAD = {"auto_approved", "approved", "modified"}
+
+
+class HitlError(Exception):
+    """The gate answered with an error; `code` and `fields` come from its JSON body."""
+
+    def __init__(self, status: int, code: str, message: str, fields: list[dict] | None = None):
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message, self.fields = status, code, message, fields or []
+
+
+@dataclass
+class Action:
+    """The gate's view of one action (see the intake API's ActionView)."""
+
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.raw["id"]
+
+    @property
+    def status(self) -> str:
+        return self.raw["status"]
+
+    @property
+    def decision(self) -> dict[str, Any] | None:
+        return self.raw.get("decision")
+
+    @property
+    def decided(self) -> bool:
+        return self.decision is not None
+
+    @property
+    def go_ahead(self) -> bool:
+        return bool(self.decision and self.decision["go_ahead"])
+
+    @property
+    def final_payload(self) -> dict[str, Any] | None:
+        return self.decision["final_payload"] if self.decision else None
+
+    @property
+    def state(self) -> Any:
+        return self.raw.get("state")
+
+
+class Rejected(Exception):
+    """Raised by `wait(..., raise_on_reject=True)` when the answer is not a go-ahead."""
+
+    def __init__(self, action: Action):
+        d = action.decision or {}
+        super().__init__(f"{action.id} {d.get('status')}: {', '.join(d.get('reason_tags') or [])} {d.get('comment') or ''}".strip())
+        self.action = action
+
+
+class HitlClient:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, transport: httpx.BaseTransport | None = None):
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
+                                  headers={"Authorization": f"Bearer {api_key}", "User-Agent": "hitl-client/0.1"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "HitlClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, retries: int = 3, **kwargs) -> dict[str, Any]:
+        # Network failures and 503s are retried; POST /v1/actions is safe to retry because it carries an Idempotency-Key.
+        for attempt in range(retries + 1):
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError:
+                if attempt == retries:
+                    raise
+                time.sleep(min(0.5 * 2**attempt, 5))
+                continue
+            if response.status_code == 503 and attempt < retries:
+                time.sleep(float(response.headers.get("Retry-After", 1)))
+                continue
+            break
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            raise HitlError(response.status_code, body.get("error", "http_error"), body.get("message", response.text[:200]),
+                            body.get("fields"))
+        return response.json()
+
+    def request(self, action_type: str, title: str, payload: dict[str, Any], confidence: float, *, summary: str = "",
+                risk: str | None = None, context: dict[str, Any] | None = None, run_id: str | None = None,
+                call_id: str | None = None, state: Any = None, callback_url: str | None = None,
+                deadline: str | None = None, idempotency_key: str | None = None) -> Action:
+        """Propose an action. Pass the same idempotency_key when retrying the same proposal."""
+        body = {"action_type": action_type, "title": title, "summary": summary, "payload": payload,
+                "confidence": confidence, "context": context or {}, "state": state}
+        for key, value in (("risk", risk), ("run_id", run_id), ("call_id", call_id),
+                           ("callback_url", callback_url), ("deadline", deadline)):
+            if value is not None:
+                body[key] = value
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+        return Action(self._call("POST", "/v1/actions", json=body, headers=headers))
+
+    def get(self, action_id: str) -> Action:
+        return Action(self._call("GET", f"/v1/actions/{action_id}"))
+
+    def wait(self, action_id: str, timeout: float | None = None, raise_on_reject: bool = False) -> Action:
+        """Block until the decision exists (or `timeout` seconds pass; then the pending action is returned)."""
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while True:
+            remaining = 60.0 if give_up is None else max(0.0, min(60.0, give_up - time.monotonic()))
+            action = Action(self._call("GET", f"/v1/actions/{action_id}/decision", params={"wait": remaining},
+                                       timeout=remaining + 10))
+            if action.decided or (give_up is not None and time.monotonic() >= give_up):
+                if raise_on_reject and action.decided and not action.go_ahead:
+                    raise Rejected(action)
+                return action
+
+    def report_outcome(self, action_id: str, status: str, result: Any = None) -> Action:
+        return Action(self._call("POST", f"/v1/actions/{action_id}/outcome", json={"status": status, "result": result}))
+
+    def cancel(self, action_id: str, reason: str | None = None) -> Action:
+        return Action(self._call("POST", f"/v1/actions/{action_id}/cancel", json={"reason": reason}))
