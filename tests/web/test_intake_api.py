@@ -1,0 +1,180 @@
+import threading
+import time
+
+import pytest
+
+from core import deciding
+
+PROPOSAL = {"action_type": "refund", "title": "Refund #7", "summary": "damaged", "payload": {"amount": 30},
+            "confidence": 0.6, "state": {"cursor": "abc"}}
+
+
+def post(api, body=None, **headers):
+    return api.post("/v1/actions", json=body or PROPOSAL, headers=headers)
+
+
+def test_propose_returns_201_with_route(api):
+    r = post(api)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "pending" and body["review_mode"] == "review"
+    assert body["rule"] == "refund (no rule matched)" and body["decision"] is None
+    assert r.headers["Location"] == f"/v1/actions/{body['id']}"
+
+
+def test_auto_approved_decision_comes_back_at_once(api):
+    r = post(api, {**PROPOSAL, "action_type": "ping"})
+    assert r.status_code == 201
+    assert r.json()["decision"]["status"] == "auto_approved" and r.json()["decision"]["go_ahead"] is True
+
+
+def test_idempotency_key_replays(api):
+    first = post(api, **{"Idempotency-Key": "abc"})
+    again = post(api, **{"Idempotency-Key": "abc"})
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    clash = post(api, {**PROPOSAL, "title": "other"}, **{"Idempotency-Key": "abc"})
+    assert clash.status_code == 409 and clash.json()["error"] == "idempotency_key_reused"
+
+
+@pytest.mark.parametrize("auth,status", [(None, 401), ("Bearer nope", 401), ("Basic abc", 401), ("Bearer ", 401)])
+def test_missing_or_wrong_key(api, auth, status):
+    headers = {"Authorization": auth} if auth else {}
+    api.headers.pop("Authorization")
+    r = api.post("/v1/actions", json=PROPOSAL, headers=headers)
+    assert r.status_code == status and r.json()["error"] == "unauthorized"
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_key_limited_to_other_action_types_gets_403(api, runtime):
+    from core.agents import create_agent
+
+    _, key = create_agent(runtime.gate.db, "pinger", ["ping"])
+    r = api.post("/v1/actions", json=PROPOSAL, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 403 and "refund" in r.json()["message"]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"confidence": 1.5}, "confidence"),
+    ({"payload": [1, 2]}, "payload"),
+    ({"action_type": "has space"}, "action_type"),
+    ({"title": ""}, "title"),
+    ({"risk": "spicy"}, "risk"),
+    ({"deadline": "2026-01-01T00:00:00"}, "deadline"),
+    ({"callback_url": "not a url"}, "callback_url"),
+    ({"surprise": 1}, "surprise"),
+])
+def test_bad_fields_are_named(api, change, field):
+    r = post(api, {**PROPOSAL, **change})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "invalid_request"
+    assert [f["field"] for f in r.json()["fields"]] == [field]
+
+
+def test_missing_field_is_named(api):
+    body = dict(PROPOSAL)
+    del body["confidence"]
+    r = post(api, body)
+    assert r.status_code == 422 and r.json()["fields"][0] == {"field": "confidence", "message": "Field required"}
+
+
+def test_malformed_json_is_400(api):
+    r = api.post("/v1/actions", content=b'{"action_type": ', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_json"
+
+
+def test_oversized_body_is_413_and_records_nothing(api, runtime):
+    big = {**PROPOSAL, "payload": {"blob": "x" * 70_000}}
+    r = post(api, big)
+    assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
+    from core.queries import pending_ids
+
+    assert pending_ids(runtime.gate) == []
+
+
+def test_get_and_404(api):
+    created = post(api).json()
+    assert api.get(f"/v1/actions/{created['id']}").json()["state"] == {"cursor": "abc"}
+    r = api.get("/v1/actions/act_unknown")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+def test_outcome_and_cancel_conflicts(api, runtime):
+    a = post(api).json()
+    r = api.post(f"/v1/actions/{a['id']}/outcome", json={"status": "executed"})
+    assert r.status_code == 409 and r.json()["error"] == "illegal_transition"
+    deciding.decide(runtime.gate, a["id"], reviewer="UALICE", kind="approve")
+    r = api.post(f"/v1/actions/{a['id']}/cancel", json={"reason": "late"})
+    assert r.status_code == 409 and r.json()["message"] == "already approved by UALICE"
+    r = api.post(f"/v1/actions/{a['id']}/outcome", json={"status": "executed", "result": {"id": 1}})
+    assert r.status_code == 200 and r.json()["status"] == "executed"
+
+
+def test_cancel_without_body(api):
+    a = post(api).json()
+    r = api.post(f"/v1/actions/{a['id']}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+
+
+def test_long_poll_times_out_with_no_decision(api):
+    a = post(api).json()
+    r = api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 0.3})
+    assert r.status_code == 200 and r.json()["decision"] is None
+    assert api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 61}).status_code == 422
+
+
+def test_long_poll_is_woken_by_the_notification_not_by_polling(api, runtime):
+    api.app.state.waiter.recheck = 30  # a database recheck alone could not answer within the wait below
+    a = post(api).json()
+    deadline = time.monotonic() + 5
+    while not api.app.state.waiter.subscribed.is_set() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def decide_soon():
+        time.sleep(0.3)
+        deciding.decide(runtime.gate, a["id"], reviewer="UALICE", kind="approve")
+
+    threading.Thread(target=decide_soon).start()
+    started = time.monotonic()
+    r = api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 20})
+    elapsed = time.monotonic() - started
+    assert r.json()["decision"]["status"] == "approved"
+    assert elapsed < 10, "the long-poll was not woken by the Redis notification"
+
+
+def test_healthz(api, runtime):
+    r = api.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"database": "ok", "redis": "ok"}
+
+
+def test_healthz_reports_redis_down(api, runtime, monkeypatch):
+    import redis
+
+    def down():
+        raise redis.ConnectionError("gone")
+
+    monkeypatch.setattr(runtime.redis, "ping", down)
+    r = api.get("/healthz")
+    assert r.status_code == 503 and r.json() == {"database": "ok", "redis": "error: ConnectionError"}
+
+
+def test_proposal_accepted_while_redis_is_down(api, runtime, monkeypatch):
+    import redis
+
+    def down(*a, **k):
+        raise redis.ConnectionError("gone")
+
+    monkeypatch.setattr(runtime.redis, "publish", down)
+    r = post(api, {**PROPOSAL, "action_type": "ping"})
+    assert r.status_code == 201 and r.json()["status"] == "auto_approved"
+
+
+def test_no_stack_trace_on_a_bug(api, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("bot.web.actions.get_action", boom)
+    r = api.get("/v1/actions/act_x")
+    assert r.status_code == 500 and r.json() == {"error": "internal", "message": "internal error; it has been logged",
+                                                 "fields": []}
+    assert "secret" not in r.text
