@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/hitl serve
+	HITL_POLICY_FILE=$${HITL_POLICY_FILE:-examples/policy.yaml} $(BIN)/hitl serve
 
 test: $(STAMP)
 	$(BIN)/pytest

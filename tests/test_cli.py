@@ -1,0 +1,51 @@
+"""The operator commands, run as a user would (a subprocess with the environment as configuration)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "policy.yaml"
+
+
+def hitl(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def test_policy_check_explains_the_route_of_a_sample():
+    sample = {"action_type": "refund", "payload": {"amount": 900, "customer": {"tier": "vip"}}, "confidence": 0.99}
+    r = hitl("policy", "check", str(EXAMPLE), "--sample", json.dumps(sample))
+    assert r.returncode == 0, r.stderr
+    assert "valid, version example-1@" in r.stdout
+    assert "rules[0]: matches (amount > 500: yes)" in r.stdout
+    assert "→ pending by refund.rules[0] (large refund needs two approvals)" in r.stdout
+    assert "2 approval(s)" in r.stdout
+
+
+def test_policy_check_reports_file_and_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("action_types:\n  refund:\n    review_mode: manual\n")
+    r = hitl("policy", "check", str(bad))
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.strip() == (f"{bad}:3: action_types.refund.review_mode: Input should be 'auto', 'sample', "
+                                "'review', 'block' or 'shadow' (got 'manual')")
+
+
+def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
+    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    created = hitl("agents", "create", "bot-1", "--action-types", "refund,ping", env=env, cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("hitl_") and "refund" in created.stdout
+    listed = hitl("agents", "list", env=env, cwd=tmp_path)
+    assert "bot-1" in listed.stdout and key not in listed.stdout
+    assert hitl("agents", "create", "bot-1", env=env, cwd=tmp_path).stderr.strip() == "error: an agent named 'bot-1' exists already"
+    verify = hitl("audit", "verify", env=env, cwd=tmp_path)
+    assert verify.returncode == 0 and "audit log intact" in verify.stdout
+    missing = hitl("decide", "act_nope", "approve", "--reviewer", "U1", env=env, cwd=tmp_path)
+    assert missing.returncode == 1 and missing.stderr.strip() == "error: no action 'act_nope'"
