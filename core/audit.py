@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.store.tables import AuditEvent, AuditHead
@@ -24,25 +24,36 @@ def _digest(prev_hash: str, seq: int, action_id: str | None, kind: str, data: An
     return hashlib.sha256((prev_hash + record).encode()).hexdigest()
 
 
-def append(session: Session, kind: str, action_id: str | None, data: dict[str, Any], now: datetime) -> AuditEvent:
-    """Append inside the caller's transaction, so the event commits or rolls back with the change it records."""
-    # Updating the head row first takes its lock: concurrent appenders queue here instead of forking the chain.
+def append(session: Session, kind: str, action_id: str | None, data: dict[str, Any], now: datetime) -> None:
+    append_many(session, [(kind, action_id, data)], now)
+
+
+def append_many(session: Session, events: list[tuple[str, str | None, dict[str, Any]]], now: datetime) -> None:
+    """Append inside the caller's transaction, so the events commit or roll back with the change they record.
+
+    Call it last in the transaction: from here to the commit, other appenders wait on the head row.
+    """
+    # Bumping the head first takes its lock: concurrent appenders queue here instead of forking the chain.
     head = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1).returning(AuditHead.seq, AuditHead.hash)
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events))
+        .returning(AuditHead.seq, AuditHead.hash)
     ).first()
     if head is None:
-        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
+        session.add(AuditHead(id=1, seq=len(events), hash=GENESIS))
         session.flush()
-        seq, prev = 1, GENESIS
+        first, prev = 1, GENESIS
     else:
-        seq, prev = head
-    # Round-trip through JSON so the hash covers exactly what the database will hand back.
-    data = json.loads(canonical(data))
-    digest = _digest(prev, seq, action_id, kind, data, now)
-    event = AuditEvent(seq=seq, action_id=action_id, kind=kind, data=data, created_at=now, prev_hash=prev, hash=digest)
-    session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
-    return event
+        first, prev = head[0] - len(events) + 1, head[1]
+    rows = []
+    for offset, (kind, action_id, data) in enumerate(events):
+        seq = first + offset
+        data = json.loads(canonical(data))  # hash exactly what the database will hand back
+        digest = _digest(prev, seq, action_id, kind, data, now)
+        rows.append({"seq": seq, "action_id": action_id, "kind": kind, "data": data, "created_at": now,
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from core.locking import claim_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
 from core.states import transition
+from core.text import json_problem, text_problem
 from core.store.tables import Action, Vote
 from core.views import ActionView
 from core.vocabulary import DecisionKind, Status
@@ -47,6 +48,10 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
             raise InvalidDecision(f"rating {key} must be a whole number from 1 to 5, got {value!r}")
     if comment is not None and len(comment) > MAX_COMMENT:
         raise InvalidDecision(f"a comment is at most {MAX_COMMENT} characters")
+    if comment is not None and (problem := text_problem(comment)):
+        raise InvalidDecision(f"the comment {problem}")
+    if edited_payload is not None and (found := json_problem(edited_payload)):
+        raise InvalidDecision(f"the edited payload at {found[0] or 'top level'} {found[1]}")
     if k is DecisionKind.MODIFY and not isinstance(edited_payload, dict):
         raise InvalidDecision("modify needs the edited payload as a JSON object")
     if k is not DecisionKind.MODIFY and edited_payload is not None:
@@ -59,8 +64,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
            source: str = "api", groups: GroupDirectory | None = None) -> DecideResult:
     """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI)."""
     reviewer = (reviewer or "").strip()
-    if not reviewer or len(reviewer) > 100:
-        raise InvalidDecision("a reviewer id is 1 to 100 characters")
+    if not reviewer or len(reviewer) > 100 or text_problem(reviewer):
+        raise InvalidDecision("a reviewer id is 1 to 100 printable characters")
     tags = list(dict.fromkeys(reason_tags or []))
     comment = comment.strip() or None if comment else None
     k = validate_vote(kind, tags, ratings, gate.policies.current().policy.reason_tags, comment, edited_payload)
@@ -91,8 +96,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
             vote.revision = action.revision
         s.add(vote)
         s.flush()
-        audit.append(s, "voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
-                                             "reason_tags": tags, "patch": vote.patch, "source": vote.source}, now)
+        events = [("voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
+                                         "reason_tags": tags, "patch": vote.patch, "source": vote.source})]
 
         approvers = list(s.scalars(
             select(Vote.reviewer).where(Vote.action_id == action.id, Vote.revision == action.revision,
@@ -101,14 +106,15 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         ))
         final = k is DecisionKind.REJECT or len(approvers) >= action.approvals_required
         if final:
-            _finish(s, action, k, reviewer, approvers, now)
+            events.append(_finish(action, k, reviewer, approvers, now))
+        audit.append_many(s, events, now)
     if final:
         gate.notifier.action_changed(action_id, action.status)
     with gate.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
 
 
-def _finish(s, action: Action, k: DecisionKind, reviewer: str, approvers: list[str], now) -> None:
+def _finish(action: Action, k: DecisionKind, reviewer: str, approvers: list[str], now) -> tuple[str, str, dict]:
     if k is DecisionKind.REJECT:
         status, by = Status.REJECTED, [reviewer]
     else:
@@ -119,5 +125,5 @@ def _finish(s, action: Action, k: DecisionKind, reviewer: str, approvers: list[s
             action.text_diff = text_diff(action.payload, action.current_payload)
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, now, by
-    audit.append(s, "decided", action.id, {"status": status.value, "by": by,
-                                           "time_to_decision_s": (now - action.created_at).total_seconds()}, now)
+    return ("decided", action.id, {"status": status.value, "by": by,
+                                   "time_to_decision_s": (now - action.created_at).total_seconds()})

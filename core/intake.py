@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,7 @@ from core.policy.loader import LoadedPolicy
 from core.policy.routing import route
 from core.proposal import Proposal
 from core.queries import load_view
+from core.views import action_view
 from core.states import transition
 from core.store.tables import Action, PolicyVersion
 from core.views import ActionView
@@ -30,14 +32,13 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
     if not agent.may_propose(proposal.action_type):
         raise NotAuthorised(f"this agent key may not propose action type {proposal.action_type!r}")
     now = gate.clock()
-    if proposal.deadline is not None and proposal.deadline <= now:
-        raise InvalidRequest("deadline is in the past", field="deadline")
     request_hash = hashlib.sha256(canonical(proposal.model_dump(mode="json")).encode()).hexdigest()
-
-    if idempotency_key is not None:
-        replay = _replay(gate, agent, idempotency_key, request_hash)
+    if proposal.deadline is not None and proposal.deadline <= now:
+        # A retry of an accepted proposal still replays after its deadline passed.
+        replay = _replay(gate, agent, idempotency_key, request_hash) if idempotency_key else None
         if replay is not None:
             return replay, False
+        raise InvalidRequest("deadline is in the past", field="deadline")
 
     loaded = gate.policies.current()
     _record_policy_version(gate, loaded, now)
@@ -47,7 +48,8 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         summary=proposal.summary, payload=proposal.payload, current_payload=proposal.payload, revision=0,
         confidence=proposal.confidence, risk=r.risk.value, context=proposal.context, run_id=proposal.run_id,
         call_id=proposal.call_id, state=proposal.state,
-        callback_url=str(proposal.callback_url) if proposal.callback_url else None, deadline=proposal.deadline,
+        callback_url=str(proposal.callback_url) if proposal.callback_url else None,
+        deadline=proposal.deadline.astimezone(UTC) if proposal.deadline else None,
         status=Status.PROPOSED.value, review_mode=r.review_mode.value, rule=r.rule, route=r.snapshot(),
         policy_version=loaded.version, approvals_required=r.approvals_required, idempotency_key=idempotency_key,
         request_hash=request_hash, created_at=now, lock_version=0,
@@ -57,18 +59,22 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
+    events = [
+        ("created", action.id, {"agent": agent.name, "action_type": action.action_type, "request_hash": request_hash,
+                                "policy_version": loaded.version}),
+        ("routed", action.id, {"status": action.status, "review_mode": action.review_mode, "rule": r.rule,
+                               "explanation": r.explanation, "sampled": r.sampled}),
+    ]
+    if action.decision:
+        events.append(("decided", action.id, {"status": action.decision, "by": "policy"}))
     try:
+        # Optimistic: a new Idempotency-Key is the common case, so insert first and let the unique
+        # constraint catch replays (including two racing requests with one key).
         with gate.db.transaction() as s:
             s.add(action)
             s.flush()
-            audit.append(s, "created", action.id, {"agent": agent.name, "action_type": action.action_type,
-                                                     "request_hash": request_hash, "policy_version": loaded.version}, now)
-            audit.append(s, "routed", action.id, {"status": action.status, "review_mode": action.review_mode,
-                                                    "rule": r.rule, "explanation": r.explanation, "sampled": r.sampled}, now)
-            if action.decision:
-                audit.append(s, "decided", action.id, {"status": action.decision, "by": "policy"}, now)
+            audit.append_many(s, events, now)
     except IntegrityError:
-        # Two requests with one Idempotency-Key raced; the other one's insert won.
         if idempotency_key is None:
             raise
         replay = _replay(gate, agent, idempotency_key, request_hash)
@@ -77,8 +83,7 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         return replay, False
     if action.decision:
         gate.notifier.action_changed(action.id, action.status)
-    with gate.db.read() as s:
-        return load_view(s, action.id), True
+    return action_view(action, []), True
 
 
 def _replay(gate: Gate, agent: AgentIdentity, key: str, request_hash: str) -> ActionView | None:

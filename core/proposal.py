@@ -6,9 +6,11 @@ from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from core.text import json_problem, text_problem
 from core.vocabulary import Risk
 
 ACTION_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; saying so in the schema tells clients up front
 
 
 class Proposal(BaseModel):
@@ -17,17 +19,32 @@ class Proposal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     action_type: str = Field(pattern=ACTION_TYPE_PATTERN, description="Names the policy entry, e.g. `refund`.")
-    title: str = Field(min_length=1, max_length=200, description="One line a reviewer reads first.")
-    summary: str = Field(default="", max_length=10_000, description="The agent's reasoning.")
+    title: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="One line a reviewer reads first.")
+    summary: str = Field(default="", max_length=10_000, pattern=NO_NUL, description="The agent's reasoning.")
     payload: dict[str, Any] = Field(description="The editable JSON object the action will run with.")
     confidence: float = Field(ge=0.0, le=1.0, description="The agent's confidence that the action is right, 0..1.")
     risk: Risk | None = Field(default=None, description="The agent's own risk estimate; the higher of this and the policy's risk applies.")
     context: dict[str, Any] = Field(default_factory=dict, description="Evidence and links shown to the reviewer.")
-    run_id: str | None = Field(default=None, max_length=200)
-    call_id: str | None = Field(default=None, max_length=200)
+    run_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    call_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     state: Any = Field(default=None, description="Opaque value returned unchanged with the decision.")
     callback_url: AnyHttpUrl | None = Field(default=None, description="Where the decision is POSTed, signed.")
     deadline: datetime | None = Field(default=None, description="When the agent stops caring about an answer (ISO 8601 with offset).")
+
+    @field_validator("title", "summary", "run_id", "call_id")
+    @classmethod
+    def _storable_text(cls, v: str | None) -> str | None:
+        if v is not None and (problem := text_problem(v)) is not None:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("payload", "context", "state")
+    @classmethod
+    def _storable_json(cls, v: Any) -> Any:
+        if (found := json_problem(v)) is not None:
+            where, problem = found
+            raise ValueError(f"{where}: {problem}" if where else problem)
+        return v
 
     @field_validator("deadline")
     @classmethod

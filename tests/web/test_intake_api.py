@@ -178,3 +178,24 @@ def test_no_stack_trace_on_a_bug(api, monkeypatch):
     assert r.status_code == 500 and r.json() == {"error": "internal", "message": "internal error; it has been logged",
                                                  "fields": []}
     assert "secret" not in r.text
+
+
+@pytest.mark.parametrize("change,field,fragment", [
+    ({"call_id": "a\u0000b"}, "call_id", "should match pattern"),
+    ({"title": "bad \ud800 title"}, "title", "unicode string"),
+    ({"payload": {"note": "x\udfff"}}, "payload", "note: contains an unpaired surrogate"),
+    ({"state": {"k\ud800": 1}}, "state", "a key contains an unpaired surrogate"),
+])
+def test_text_no_database_can_store_is_a_named_422(api, change, field, fragment):
+    import json
+
+    body = json.dumps({**PROPOSAL, **change})  # escapes survive json.dumps as \\u sequences
+    r = api.post("/v1/actions", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["fields"][0]["field"] == field and fragment in r.json()["fields"][0]["message"]
+
+
+def test_nul_inside_json_payload_is_kept(api):
+    r = post(api, {**PROPOSAL, "payload": {"raw": "a\u0000b"}})
+    assert r.status_code == 201
+    assert api.get(f"/v1/actions/{r.json()['id']}").json()["payload"] == {"raw": "a\u0000b"}
