@@ -114,7 +114,7 @@ def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
         action_id = client.post("/v1/actions", json=BODY).json()["id"]
         answered = {}
 
-        def poll():
+        def poll(action_id=action_id, answered=answered):
             client2 = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
             r = client2.get(f"/v1/actions/{action_id}/decision", params={"wait": 30})
             answered["at"] = time.perf_counter()

@@ -70,7 +70,6 @@ def policy() -> None:
 def policy_check(file: Path, sample: str | None) -> None:
     """Validate FILE; with --sample, say which rule routes that proposal and why."""
     from core.policy.explain import describe, explain_sample
-
     from core.policy.loader import load_policy
 
     try:
