@@ -5,13 +5,17 @@ import logging
 from dataclasses import dataclass
 
 import redis
+from slack_sdk import WebClient
 
+from bot.slack.directory import SlackGroupDirectory
 from core.gate import Gate
 from core.policy.source import FilePolicySource
 from core.settings import Settings
 from core.store.db import Database
 from workers.connection import connect, redis_url
 from workers.notify import RedisNotifier
+from workers.queue import Notifiers, SlackPublisher, SlackRefresher
+from workers.slack_api import web_client
 
 
 @dataclass
@@ -20,6 +24,8 @@ class Runtime:
     gate: Gate
     redis: redis.Redis
     redis_url: str
+    slack: WebClient | None = None  # None: no Slack credentials, no review surface
+    groups: SlackGroupDirectory | None = None
 
     def close(self) -> None:
         self.gate.db.dispose()
@@ -35,4 +41,10 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         db.migrate()
     client = connect(settings)
     gate = Gate(db=db, policies=FilePolicySource(settings.policy_file), notifier=RedisNotifier(client))
-    return Runtime(settings=settings, gate=gate, redis=client, redis_url=redis_url(settings))
+    runtime = Runtime(settings=settings, gate=gate, redis=client, redis_url=redis_url(settings))
+    if settings.slack_enabled:
+        runtime.slack = web_client(settings)
+        runtime.groups = SlackGroupDirectory(runtime.slack, ttl=settings.slack_group_cache_seconds)
+        gate.publisher = SlackPublisher(client)
+        gate.notifier = Notifiers(RedisNotifier(client), SlackRefresher(client))
+    return runtime

@@ -108,8 +108,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         if final:
             events.append(_finish(action, k, reviewer, approvers, now))
         audit.append_many(s, events, now)
-    if final:
-        gate.notifier.action_changed(action_id, action.status)
+    # Every vote changes what reviewers see (quorum progress), not only the final one.
+    gate.notifier.action_changed(action_id, action.status)
     with gate.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
 

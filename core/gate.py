@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.ports import Notifier, PolicySource
+from core.ports import Notifier, PolicySource, ReviewPublisher
 from core.store.db import Database
 from core.store.types import utcnow
 
@@ -19,6 +19,7 @@ class Gate:
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
     recorded_policy_versions: set[str] = field(default_factory=set)
+    publisher: ReviewPublisher | None = None  # None: no review surface configured (API/CLI decisions only)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         return replay, False
     if action.decision:
         gate.notifier.action_changed(action.id, action.status)
+    elif gate.publisher is not None:
+        gate.publisher.review_needed(action.id)
     return action_view(action, []), True
 
 

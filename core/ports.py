@@ -20,3 +20,9 @@ class PolicySource(Protocol):
 class GroupDirectory(Protocol):
     def members(self, group_id: str) -> Collection[str]:
         """User ids in a reviewer group (Slack: usergroups.users.list)."""
+
+
+class ReviewPublisher(Protocol):
+    def review_needed(self, action_id: str) -> None:
+        """Called after a commit that created a pending action: show it to reviewers.
+        Must not raise: the database is the source of truth and a reconciler catches up."""

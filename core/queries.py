@@ -1,12 +1,15 @@
 """Reads shared by the services and the adapters."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
 from core.gate import AgentIdentity, Gate
-from core.store.tables import Action, Vote
+from core.store.tables import Action, Agent, Comment, Vote
 from core.views import ActionView, action_view
 
 
@@ -15,7 +18,8 @@ def load_view(s: Session, action_id: str) -> ActionView:
     if action is None:
         raise NotFound(f"no action {action_id!r}")
     votes = list(s.scalars(select(Vote).where(Vote.action_id == action_id)))
-    return action_view(action, votes)
+    comments = list(s.scalars(select(Comment).where(Comment.action_id == action_id).order_by(Comment.id)))
+    return action_view(action, votes, comments)
 
 
 def get_action(gate: Gate, action_id: str, agent: AgentIdentity | None = None) -> ActionView:
@@ -30,3 +34,31 @@ def get_action(gate: Gate, action_id: str, agent: AgentIdentity | None = None) -
 def pending_ids(gate: Gate, limit: int = 100) -> list[str]:
     with gate.db.read() as s:
         return list(s.scalars(select(Action.id).where(Action.status == "pending").order_by(Action.created_at).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ReviewContext:
+    """What a review surface shows: the action, its route snapshot, the agent's name, the tag taxonomy."""
+
+    action: ActionView
+    route: dict
+    agent: str
+    reason_tags: tuple[str, ...]
+    due_at: datetime | None  # the first escalation step, else the agent's deadline
+
+
+def review_context(gate: Gate, action_id: str) -> ReviewContext:
+    with gate.db.read() as s:
+        row = s.get(Action, action_id)
+        if row is None:
+            raise NotFound(f"no action {action_id!r}")
+        view = load_view(s, action_id)
+        agent = s.get(Agent, row.agent_id)
+    route = row.route or {}
+    due = row.deadline
+    levels = ((route.get("escalation") or {}).get("levels")) or []
+    if levels:
+        first = row.created_at + timedelta(seconds=levels[0]["timeout"])
+        due = min(first, due) if due else first
+    return ReviewContext(action=view, route=route, agent=agent.name if agent else "?",
+                         reason_tags=gate.policies.current().policy.reason_tags, due_at=due)

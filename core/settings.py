@@ -22,6 +22,17 @@ class Settings(BaseSettings):
     auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
     log_level: str = "INFO"
 
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; without it there is no Slack surface.")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests to /slack/events.")
+    slack_app_token: SecretStr | None = Field(default=None, description="xapp-… for Socket Mode.")
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Web API base URL (tests point it at a fake).")
+    slack_default_channel: str | None = Field(default=None, description="Where reviews go when the policy names no channel.")
+    slack_group_cache_seconds: float = Field(default=60.0, description="How long user-group membership is cached.")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and (self.slack_signing_secret is not None or self.slack_app_token is not None)
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'hitl.db').resolve()}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.store.tables import Action, Vote
+from core.store.tables import Action, Comment, Vote
 from core.vocabulary import DecisionKind, ReviewMode, Risk, Status
 
 
@@ -48,6 +48,12 @@ class OutcomeView(BaseModel):
     at: datetime
 
 
+class CommentView(BaseModel):
+    author: str
+    text: str
+    at: datetime
+
+
 class ActionView(BaseModel):
     id: str
     action_type: str
@@ -70,7 +76,9 @@ class ActionView(BaseModel):
     policy_version: str
     created_at: datetime
     quorum: QuorumView
+    claimed_by: str | None = Field(default=None, description="A reviewer who said \"I'm on it\".")
     votes: list[VoteView]
+    comments: list[CommentView] = []
     decision: DecisionView | None
     outcome: OutcomeView | None
 
@@ -83,7 +91,7 @@ def vote_view(v: Vote) -> VoteView:
     )
 
 
-def action_view(a: Action, votes: list[Vote]) -> ActionView:
+def action_view(a: Action, votes: list[Vote], comments: list[Comment] = ()) -> ActionView:
     votes = sorted(votes, key=lambda v: (v.created_at, v.id or 0))
     current = [v for v in votes if v.revision == a.revision and v.kind != DecisionKind.REJECT]
     decision = None
@@ -92,7 +100,7 @@ def action_view(a: Action, votes: list[Vote]) -> ActionView:
         tags: list[str] = []
         for v in counted:
             tags += [t for t in v.reason_tags or [] if t not in tags]
-        comments = [f"{v.reviewer}: {v.comment}" if len(counted) > 1 else v.comment for v in counted if v.comment]
+        notes = [f"{v.reviewer}: {v.comment}" if len(counted) > 1 else v.comment for v in counted if v.comment]
         decision = DecisionView(
             status=Status(a.decision),
             go_ahead=a.decision in (Status.AUTO_APPROVED, Status.APPROVED, Status.MODIFIED),
@@ -100,7 +108,7 @@ def action_view(a: Action, votes: list[Vote]) -> ActionView:
             patch=a.patch,
             text_diff=a.text_diff,
             reason_tags=tags,
-            comment="\n".join(comments) or None,
+            comment="\n".join(notes) or None,
             reviewers=list(a.decided_by or []),
             decided_at=a.decided_at,
             time_to_decision_seconds=round((a.decided_at - a.created_at).total_seconds(), 3),
@@ -114,5 +122,6 @@ def action_view(a: Action, votes: list[Vote]) -> ActionView:
         confidence=a.confidence, payload=a.payload, current_payload=a.current_payload, revision=a.revision, context=a.context or {}, run_id=a.run_id, call_id=a.call_id,
         state=a.state, deadline=a.deadline, policy_version=a.policy_version, created_at=a.created_at,
         quorum=QuorumView(required=a.approvals_required, approvals=[v.reviewer for v in current]),
-        votes=[vote_view(v) for v in votes], decision=decision, outcome=outcome,
+        claimed_by=a.claimed_by, votes=[vote_view(v) for v in votes], decision=decision, outcome=outcome,
+        comments=[CommentView(author=c.author, text=c.text, at=c.created_at) for c in comments],
     )

@@ -31,5 +31,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(actions.router)
     app.include_router(health.router)
+    if runtime.slack is not None and runtime.settings.slack_signing_secret is not None:
+        from bot.slack.app import build_bolt_app
+        from bot.web import slack_events
+
+        app.state.bolt = build_bolt_app(runtime)
+        app.include_router(slack_events.router)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

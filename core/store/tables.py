@@ -68,6 +68,8 @@ class Action(Base):
     outcome_result: Mapped[Any | None] = mapped_column(JsonType)
     outcome_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # "I'm on it" (acknowledges escalation)
+    claimed_at: Mapped[datetime | None]
 
 
 class Vote(Base):
@@ -123,3 +125,30 @@ class PolicyVersion(Base):
     source: Mapped[str] = mapped_column(String(500))
     text: Mapped[str] = mapped_column(Text)
     loaded_at: Mapped[datetime]
+
+
+class ReviewMessage(Base):
+    """Where an action's review is shown (a Slack channel and message ts), so clicks and thread
+    replies can be traced back to the action and the message can be updated in place."""
+
+    __tablename__ = "review_messages"
+    __table_args__ = (UniqueConstraint("channel", "message_ts", name="uq_review_messages_location"),)
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    message_ts: Mapped[str] = mapped_column(String(40))
+    posted_at: Mapped[datetime]
+
+
+class Comment(Base):
+    """Free text a reviewer wrote about an action (e.g. a reply in the review's thread)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (UniqueConstraint("action_id", "source_ref", name="uq_comments_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    source_ref: Mapped[str] = mapped_column(String(100))  # e.g. the Slack message ts; deduplicates redelivery
+    created_at: Mapped[datetime]

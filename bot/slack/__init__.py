@@ -1,0 +1,1 @@
+"""The Slack review surface: Block Kit builders, listeners, user-group lookups."""

@@ -1,0 +1,92 @@
+"""Button and select listeners on the review message. Each acks first; slow work goes to the queue."""
+from __future__ import annotations
+
+import json
+
+from bot.slack import blocks, ids
+from bot.slack.deps import SlackDeps
+from bot.slack.notices import notice
+from bot.slack.payloads import channel_id, clicked_value, state_value, user_id
+from core import deciding, reviews
+from core.access import is_reviewer
+from core.errors import AlreadyDecided, HitlError, NotAuthorised
+from core.queries import ReviewContext, review_context
+from core.vocabulary import Status
+
+
+def register(app, deps: SlackDeps) -> None:
+    app.action(ids.APPROVE)(lambda ack, body: on_approve(deps, ack, body))
+    app.action(ids.REJECT)(lambda ack, body: on_reject(deps, ack, body))
+    app.action(ids.MODIFY)(lambda ack, body: on_modify(deps, ack, body))
+    app.action(ids.CLAIM)(lambda ack, body: on_claim(deps, ack, body))
+    app.action(ids.VIEW_PAYLOAD)(lambda ack, body: on_view_payload(deps, ack, body))
+    app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
+
+
+def _vote(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
+    try:
+        deciding.decide(deps.gate, clicked_value(body), reviewer=user_id(body), kind=kind, reason_tags=tags,
+                        source="slack", groups=deps.groups)
+    except HitlError as exc:
+        deps.tell(channel_id(body), user_id(body), notice(exc))
+
+
+def on_approve(deps: SlackDeps, ack, body: dict) -> None:
+    ack()
+    _vote(deps, body, "approve")
+
+
+def on_reject(deps: SlackDeps, ack, body: dict) -> None:
+    ack()
+    tag = state_value((body.get("state") or {}).get("values"), ids.REASON_TAG)
+    if tag:
+        _vote(deps, body, "reject", [tag])
+        return
+    ctx = _open_check(deps, body)
+    if ctx is not None:
+        meta = json.dumps({"a": ctx.action.id, "c": channel_id(body)})
+        deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(ctx, meta))
+
+
+def on_modify(deps: SlackDeps, ack, body: dict) -> None:
+    ack()
+    ctx = _open_check(deps, body)
+    if ctx is not None:
+        meta = json.dumps({"a": ctx.action.id, "c": channel_id(body), "r": ctx.action.revision})
+        deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.modify_modal(ctx, meta))
+
+
+def on_claim(deps: SlackDeps, ack, body: dict) -> None:
+    ack()
+    try:
+        holder = reviews.claim(deps.gate, clicked_value(body), user_id(body), deps.groups)
+    except HitlError as exc:
+        deps.tell(channel_id(body), user_id(body), notice(exc))
+        return
+    if holder != user_id(body):
+        deps.tell(channel_id(body), user_id(body), f"<@{holder}> has already claimed this action.")
+
+
+def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
+    ack()
+    try:
+        ctx = review_context(deps.gate, clicked_value(body))
+    except HitlError as exc:
+        deps.tell(channel_id(body), user_id(body), notice(exc))
+        return
+    deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.payload_modal(ctx))
+
+
+def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:
+    """Before opening a modal (trigger_id lives 3 s): is the action still open, and may this user decide?"""
+    try:
+        ctx = review_context(deps.gate, clicked_value(body))
+        if ctx.action.status != Status.PENDING:
+            raise AlreadyDecided(ctx.action.decision.status if ctx.action.decision else ctx.action.status,
+                                 ctx.action.decision.reviewers if ctx.action.decision else [])
+        if deps.groups is not None and not is_reviewer(ctx.route.get("reviewers") or {}, user_id(body), deps.groups):
+            raise NotAuthorised(f"{user_id(body)} is not a reviewer for {ctx.action.action_type}")
+        return ctx
+    except HitlError as exc:
+        deps.tell(channel_id(body), user_id(body), notice(exc))
+        return None

@@ -1,0 +1,16 @@
+"""One place that turns domain errors into words for an ephemeral notice."""
+from __future__ import annotations
+
+from core import errors as e
+
+
+def notice(exc: e.HitlError) -> str:
+    if isinstance(exc, e.NotAuthorised):
+        return f"🔒 {exc.message}. Nothing was recorded."
+    if isinstance(exc, e.AlreadyDecided):
+        return f"This action was {exc.message}; your click was not recorded."
+    if isinstance(exc, e.AlreadyVoted):
+        return "You have already voted on this version of the action."
+    if isinstance(exc, e.NotFound):
+        return "This action no longer exists in hitl-gate."
+    return f"Could not record that: {exc.message}"

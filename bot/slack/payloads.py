@@ -1,0 +1,46 @@
+"""Reading Slack interaction payloads (shapes as in ../shared/slack/samples)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def user_id(body: dict) -> str:
+    return body["user"]["id"]
+
+
+def channel_id(body: dict) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def clicked_value(body: dict) -> str:
+    return body["actions"][0].get("value", "")
+
+
+def state_value(values: dict, action_id: str) -> Any:
+    """The value of the element with this action_id in any block of state.values."""
+    for block in (values or {}).values():
+        element = block.get(action_id)
+        if element is None:
+            continue
+        kind = element.get("type")
+        if kind == "static_select":
+            return (element.get("selected_option") or {}).get("value")
+        if kind == "multi_static_select":
+            return [o["value"] for o in element.get("selected_options") or []]
+        return element.get("value")
+    return None
+
+
+def input_value(values: dict, block_id: str, action_id: str) -> Any:
+    element = (values or {}).get(block_id, {}).get(action_id)
+    if element is None:
+        return None
+    return state_value({block_id: {action_id: element}}, action_id)
+
+
+def metadata(view: dict) -> dict:
+    try:
+        return json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}

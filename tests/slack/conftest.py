@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from tests.conftest import LiveServer
+from tests.slack_fake import FakeSlack
+from tests.slack_requests import SECRET, form, sign
+
+
+@pytest.fixture
+def fake_slack():
+    with FakeSlack() as fake:
+        fake.groups = {"S0FIN": ["UDAVE"]}
+        yield fake
+
+
+@pytest.fixture
+def slack_runtime(settings, fake_slack):
+    from bot.bootstrap import build_runtime
+    import workers.context
+
+    s = settings.model_copy(update={"slack_bot_token": "xoxb-test", "slack_signing_secret": SECRET,
+                                    "slack_api_url": fake_slack.url, "slack_default_channel": "C0REVIEW"})
+    from pydantic import SecretStr
+
+    s.slack_bot_token, s.slack_signing_secret = SecretStr("xoxb-test"), SecretStr(SECRET)
+    rt = build_runtime(s)
+    workers.context.use(rt)
+    yield rt
+    workers.context.use(None)
+    rt.close()
+
+
+class SlackHarness:
+    """The real web process over HTTP, the fake Slack it talks to, and a way to run the queued jobs."""
+
+    def __init__(self, server: LiveServer, fake: FakeSlack, key: str):
+        self.server, self.fake, self.key = server, fake, key
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.agent = httpx.Client(base_url=server.url, timeout=90, headers={"Authorization": f"Bearer {key}"})
+
+    def drain(self) -> None:
+        """Run every queued job to completion (an RQ SimpleWorker in burst mode, JSON serializer)."""
+        rt = self.server.runtime
+        from workers.queue import queue
+
+        worker = SimpleWorker([queue(rt.redis)], connection=rt.redis, serializer=JSONSerializer)
+        worker.work(burst=True)
+        failed = queue(rt.redis).failed_job_registry
+        assert failed.count == 0, [queue(rt.redis).fetch_job(j).exc_info for j in failed.get_job_ids()]
+        assert queue(rt.redis).count == 0
+
+    def propose(self, **overrides) -> dict:
+        body = {"action_type": "refund", "title": "Refund order 42", "summary": "Customer was double charged",
+                "payload": {"amount": 120, "order": "42", "note": "Refund the duplicate charge"}, "confidence": 0.7}
+        body.update(overrides)
+        r = self.agent.post("/v1/actions", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def post_interaction(self, payload: dict, secret: str = SECRET, timestamp: int | None = None) -> httpx.Response:
+        body = form(payload)
+        return self.http.post("/slack/events", content=body, headers=sign(body, secret, timestamp))
+
+    def post_event(self, event: dict) -> httpx.Response:
+        body = json.dumps(event)
+        headers = {**sign(body), "Content-Type": "application/json"}
+        return self.http.post("/slack/events", content=body, headers=headers)
+
+    def location(self, action_id: str):
+        from core.reviews import location
+
+        return location(self.server.runtime.gate, action_id)
+
+    def posted(self, action_id: str) -> dict:
+        return next(p for p in self.fake.of("chat.postMessage") if any(
+            b.get("type") == "actions" and b["elements"][0]["value"] == action_id for b in p["blocks"]))
+
+
+@pytest.fixture
+def slack(slack_runtime, fake_slack):
+    from bot.web.app import create_app
+    from core.agents import create_agent
+
+    _agent, key = create_agent(slack_runtime.gate.db, "slack-agent")
+    with LiveServer(create_app(slack_runtime), slack_runtime) as server:
+        yield SlackHarness(server, fake_slack, key)

@@ -1,0 +1,66 @@
+"""RQ jobs: small, module-level, ids in and idempotent (a job may run twice)."""
+from __future__ import annotations
+
+import logging
+
+from core import reviews
+from core.errors import NotFound
+from core.queries import review_context
+from core.vocabulary import Status
+from workers.context import runtime
+
+log = logging.getLogger(__name__)
+
+
+def post_review(action_id: str) -> str:
+    rt = runtime()
+    gate = rt.gate
+    if reviews.location(gate, action_id) is not None:
+        return "already posted"
+    try:
+        ctx = review_context(gate, action_id)
+    except NotFound:
+        return "no such action"
+    if ctx.action.status != Status.PENDING:
+        return f"not pending ({ctx.action.status})"
+    channel = ctx.route.get("channel") or rt.settings.slack_default_channel
+    if not channel:
+        log.error("action %s has no review channel: set channel in the policy or HITL_SLACK_DEFAULT_CHANNEL", action_id)
+        return "no channel"
+    from bot.slack.blocks import fallback_text, review_message
+
+    response = rt.slack.chat_postMessage(channel=channel, text=fallback_text(ctx), blocks=review_message(ctx),
+                                         unfurl_links=False, unfurl_media=False)
+    reviews.record_posted(gate, action_id, response["channel"], response["ts"])
+    return "posted"
+
+
+def refresh_review(action_id: str) -> str:
+    rt = runtime()
+    where = reviews.location(rt.gate, action_id)
+    if where is None:
+        return "not posted"
+    from bot.slack.blocks import fallback_text, review_message
+
+    ctx = review_context(rt.gate, action_id)
+    rt.slack.chat_update(channel=where.channel, ts=where.message_ts, text=fallback_text(ctx), blocks=review_message(ctx))
+    return "updated"
+
+
+def post_diff_reply(action_id: str, reviewer: str) -> str:
+    rt = runtime()
+    where = reviews.location(rt.gate, action_id)
+    if where is None:
+        return "not posted"
+    from bot.slack.blocks import diff_reply
+
+    text = diff_reply(review_context(rt.gate, action_id), reviewer)
+    if not text:
+        return "no diff"
+    rt.slack.chat_postMessage(channel=where.channel, thread_ts=where.message_ts, text=text)
+    return "replied"
+
+
+def post_ephemeral(channel: str, user: str, text: str) -> str:
+    runtime().slack.chat_postEphemeral(channel=channel, user=user, text=text)
+    return "sent"

@@ -1,0 +1,57 @@
+"""RQ queues (JSON serializer, never pickle) and the adapters that put work on them."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+SLACK = "slack"
+QUEUES = (SLACK,)
+
+
+def queue(connection: redis.Redis, name: str = SLACK) -> Queue:
+    return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+def enqueue(connection: redis.Redis, func: str, *args, queue_name: str = SLACK, job_id: str | None = None) -> bool:
+    """Jobs take ids and plain values; a failure to enqueue is logged, never raised into a request."""
+    try:
+        queue(connection, queue_name).enqueue(func, *args, job_id=job_id, result_ttl=300, failure_ttl=7 * 86400)
+        return True
+    except redis.RedisError as exc:
+        log.warning("could not enqueue %s%r: %s", func, args, exc.__class__.__name__)
+        return False
+
+
+class SlackPublisher:
+    """core.ports.ReviewPublisher: post a pending action's review message."""
+
+    def __init__(self, connection: redis.Redis):
+        self.connection = connection
+
+    def review_needed(self, action_id: str) -> None:
+        enqueue(self.connection, "workers.jobs.post_review", action_id)
+
+
+class SlackRefresher:
+    """core.ports.Notifier: bring an action's review message up to date after any change."""
+
+    def __init__(self, connection: redis.Redis):
+        self.connection = connection
+
+    def action_changed(self, action_id: str, status: str) -> None:
+        enqueue(self.connection, "workers.jobs.refresh_review", action_id)
+
+
+class Notifiers:
+    """Fan one change out to several notifiers."""
+
+    def __init__(self, *notifiers):
+        self.notifiers = notifiers
+
+    def action_changed(self, action_id: str, status: str) -> None:
+        for n in self.notifiers:
+            n.action_changed(action_id, status)
