@@ -61,8 +61,9 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
 
 def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
            comment: str | None = None, ratings: dict[str, int] | None = None, edited_payload: dict | None = None,
-           source: str = "api", groups: GroupDirectory | None = None) -> DecideResult:
-    """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI)."""
+           source: str = "api", groups: GroupDirectory | None = None, with_view: bool = True) -> DecideResult | None:
+    """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI).
+    `with_view=False` skips re-reading the action afterwards (returns None) for callers that do not show it."""
     reviewer = (reviewer or "").strip()
     if not reviewer or len(reviewer) > 100 or text_problem(reviewer):
         raise InvalidDecision("a reviewer id is 1 to 100 printable characters")
@@ -110,6 +111,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         audit.append_many(s, events, now)
     # Every vote changes what reviewers see (quorum progress), not only the final one.
     gate.notifier.action_changed(action_id, action.status)
+    if not with_view:
+        return None
     with gate.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
 

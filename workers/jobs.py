@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from core import reviews
+from core import inbox, reviews
 from core.errors import NotFound
 from core.queries import review_context
 from core.vocabulary import Status
@@ -64,3 +64,16 @@ def post_diff_reply(action_id: str, reviewer: str) -> str:
 def post_ephemeral(channel: str, user: str, text: str) -> str:
     runtime().slack.chat_postEphemeral(channel=channel, user=user, text=text)
     return "sent"
+
+
+def apply_interaction(interaction_id: int) -> str:
+    """Apply a recorded click (decide or claim); tell the reviewer privately if it did not count."""
+    from bot.slack.notices import notice
+
+    rt = runtime()
+    applied = inbox.apply(rt.gate, interaction_id, rt.groups, explain=notice)
+    if applied is None:
+        return "applied already"
+    if applied.notice and applied.reply_channel:
+        rt.slack.chat_postEphemeral(channel=applied.reply_channel, user=applied.reviewer, text=applied.notice)
+    return applied.notice or "ok"

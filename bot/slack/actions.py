@@ -7,7 +7,7 @@ from bot.slack import blocks, ids
 from bot.slack.deps import SlackDeps
 from bot.slack.notices import notice
 from bot.slack.payloads import channel_id, clicked_value, state_value, user_id
-from core import deciding, reviews
+from core import inbox
 from core.access import is_reviewer
 from core.errors import AlreadyDecided, HitlError, NotAuthorised
 from core.queries import ReviewContext, review_context
@@ -23,24 +23,25 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
 
 
-def _vote(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
-    try:
-        deciding.decide(deps.gate, clicked_value(body), reviewer=user_id(body), kind=kind, reason_tags=tags,
-                        source="slack", groups=deps.groups)
-    except HitlError as exc:
-        deps.tell(channel_id(body), user_id(body), notice(exc))
+def _record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
+    """Write the click down, hand its application to a worker; apply it here only if Redis is away."""
+    interaction = inbox.receive(deps.gate, clicked_value(body), user_id(body), kind, tags, reply_channel=channel_id(body))
+    if not deps.later("workers.jobs.apply_interaction", interaction):
+        applied = inbox.apply(deps.gate, interaction, deps.groups, explain=notice)
+        if applied and applied.notice:
+            deps.tell(applied.reply_channel, applied.reviewer, applied.notice)
 
 
 def on_approve(deps: SlackDeps, ack, body: dict) -> None:
     ack()
-    _vote(deps, body, "approve")
+    _record(deps, body, "approve")
 
 
 def on_reject(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     tag = state_value((body.get("state") or {}).get("values"), ids.REASON_TAG)
     if tag:
-        _vote(deps, body, "reject", [tag])
+        _record(deps, body, "reject", [tag])
         return
     ctx = _open_check(deps, body)
     if ctx is not None:
@@ -58,13 +59,7 @@ def on_modify(deps: SlackDeps, ack, body: dict) -> None:
 
 def on_claim(deps: SlackDeps, ack, body: dict) -> None:
     ack()
-    try:
-        holder = reviews.claim(deps.gate, clicked_value(body), user_id(body), deps.groups)
-    except HitlError as exc:
-        deps.tell(channel_id(body), user_id(body), notice(exc))
-        return
-    if holder != user_id(body):
-        deps.tell(channel_id(body), user_id(body), f"<@{holder}> has already claimed this action.")
+    _record(deps, body, "claim")
 
 
 def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:

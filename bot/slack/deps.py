@@ -29,5 +29,5 @@ class SlackDeps:
         if channel:
             enqueue(self.runtime.redis, "workers.jobs.post_ephemeral", channel, user, text)
 
-    def later(self, job: str, *args) -> None:
-        enqueue(self.runtime.redis, job, *args)
+    def later(self, job: str, *args) -> bool:
+        return enqueue(self.runtime.redis, job, *args)

@@ -1,6 +1,7 @@
 """The database handle: engines for SQLite (embedded default) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,8 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
+        # RQ forks a child per job: the child must open its own connections, never reuse the parent's.
+        os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         self._writes = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(self.engine.execution_options(hitl_read_only=True), expire_on_commit=False)
 

@@ -152,3 +152,21 @@ class Comment(Base):
     text: Mapped[str] = mapped_column(Text)
     source_ref: Mapped[str] = mapped_column(String(100))  # e.g. the Slack message ts; deduplicates redelivery
     created_at: Mapped[datetime]
+
+
+class Interaction(Base):
+    """A reviewer's click, written before the ack so it survives a lost job; a worker applies it once."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (Index("ix_interactions_unapplied", "applied_at", "received_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # approve | reject | claim
+    reason_tags: Mapped[Any] = mapped_column(JsonType)
+    reply_channel: Mapped[str | None] = mapped_column(String(40))  # where to send an ephemeral notice
+    source: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime]
+    applied_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(Text)

@@ -29,6 +29,7 @@ def test_approve_click_returns_the_long_poll_and_updates_the_message(slack):
     poll.start()
     r = slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
     assert r.status_code == 200
+    slack.drain()  # the worker applies the recorded click
     poll.join(20)
     assert result["status"] == "approved" and result["decision"]["reviewers"] == ["UALICE"]
     slack.drain()
@@ -44,6 +45,7 @@ def test_reject_with_the_dropdown_tag_stores_the_tag(slack):
     a = slack.propose()
     slack.drain()
     slack.post_interaction(block_action("UBOB", ids.REJECT, a["id"], reason_tag="policy_violation"))
+    slack.drain()
     got = slack.agent.get(f"/v1/actions/{a['id']}").json()
     assert got["status"] == "rejected" and got["decision"]["reason_tags"] == ["policy_violation"]
 
@@ -109,8 +111,8 @@ def test_unauthorised_click_changes_nothing_and_is_told_why(slack):
     slack.drain()
     r = slack.post_interaction(block_action("UMALLORY", ids.APPROVE, a["id"]))
     assert r.status_code == 200
-    assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "pending"
     slack.drain()
+    assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "pending"
     (eph,) = slack.fake.of("chat.postEphemeral")
     assert eph["user"] == "UMALLORY" and "not a reviewer" in eph["text"] and "Nothing was recorded" in eph["text"]
 
@@ -119,6 +121,7 @@ def test_group_member_may_decide(slack):
     a = slack.propose()
     slack.drain()
     slack.post_interaction(block_action("UDAVE", ids.APPROVE, a["id"]))  # S0FIN member in the fake
+    slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
     assert [p["usergroup"] for p in slack.fake.of("usergroups.users.list")] == ["S0FIN"]
 
@@ -134,6 +137,7 @@ def test_bad_signature_or_stale_timestamp_gets_401_and_changes_nothing(slack):
     unsigned = slack.http.post("/slack/events", content="payload={}",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert unsigned.status_code == 401
+    slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "pending"
 
 
@@ -178,5 +182,9 @@ def test_fifty_concurrent_conflicting_clicks_record_one_decision(slack):
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(click, range(50)))
     assert codes == [200] * 50
+    slack.drain()
     got = slack.agent.get(f"/v1/actions/{a['id']}").json()
     assert got["status"] in ("approved", "rejected") and len(got["votes"]) == 1
+    winner = got["votes"][0]["reviewer"]
+    told = slack.fake.of("chat.postEphemeral")
+    assert len(told) == 49 and all(f"by {winner}" in t["text"] or "already voted" in t["text"] for t in told)

@@ -1,4 +1,4 @@
-"""review messages claims comments
+"""review surface: messages, claims, comments, interactions
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +16,22 @@ depends_on = None
 
 
 def upgrade() -> None:
+
+    op.create_table('interactions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.String(length=64), nullable=False),
+    sa.Column('reviewer', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('reason_tags', core.store.types.JsonType, nullable=False),
+    sa.Column('reply_channel', sa.String(length=40), nullable=True),
+    sa.Column('source', sa.String(length=32), nullable=False),
+    sa.Column('received_at', core.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', core.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('interactions', schema=None) as batch_op:
+        batch_op.create_index('ix_interactions_unapplied', ['applied_at', 'received_at'], unique=False)
 
     op.create_table('comments',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -58,4 +74,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_comments_action_id'))
 
     op.drop_table('comments')
+    with op.batch_alter_table('interactions', schema=None) as batch_op:
+        batch_op.drop_index('ix_interactions_unapplied')
+
+    op.drop_table('interactions')
 
