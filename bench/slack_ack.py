@@ -19,26 +19,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
 
 from bot.slack import ids  # noqa: E402
 from core.agents import create_agent  # noqa: E402
 from core.store.db import Database  # noqa: E402
 from tests.slack_fake import FakeSlack  # noqa: E402
 from tests.slack_requests import SECRET, block_action, form, sign  # noqa: E402
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def run_wrk(base: str, actions: list[str], args, tmp: str) -> None:
@@ -86,7 +82,7 @@ def client_run(base: str, action_ids: list[str]) -> list[tuple[float, int]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--pg-url", default=os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--clicks", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--skip-drain", action="store_true", help="measure the acks only")
@@ -96,71 +92,46 @@ def main() -> None:
     ap.add_argument("--web-workers", type=int, default=1, help="web processes (hitl serve --workers)")
     args = ap.parse_args()
 
-    admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    name = f"hitl_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
     tmp = tempfile.mkdtemp(prefix="hitl-bench-")
     policy = Path(tmp) / "policy.yaml"
     policy.write_text("action_types:\n  refund:\n    reviewers: [UALICE, UBOB]\n    channel: C0REVIEW\n")
-    server = None
-    with FakeSlack() as fake:
-        try:
-            db = Database(url)
-            db.migrate()
-            _agent, key = create_agent(db, "bench")
-            port = 8798
-            env = {**os.environ, "HITL_DATABASE_URL": url, "HITL_POLICY_FILE": str(policy), "HITL_PORT": str(port),
-                   "HITL_DATA_DIR": tmp, "HITL_LOG_LEVEL": "WARNING", "HITL_SLACK_BOT_TOKEN": "xoxb-bench",
-                   "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": fake.url, "HITL_DB_POOL_SIZE": "20"}
-            server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--workers", str(args.web_workers)],
-                                      env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+    with FakeSlack() as fake, throwaway_database(args.pg_url) as url:
+        db = Database(url)
+        _agent, key = create_agent(db, "bench")
+        env = {"HITL_DATABASE_URL": url, "HITL_POLICY_FILE": str(policy), "HITL_DATA_DIR": tmp,
+               "HITL_SLACK_BOT_TOKEN": "xoxb-bench", "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": fake.url,
+               "HITL_DB_POOL_SIZE": "20"}
+        with hitl_serve(env, port=8798, web_workers=args.web_workers) as base:
             agent = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"})
             body = {"action_type": "refund", "title": "t", "payload": {"amount": 1}, "confidence": 0.5}
             actions = [agent.post("/v1/actions", json=body).json()["id"] for _ in range(args.clicks)]
-
             if args.driver == "wrk":
                 run_wrk(base, actions, args, tmp)
-            for label in (() if args.driver == "wrk" else ("approve (decides)", "approve again (loses)")):
-                # One process per client: a single process of 16 threads would measure its own GIL queue.
-                shares = [actions[i::args.clients] for i in range(args.clients)]
-                started = time.perf_counter()
-                with ProcessPoolExecutor(args.clients) as pool:
-                    results = [r for part in pool.map(client_run, [base] * args.clients, shares) for r in part]
-                wall = time.perf_counter() - started
-                lat = [r[0] for r in results]
-                codes = {c: sum(1 for r in results if r[1] == c) for c in {r[1] for r in results}}
-                print(f"{label:24s}: {len(lat)} clicks, {args.clients} clients, {len(lat) / wall:6.0f} req/s, "
-                      f"p50 {pct(lat, 50) * 1000:5.1f} ms  p99 {pct(lat, 99) * 1000:5.1f} ms  max {max(lat) * 1000:6.1f} ms  "
-                      f"status {codes}")
-            if args.skip_drain:
-                return
+            else:
+                for label in ("approve (decides)", "approve again (loses)"):
+                    # One process per client: a single process of 16 threads would measure its own GIL queue.
+                    shares = [actions[i::args.clients] for i in range(args.clients)]
+                    started = time.perf_counter()
+                    with ProcessPoolExecutor(args.clients) as pool:
+                        results = [r for part in pool.map(client_run, [base] * args.clients, shares) for r in part]
+                    wall = time.perf_counter() - started
+                    lat = [r[0] for r in results]
+                    codes = {c: sum(1 for r in results if r[1] == c) for c in {r[1] for r in results}}
+                    print(f"{label:24s}: {len(lat)} clicks, {args.clients} clients, {len(lat) / wall:6.0f} req/s, "
+                          f"p50 {pct(lat, 50) * 1000:5.1f} ms  p99 {pct(lat, 99) * 1000:5.1f} ms  "
+                          f"max {max(lat) * 1000:6.1f} ms  status {codes}")
+        if not args.skip_drain:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env={**os.environ, **env}, cwd=ROOT,
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             drained = time.perf_counter() - started
             with db.read() as s:
                 decided = s.execute(text("SELECT count(*) FROM actions WHERE status = 'approved'")).scalar()
                 clicks, applied = s.execute(text("SELECT count(*), count(applied_at) FROM interactions")).one()
             print(f"afterwards one `hitl worker --burst` applied {applied} of {clicks} recorded clicks in {drained:.1f} s: "
-                  f"{decided} of {len(actions)} actions approved, "
-                  f"{len(fake.of('chat.postEphemeral'))} losers told who won")
-            print(f"machine: {os.cpu_count()} cores; load generator, web process and PostgreSQL share them")
-        finally:
-            if server:
-                server.terminate()
-                server.wait(10)
-            with admin.connect() as c:
-                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                  f"{decided} of {len(actions)} actions approved, {len(fake.of('chat.postEphemeral'))} losers told who won")
+        db.dispose()
+        print(f"machine: {os.cpu_count()} cores; load generator, web process and PostgreSQL share them")
 
 
 if __name__ == "__main__":
