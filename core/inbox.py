@@ -25,15 +25,29 @@ class Applied:
     reviewer: str
 
 
-def receive(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
-            reply_channel: str | None = None, source: str = "slack") -> int:
+def _insert(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source):
     if kind not in KINDS:
         raise ValueError(f"unknown interaction kind {kind!r}")
+    return insert(Interaction).values(
+        action_id=action_id[:64], reviewer=reviewer[:100], kind=kind, reason_tags=list(reason_tags or []),
+        reply_channel=reply_channel, source=source, received_at=gate.clock(),
+    ).returning(Interaction.id)
+
+
+def receive(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+            reply_channel: str | None = None, source: str = "slack") -> int:
     with gate.db.transaction() as s:
-        return s.execute(insert(Interaction).values(
-            action_id=action_id[:64], reviewer=reviewer[:100], kind=kind, reason_tags=list(reason_tags or []),
-            reply_channel=reply_channel, source=source, received_at=gate.clock(),
-        ).returning(Interaction.id)).scalar_one()
+        return s.execute(_insert(gate, action_id, reviewer, kind, reason_tags, reply_channel, source)).scalar_one()
+
+
+async def receive_async(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+                        reply_channel: str | None = None, source: str = "slack") -> int:
+    """The same, awaited on an event loop (PostgreSQL); SQLite's local write is short enough to make inline."""
+    if gate.db.is_sqlite:
+        return receive(gate, action_id, reviewer, kind, reason_tags, reply_channel, source)
+    async with gate.db.async_engine.begin() as conn:
+        result = await conn.execute(_insert(gate, action_id, reviewer, kind, reason_tags, reply_channel, source))
+        return result.scalar_one()
 
 
 def apply(gate: Gate, interaction_id: int, groups: GroupDirectory | None, explain=None) -> Applied | None:

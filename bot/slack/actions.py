@@ -1,6 +1,7 @@
 """Button and select listeners on the review message. Each acks first; slow work goes to the queue."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 from bot.slack import blocks, ids
@@ -23,25 +24,56 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
 
 
-def _record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
+# Clicks that only need recording: the web route takes these on a fast path (see bot/web/slack_events.py).
+RECORDED = {ids.APPROVE: "approve", ids.CLAIM: "claim"}
+
+
+def recordable(body: dict) -> tuple[str, list[str] | None] | None:
+    """(kind, tags) when this block_actions click is one that is simply recorded, else None."""
+    actions = body.get("actions") or []
+    if body.get("type") != "block_actions" or len(actions) != 1:
+        return None
+    action_id = actions[0].get("action_id")
+    if action_id in RECORDED:
+        return RECORDED[action_id], None
+    if action_id == ids.REJECT:
+        tag = state_value((body.get("state") or {}).get("values"), ids.REASON_TAG)
+        if tag:
+            return "reject", [tag]
+    return None
+
+
+def record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """Write the click down, hand its application to a worker; apply it here only if Redis is away."""
     interaction = inbox.receive(deps.gate, clicked_value(body), user_id(body), kind, tags, reply_channel=channel_id(body))
     if not deps.later("workers.jobs.apply_interaction", interaction):
-        applied = inbox.apply(deps.gate, interaction, deps.groups, explain=notice)
-        if applied and applied.notice:
-            deps.tell(applied.reply_channel, applied.reviewer, applied.notice)
+        _apply_now(deps, interaction)
+
+
+async def record_async(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
+    """`record` for the web route's event loop: the INSERT is awaited, the rest is quick or rare."""
+    interaction = await inbox.receive_async(deps.gate, clicked_value(body), user_id(body), kind, tags,
+                                            reply_channel=channel_id(body))
+    if not deps.later("workers.jobs.apply_interaction", interaction):  # ~0.4 ms; a thread hop measured slower
+        await asyncio.to_thread(_apply_now, deps, interaction)
+
+
+def _apply_now(deps: SlackDeps, interaction: int) -> None:
+    applied = inbox.apply(deps.gate, interaction, deps.groups, explain=notice)
+    if applied and applied.notice:
+        deps.tell(applied.reply_channel, applied.reviewer, applied.notice)
 
 
 def on_approve(deps: SlackDeps, ack, body: dict) -> None:
     ack()
-    _record(deps, body, "approve")
+    record(deps, body, "approve")
 
 
 def on_reject(deps: SlackDeps, ack, body: dict) -> None:
     ack()
-    tag = state_value((body.get("state") or {}).get("values"), ids.REASON_TAG)
-    if tag:
-        _record(deps, body, "reject", [tag])
+    click = recordable(body)
+    if click:
+        record(deps, body, *click)
         return
     ctx = _open_check(deps, body)
     if ctx is not None:
@@ -59,7 +91,7 @@ def on_modify(deps: SlackDeps, ack, body: dict) -> None:
 
 def on_claim(deps: SlackDeps, ack, body: dict) -> None:
     ack()
-    _record(deps, body, "claim")
+    record(deps, body, "claim")
 
 
 def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:

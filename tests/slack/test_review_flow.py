@@ -188,3 +188,18 @@ def test_fifty_concurrent_conflicting_clicks_record_one_decision(slack):
     winner = got["votes"][0]["reviewer"]
     told = slack.fake.of("chat.postEphemeral")
     assert len(told) == 49 and all(f"by {winner}" in t["text"] or "already voted" in t["text"] for t in told)
+
+
+def test_a_click_while_redis_is_down_is_applied_at_once_not_lost(slack, monkeypatch):
+    import redis
+
+    a = slack.propose()
+    slack.drain()
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("gone")
+
+    monkeypatch.setattr("rq.queue.Queue.enqueue", down)
+    r = slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    assert r.status_code == 200
+    assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"  # no worker needed
