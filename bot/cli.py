@@ -227,6 +227,16 @@ def actions_show(action_id: str) -> None:
     click.echo(get_action(_runtime().gate, action_id).model_dump_json(indent=2))
 
 
+@cli.command()
+@click.argument("args", nargs=-1)
+def stats(args: tuple[str, ...]) -> None:
+    """The /hitl-stats numbers in the terminal: [action_type|agent] [7d|30d|90d]."""
+    from core import metrics
+
+    subject, days = metrics.parse_args(" ".join(args))
+    click.echo("\n".join(metrics.lines(metrics.stats(_runtime().gate, subject, days))))
+
+
 @cli.group()
 def audit() -> None:
     """The hash-chained audit log."""

@@ -25,7 +25,8 @@ class FakeSlack:
                 pass
 
             def do_POST(self):
-                method = self.path.rsplit("/", 1)[-1]
+                # /api/<method> is the Web API; anything else stands in for a response_url.
+                method = self.path.rsplit("/", 1)[-1] if self.path.startswith("/api/") else "response_url"
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     params = json.loads(raw or "{}")
@@ -71,6 +72,8 @@ class FakeSlack:
                 status, headers = faults.pop(0)
                 error = "ratelimited" if status == 429 else "internal_error"
                 return status, {"ok": False, "error": error}, headers
+        if method == "response_url":
+            return 200, {"ok": True}, {}
         if not auth.startswith("Bearer xoxb-"):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         channel = params.get("channel")

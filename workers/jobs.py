@@ -77,3 +77,16 @@ def apply_interaction(interaction_id: int) -> str:
     if applied.notice and applied.reply_channel:
         rt.slack.chat_postEphemeral(channel=applied.reply_channel, user=applied.reviewer, text=applied.notice)
     return applied.notice or "ok"
+
+
+def answer_stats(response_url: str, text: str) -> str:
+    """/hitl-stats: compute and answer privately through the command's response_url."""
+    from slack_sdk.webhook import WebhookClient
+
+    from bot.slack.text import escape
+    from core import metrics
+
+    subject, days = metrics.parse_args(text)
+    body = "\n".join(metrics.lines(metrics.stats(runtime().gate, subject, days)))
+    WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
+    return "answered"

@@ -203,3 +203,28 @@ def test_a_click_while_redis_is_down_is_applied_at_once_not_lost(slack, monkeypa
     r = slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
     assert r.status_code == 200
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"  # no worker needed
+
+
+def test_hitl_stats_acks_at_once_and_answers_through_response_url(slack):
+    from urllib.parse import urlencode
+
+    from tests.slack_requests import SAMPLES, sign
+
+    a = slack.propose()
+    slack.drain()
+    slack.post_interaction(block_action("UALICE", ids.REJECT, a["id"], reason_tag="wrong_action"))
+    slack.drain()
+    fields = dict(pair.split("=", 1) for pair in (SAMPLES / "slash_command_body_docs_example.txt").read_text().strip().split("&"))
+    from urllib.parse import unquote_plus
+
+    fields = {k: unquote_plus(v) for k, v in fields.items()}
+    fields.update(command="/hitl-stats", text="refund 30d", user_id="UALICE",
+                  response_url=slack.fake.url.replace("/api/", "/response/T0FAKE/1/abc"))
+    body = urlencode(fields)
+    r = slack.http.post("/slack/events", content=body, headers=sign(body))
+    assert r.status_code == 200 and r.json()["text"] == "Working out the numbers…"
+    slack.drain()
+    (answer,) = slack.fake.of("response_url")
+    assert answer["response_type"] == "ephemeral"
+    assert "hitl-stats: refund, last 30 days (1 proposed, 1 reviewed by people)" in answer["text"]
+    assert "Rejection rate   100%" in answer["text"] and "wrong_action (1)" in answer["text"]

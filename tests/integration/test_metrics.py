@@ -1,0 +1,68 @@
+"""A known history, built under freezegun; every figure below is computed by hand in the comments."""
+from datetime import UTC, datetime
+
+import pytest
+from freezegun import freeze_time
+
+from core import deciding, intake, metrics
+from core.proposal import Proposal
+
+
+def propose(gate, agent, action_type="refund", amount=100):
+    p = Proposal(action_type=action_type, title="t", payload={"amount": amount}, confidence=0.5)
+    return intake.submit(gate, agent, p)[0].id
+
+
+@pytest.fixture
+def history(gate, agent):
+    with freeze_time("2026-05-28T12:00:00Z") as clock:  # previous window: one approval after 60 s
+        a0 = propose(gate, agent)
+        clock.tick(60)
+        deciding.decide(gate, a0, reviewer="UALICE", kind="approve")
+        clock.move_to("2026-06-02T09:00:00Z")  # current window [06-01, 06-08)
+        a1, a2, a3, a4 = (propose(gate, agent) for _ in range(4))
+        propose(gate, agent, "ping")  # auto-approved
+        propose(gate, agent, "nuke")  # blocked
+        clock.tick(30)
+        deciding.decide(gate, a1, reviewer="UALICE", kind="approve")  # ttd 30
+        clock.tick(60)
+        deciding.decide(gate, a4, reviewer="UBOB", kind="reject", reason_tags=["policy_violation", "wrong_action"])  # 90
+        clock.tick(30)
+        deciding.decide(gate, a2, reviewer="UBOB", kind="modify", edited_payload={"amount": 80},
+                        reason_tags=["edge_case"])  # 120
+        clock.tick(480)
+        deciding.decide(gate, a3, reviewer="UCAROL", kind="reject", reason_tags=["policy_violation"])  # 600
+        clock.move_to("2026-06-07T08:00:00Z")
+        propose(gate, agent)  # still pending
+    return gate
+
+
+def test_headline_matches_hand_computed_values(history):
+    st = metrics.stats(history, None, 7, now=datetime(2026, 6, 8, tzinfo=UTC))
+    c = st.current
+    assert (c.proposed, c.reviewed, c.approved, c.modified, c.rejected, c.auto_approved) == (7, 4, 1, 1, 2, 1)
+    assert c.override_rate == 0.25 and c.rejection_rate == 0.5  # 1/4 and 2/4
+    assert (c.ttd_p50, c.ttd_p90) == (90, 600)  # nearest rank over [30, 90, 120, 600]
+    assert c.distinct_tags == 3 and c.distinct_field_sets == 1
+    assert c.top_tags == [("policy_violation", 2), ("edge_case", 1), ("wrong_action", 1)]
+    assert c.intervention_rate == 5 / 7 and c.auto_approve_share == 1 / 7  # 7 proposed, 1 auto, 1 blocked
+    p = st.previous
+    assert (p.reviewed, p.approved, p.override_rate, p.rejection_rate, p.ttd_p50) == (1, 1, 0.0, 0.0, 60)
+    assert st.pending == 1 and st.oldest_pending == datetime(2026, 6, 7, 8, tzinfo=UTC)
+    text = "\n".join(metrics.lines(st))
+    assert "Override rate    25% (▲ 25 pts vs the previous window)" in text
+    assert "Rejection rate   50% (▲ 50 pts vs the previous window)" in text
+    assert "Time to decision p50 1.5m, p90 10.0m" in text
+
+
+def test_scope_by_action_type_and_agent(history, agent):
+    now = datetime(2026, 6, 8, tzinfo=UTC)
+    assert metrics.stats(history, "ping", 7, now=now).current.proposed == 1
+    assert metrics.stats(history, agent.name, 7, now=now).current.proposed == 7
+    assert metrics.stats(history, "nobody", 7, now=now).current.proposed == 0
+
+
+@pytest.mark.parametrize("text,expected", [("", (None, 7)), ("30d", (None, 30)), ("refund 90d", ("refund", 90)),
+                                           ("7d refund", ("refund", 7)), ("refund", ("refund", 7))])
+def test_parse_args(text, expected):
+    assert metrics.parse_args(text) == expected
