@@ -51,7 +51,7 @@ def parse_fields(values: dict, current: dict, masked_keys: list[str]) -> tuple[d
         kept = {k: current[k] for k in masked_keys if k in current}
         return {**edited, **kept}, errors
     edited = dict(current)
-    for block_id, element in values.items():
+    for block_id in values:
         if not block_id.startswith(ids.FIELD_PREFIX):
             continue
         key = block_id[len(ids.FIELD_PREFIX):]

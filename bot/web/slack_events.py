@@ -19,7 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.actions import record_async, recordable
 
 router = APIRouter(include_in_schema=False)
-_INVALID = Response(content=b'{"error": "invalid request"}', status_code=401, media_type="application/json")
+_INVALID = b'{"error": "invalid request"}'  # Bolt's own answer to a bad signature
 
 
 @router.post("/slack/events")
@@ -31,7 +31,7 @@ async def slack_events(request: Request) -> Response:
         verifier: SignatureVerifier = request.app.state.slack_verifier
         if not verifier.is_valid(body=body, timestamp=request.headers.get("x-slack-request-timestamp", ""),
                                  signature=request.headers.get("x-slack-signature", "")):
-            return _INVALID
+            return Response(content=_INVALID, status_code=401, media_type="application/json")
         payload, kind, tags = click
         await record_async(request.app.state.slack_deps, payload, kind, tags)
         return Response(status_code=200)

@@ -24,11 +24,10 @@ def slack_runtime(settings, fake_slack):
     from bot.bootstrap import build_runtime
     import workers.context
 
-    s = settings.model_copy(update={"slack_bot_token": "xoxb-test", "slack_signing_secret": SECRET,
-                                    "slack_api_url": fake_slack.url, "slack_default_channel": "C0REVIEW"})
     from pydantic import SecretStr
 
-    s.slack_bot_token, s.slack_signing_secret = SecretStr("xoxb-test"), SecretStr(SECRET)
+    s = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-test"), "slack_signing_secret": SecretStr(SECRET),
+                                    "slack_api_url": fake_slack.url, "slack_default_channel": "C0REVIEW"})
     rt = build_runtime(s)
     workers.context.use(rt)
     yield rt
