@@ -62,18 +62,14 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
 @click.option("--fork", is_flag=True, help="Fork a child per job (isolation; about 5x slower per job, measured).")
 def worker(burst: bool, fork: bool) -> None:
     """Run an RQ worker (with the scheduler) on the hitl queues."""
-    from rq import SimpleWorker, Worker
-    from rq.serializers import JSONSerializer
-
     import workers.context
-    from workers.queue import QUEUES, queue
+    from workers.worker import make_worker
 
     runtime = _runtime(log_level=Settings().log_level)
     workers.context.use(runtime)
     # Jobs are ours, small and idempotent, so by default they run in the worker process itself:
-    # a click becomes a decision in ~8 ms instead of ~40 ms of fork and reconnect (bench notes).
-    worker_class = Worker if fork else SimpleWorker
-    w = worker_class([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis, serializer=JSONSerializer)
+    # a click becomes a decision in ~8 ms instead of ~40 ms of fork and reconnect (ARCHITECTURE.md).
+    w = make_worker(runtime, fork=fork)
     w.work(burst=burst, with_scheduler=not burst)
 
 

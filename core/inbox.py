@@ -84,5 +84,5 @@ def unapplied(gate: Gate, older_than_seconds: float = 30, limit: int = 500) -> l
     cutoff = gate.clock() - timedelta(seconds=older_than_seconds)
     with gate.db.read() as s:
         return list(s.scalars(select(Interaction.id).where(Interaction.applied_at.is_(None),
-                                                           Interaction.received_at < cutoff)
+                                                           Interaction.received_at <= cutoff)
                               .order_by(Interaction.id).limit(limit)))

@@ -1,6 +1,8 @@
 """The review surface's bookkeeping: where a review is shown, who claimed it, what reviewers wrote."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +32,16 @@ def record_posted(gate: Gate, action_id: str, channel: str, message_ts: str) -> 
     except IntegrityError:
         return False
     return True
+
+
+def unposted(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[str]:
+    """Pending actions with no review message yet (their post job was lost, or Redis was down)."""
+    cutoff = gate.clock() - timedelta(seconds=older_than_seconds)
+    with gate.db.read() as s:
+        return list(s.scalars(
+            select(Action.id).outerjoin(ReviewMessage, ReviewMessage.action_id == Action.id)
+            .where(Action.status == Status.PENDING.value, ReviewMessage.action_id.is_(None), Action.created_at <= cutoff)
+            .order_by(Action.created_at).limit(limit)))
 
 
 def location(gate: Gate, action_id: str) -> ReviewMessage | None:

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
     log_level: str = "INFO"
+    reconcile_grace_seconds: float = Field(default=10.0, description="How old an unposted review or unapplied click "
+                                           "must be before the reconciler re-enqueues it.")
 
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; without it there is no Slack surface.")
     slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests to /slack/events.")

@@ -1,0 +1,47 @@
+"""Redis loses everything (FLUSHALL) mid-run: the database still knows what to do, and the worker's
+reconciler pass puts the work back."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from bot.slack import ids
+from tests.slack_requests import SECRET, block_action
+from workers.worker import make_worker
+
+
+def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(slack, settings):
+    proposed = [slack.propose(title=f"Refund {i}")["id"] for i in range(3)]
+    slack.server.runtime.redis.flushall()  # our private Redis: the three post jobs are gone
+    env = {**os.environ, "HITL_DATABASE_URL": settings.database_url, "HITL_REDIS_URL": settings.redis_url.get_secret_value(),
+           "HITL_POLICY_FILE": str(settings.policy_file), "HITL_DATA_DIR": str(settings.data_dir),
+           "HITL_SLACK_BOT_TOKEN": "xoxb-test", "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": slack.fake.url,
+           "HITL_SLACK_DEFAULT_CHANNEL": "C0REVIEW", "HITL_RECONCILE_GRACE_SECONDS": "0", "HITL_LOG_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all(slack.location(a) is not None for a in proposed)
+    assert len(slack.fake.of("chat.postMessage")) == 3  # each posted once
+
+
+def test_flushall_after_a_click_the_click_is_still_applied(slack):
+    a = slack.propose()
+    slack.drain()
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    rt = slack.server.runtime
+    rt.redis.flushall()  # the apply job is gone; the click row is not
+    rt.settings.reconcile_grace_seconds = 0
+    make_worker(rt).work(burst=True)
+    assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
+
+
+def test_nothing_to_do_means_nothing_enqueued(slack):
+    from workers.reconciler import reconcile
+
+    a = slack.propose()
+    slack.drain()
+    assert slack.location(a["id"]) is not None
+    slack.server.runtime.settings.reconcile_grace_seconds = 0
+    assert reconcile(slack.server.runtime, slack.server.runtime.redis, 15) == {"post_review": 0, "apply_interaction": 0}
+    assert reconcile(slack.server.runtime, slack.server.runtime.redis, 15) == {}  # the lock holds for this tick
