@@ -10,6 +10,7 @@ from core.vocabulary import Status
 from workers.context import runtime
 
 log = logging.getLogger(__name__)
+POST_LEASE_SECONDS = 60
 
 
 def post_review(action_id: str) -> str:
@@ -29,9 +30,19 @@ def post_review(action_id: str) -> str:
         return "no channel"
     from bot.slack.blocks import fallback_text, review_message
 
-    response = rt.slack.chat_postMessage(channel=channel, text=fallback_text(ctx), blocks=review_message(ctx),
-                                         unfurl_links=False, unfurl_media=False)
-    reviews.record_posted(gate, action_id, response["channel"], response["ts"])
+    # Two copies of this job (a retry racing the reconciler) must not post twice: a short lease
+    # covers the Slack call; the database row written after it is what says "posted".
+    lease = f"hitl:posting:{action_id}"
+    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+        return "being posted by another worker"
+    try:
+        if reviews.location(gate, action_id) is not None:
+            return "already posted"
+        response = rt.slack.chat_postMessage(channel=channel, text=fallback_text(ctx), blocks=review_message(ctx),
+                                             unfurl_links=False, unfurl_media=False)
+        reviews.record_posted(gate, action_id, response["channel"], response["ts"])
+    finally:
+        rt.redis.delete(lease)
     return "posted"
 
 

@@ -45,3 +45,24 @@ def test_nothing_to_do_means_nothing_enqueued(slack):
     slack.server.runtime.settings.reconcile_grace_seconds = 0
     assert reconcile(slack.server.runtime, slack.server.runtime.redis, 15) == {"post_review": 0, "apply_interaction": 0}
     assert reconcile(slack.server.runtime, slack.server.runtime.redis, 15) == {}  # the lock holds for this tick
+
+
+def test_two_copies_of_a_post_job_post_once(slack):
+    import threading
+
+    from workers import jobs
+
+    a = slack.propose()
+    slack.server.runtime.redis.flushall()  # drop the queued copy; run two by hand at once
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(jobs.post_review(a["id"]))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sorted(results)[-1] == "posted" and len(slack.fake.of("chat.postMessage")) == 1
+    assert jobs.post_review(a["id"]) == "already posted"
