@@ -12,6 +12,8 @@ Ratios within the run are what to compare; absolute numbers move with the machin
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
 import os
 import statistics
 import sys
@@ -96,6 +98,28 @@ def http_submit(base: str, key: str, n: int, clients: int) -> tuple[float, list[
     return n / (time.perf_counter() - start), lat, statuses
 
 
+def http_submit_wrk(base: str, key: str, clients: int, seconds: int, tmp: str) -> str:
+    """wrk, 16 connections: each request a new proposal (its own Idempotency-Key)."""
+    import json
+    import re
+
+    script = Path(tmp) / "propose.lua"
+    script.write_text(f"""local n = 0
+local body = [==[{json.dumps(BODY)}]==]
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/v1/actions", {{["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer {key}", ["Idempotency-Key"] = "wrk-" .. tostring(math.random(1, 2^30)) .. "-" .. n}}, body)
+end
+""")
+    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), f"{base}/v1/actions"],
+                         capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.M))
+    rps = re.search(r"Requests/sec:\s+(\S+)", out).group(1)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return f"{rps} /s  p50 {lat['50']}  p90 {lat['90']}  p99 {lat['99']}  non-2xx {bad.group(1) if bad else 0}"
+
+
 def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
     db = Database(url)
     import redis
@@ -150,6 +174,7 @@ def main() -> None:
                    "HITL_DATA_DIR": tmp, "HITL_DB_POOL_SIZE": "20"}
             with hitl_serve(env, port=8799) as base:
                 http_rate, http_lat, statuses = http_submit(base, key, n, args.clients)
+                wrk_line = http_submit_wrk(base, key, args.clients, 10, tmp) if shutil.which("wrk") else "wrk not installed"
                 wake = wake_latency(base, key, url, 30)
 
             ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
@@ -159,6 +184,7 @@ def main() -> None:
                   f"p99 {ms(pct(core_lat, 99))}  = {core_rate / base_rate:.2f}× baseline")
             print(f"3. HTTP POST /v1/actions, {args.clients} clients: {http_rate:8.0f} /s  p50 {ms(pct(http_lat, 50))}  "
                   f"p99 {ms(pct(http_lat, 99))}  = {http_rate / base_rate:.2f}× baseline  statuses {statuses}")
+            print(f"3b. the same driven by wrk (C), {args.clients} connections, 10 s: {wrk_line}")
             print(f"4. decision commit → long-poll answer: p50 {ms(statistics.median(wake))}  p99 {ms(pct(wake, 99))}  "
                   f"max {ms(max(wake))}  ({len(wake)} samples)")
     finally:
