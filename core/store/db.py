@@ -67,10 +67,9 @@ class Database:
         """Bring the schema to the newest migration. Safe to call from many processes at once."""
         import logging
 
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # before the import: it logs while loading plugins
         from alembic import command
         from alembic.config import Config
-
-        logging.getLogger("alembic").setLevel(logging.WARNING)
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
