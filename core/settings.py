@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, description="Larger intake bodies get 413.")
     long_poll_max_seconds: int = Field(default=60, ge=1, le=60)
     db_pool_size: int = 10
+    web_threads: int = Field(default=8, ge=1, le=200, description="Threads for the web process's sync handlers.")
     auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
     log_level: str = "INFO"
     reconcile_grace_seconds: float = Field(default=10.0, description="How old an unposted review or unapplied click "
