@@ -1,11 +1,10 @@
-"""The web process: the agent intake today; the Slack endpoints mount here too."""
+"""The web process: the agent intake (/v1), health, and Slack's /slack/events when Slack is configured."""
 from __future__ import annotations
 
 import gc
-
-import anyio.to_thread
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from bot.bootstrap import Runtime
