@@ -14,7 +14,7 @@ from core.settings import Settings
 from core.store.db import Database
 from workers.connection import connect, redis_url
 from workers.notify import RedisNotifier
-from workers.queue import Notifiers, SlackPublisher, SlackRefresher
+from workers.queue import CallbackNotifier, Notifiers, SlackPublisher, SlackRefresher
 from workers.slack_api import web_client
 
 
@@ -40,11 +40,12 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
     if settings.auto_migrate if migrate is None else migrate:
         db.migrate()
     client = connect(settings)
-    gate = Gate(db=db, policies=FilePolicySource(settings.policy_file), notifier=RedisNotifier(client))
+    gate = Gate(db=db, policies=FilePolicySource(settings.policy_file),
+                notifier=Notifiers(RedisNotifier(client), CallbackNotifier(client)))
     runtime = Runtime(settings=settings, gate=gate, redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
         runtime.slack = web_client(settings)
         runtime.groups = SlackGroupDirectory(runtime.slack, ttl=settings.slack_group_cache_seconds)
         gate.publisher = SlackPublisher(client)
-        gate.notifier = Notifiers(RedisNotifier(client), SlackRefresher(client))
+        gate.notifier = Notifiers(RedisNotifier(client), CallbackNotifier(client), SlackRefresher(client))
     return runtime

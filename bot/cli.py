@@ -234,6 +234,38 @@ def stats(args: tuple[str, ...]) -> None:
 
 
 @cli.group()
+def callbacks() -> None:
+    """Decisions delivered to agents' callback_url."""
+
+
+@callbacks.command("failed")
+def callbacks_failed() -> None:
+    """List dead-lettered deliveries (every retry failed)."""
+    from core import callbacks as deliveries
+
+    rows = deliveries.failed(_runtime().gate)
+    for d in rows:
+        click.echo(f"{d.action_id}\t{d.attempts} attempts\t{d.url}\t{d.last_error}")
+    if not rows:
+        click.echo("no failed deliveries")
+
+
+@callbacks.command("retry")
+@click.argument("action_ids", nargs=-1)
+def callbacks_retry(action_ids: tuple[str, ...]) -> None:
+    """Deliver dead-lettered decisions again (all of them, or the given action ids)."""
+    from core import callbacks as deliveries
+    from workers.queue import enqueue
+
+    runtime = _runtime()
+    ids = list(action_ids) or [d.action_id for d in deliveries.failed(runtime.gate)]
+    count = deliveries.retry(runtime.gate, ids)
+    for action_id in ids:
+        enqueue(runtime.redis, "workers.jobs.deliver_callback", action_id)
+    click.echo(f"{count} deliveries queued again")
+
+
+@cli.group()
 def audit() -> None:
     """The hash-chained audit log."""
 

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     web_threads: int = Field(default=8, ge=1, le=200, description="Threads for the web process's sync handlers.")
     auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
     log_level: str = "INFO"
+    callback_max_attempts: int = Field(default=8, ge=1, le=30, description="Then the delivery is dead-lettered.")
     reconcile_grace_seconds: float = Field(default=10.0, description="How old an unposted review or unapplied click "
                                            "must be before the reconciler re-enqueues it.")
 

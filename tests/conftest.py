@@ -87,7 +87,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-TABLES = ("votes", "comments", "review_messages", "interactions", "actions", "agents", "audit_events", "audit_head", "policy_versions")
+TABLES = ("votes", "comments", "review_messages", "interactions", "deliveries", "actions", "agents", "audit_events", "audit_head", "policy_versions")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -101,3 +101,29 @@ def answer_stats(response_url: str, text: str) -> str:
     body = "\n".join(metrics.lines(metrics.stats(runtime().gate, subject, days)))
     WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
     return "answered"
+
+
+def deliver_callback(action_id: str) -> str:
+    """POST the decision to the agent's callback_url, signed; the database records every attempt."""
+    import time
+
+    import httpx
+
+    from core import callbacks
+
+    rt = runtime()
+    attempt = callbacks.prepare(rt.gate, action_id)
+    if attempt is None:
+        return "nothing owed"
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "User-Agent": "hitl-gate",
+               "X-Hitl-Request-Timestamp": timestamp,
+               "X-Hitl-Signature": callbacks.signature(attempt.secret, timestamp, attempt.body)}
+    ok, error = False, None
+    try:
+        response = httpx.post(attempt.url, content=attempt.body, headers=headers, timeout=10, follow_redirects=False)
+        ok = 200 <= response.status_code < 300
+        error = None if ok else f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        error = f"{exc.__class__.__name__}: {exc}"
+    return callbacks.record(rt.gate, attempt, ok, error, rt.settings.callback_max_attempts)

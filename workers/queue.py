@@ -46,6 +46,19 @@ class SlackRefresher:
         enqueue(self.connection, "workers.jobs.refresh_review", action_id)
 
 
+class CallbackNotifier:
+    """core.ports.Notifier: a decided action may owe its agent a callback (the job checks callback_url)."""
+
+    DECIDED = {"auto_approved", "approved", "modified", "rejected", "blocked", "expired", "cancelled"}
+
+    def __init__(self, connection: redis.Redis):
+        self.connection = connection
+
+    def action_changed(self, action_id: str, status: str) -> None:
+        if str(status) in self.DECIDED:
+            enqueue(self.connection, "workers.jobs.deliver_callback", action_id)
+
+
 class Notifiers:
     """Fan one change out to several notifiers."""
 

@@ -170,3 +170,19 @@ class Interaction(Base):
     received_at: Mapped[datetime]
     applied_at: Mapped[datetime | None]
     result: Mapped[str | None] = mapped_column(Text)
+
+
+class Delivery(Base):
+    """A decision owed to an agent's callback_url. The database says what is owed; Redis only carries the attempts."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    state: Mapped[str] = mapped_column(String(16))  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

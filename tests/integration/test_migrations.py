@@ -15,4 +15,4 @@ def test_migrate_is_idempotent(db):
     db.migrate()
     db.migrate()
     with db.engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0002"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003"

@@ -1,0 +1,125 @@
+"""Decisions pushed to an agent's callback_url, signed, retried with backoff, dead-lettered at the end.
+
+Signature (in the spirit of Slack's v0 scheme): headers `X-Hitl-Request-Timestamp: <unix seconds>`
+and `X-Hitl-Signature: v1=<hex HMAC-SHA256(secret, "v1:<timestamp>:<raw body>")>`, where the
+secret is the SHA-256 hex digest of the agent's API key (the only form the server keeps). The agent
+recomputes it, compares in constant time, and rejects timestamps more than 5 minutes off.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core import audit
+from core.gate import Gate
+from core.queries import load_view
+from core.states import GO_AHEAD
+from core.store.tables import Action, Agent, Delivery
+from core.vocabulary import Status
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+FIRST_RETRY_SECONDS = 15.0
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"v1:{timestamp}:".encode() + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    action_id: str
+    url: str
+    body: bytes
+    secret: str
+    attempt: int
+
+
+def backoff(attempts: int, draw: float) -> float:
+    """15 s, 30 s, 60 s … doubling, ±20 % jitter so a recovering endpoint is not hit by a wave."""
+    return FIRST_RETRY_SECONDS * 2 ** (attempts - 1) * (0.8 + 0.4 * draw)
+
+
+def owed(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[str]:
+    """Decided actions with a callback_url whose delivery was never started, or is due for a retry."""
+    now = gate.clock()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    decided = [s.value for s in Status if s not in (Status.PROPOSED, Status.PENDING)]
+    with gate.db.read() as s:
+        fresh = s.scalars(
+            select(Action.id).outerjoin(Delivery, Delivery.action_id == Action.id)
+            .where(Action.callback_url.is_not(None), Action.decision.is_not(None), Action.status.in_(decided),
+                   Delivery.action_id.is_(None), Action.decided_at <= cutoff).limit(limit))
+        due = s.scalars(select(Delivery.action_id).where(Delivery.state == PENDING, Delivery.next_attempt_at <= now)
+                        .limit(limit))
+        return list(dict.fromkeys([*fresh, *due]))
+
+
+def prepare(gate: Gate, action_id: str) -> Attempt | None:
+    """The next attempt for this action's decision, or None when nothing is owed now."""
+    now = gate.clock()
+    with gate.db.read() as s:
+        action = s.get(Action, action_id)
+        if action is None or not action.callback_url or action.decision is None:
+            return None
+        delivery = s.get(Delivery, action_id)
+        agent = s.get(Agent, action.agent_id)
+        view = load_view(s, action_id)
+    if delivery is None:
+        try:
+            with gate.db.transaction() as s:
+                s.add(Delivery(action_id=action_id, url=action.callback_url, state=PENDING, attempts=0,
+                               next_attempt_at=now, created_at=now))
+        except IntegrityError:
+            pass  # another worker created it
+        with gate.db.read() as s:
+            delivery = s.get(Delivery, action_id)
+    if delivery.state != PENDING or delivery.next_attempt_at > now:
+        return None
+    body = json.dumps({
+        "id": view.id, "action_type": view.action_type, "status": view.decision.status.value,
+        "go_ahead": view.decision.status in GO_AHEAD, "decision": view.decision.model_dump(mode="json"),
+        "state": view.state, "run_id": view.run_id, "call_id": view.call_id, "attempt": delivery.attempts + 1,
+    }, separators=(",", ":"), ensure_ascii=False).encode()
+    return Attempt(action_id=action_id, url=delivery.url, body=body, secret=agent.key_hash, attempt=delivery.attempts + 1)
+
+
+def record(gate: Gate, attempt: Attempt, ok: bool, error: str | None, max_attempts: int) -> str:
+    """Returns the delivery's state afterwards."""
+    now = gate.clock()
+    with gate.db.transaction() as s:
+        delivery = s.get(Delivery, attempt.action_id, populate_existing=True, with_for_update=True)
+        if delivery is None or delivery.state != PENDING or delivery.attempts + 1 != attempt.attempt:
+            return delivery.state if delivery else "gone"  # another copy of the job recorded this attempt
+        delivery.attempts = attempt.attempt
+        if ok:
+            delivery.state, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
+            audit.append(s, "delivered", attempt.action_id, {"url": delivery.url, "attempt": attempt.attempt}, now)
+        else:
+            delivery.last_error = (error or "")[:1000]
+            if attempt.attempt >= max_attempts:
+                delivery.state = DEAD
+                audit.append(s, "dead_lettered", attempt.action_id, {"url": delivery.url, "error": delivery.last_error}, now)
+            else:
+                delivery.next_attempt_at = now + timedelta(seconds=backoff(attempt.attempt, gate.draw()))
+        return delivery.state
+
+
+def failed(gate: Gate) -> list[Delivery]:
+    with gate.db.read() as s:
+        return list(s.scalars(select(Delivery).where(Delivery.state == DEAD).order_by(Delivery.created_at)))
+
+
+def retry(gate: Gate, action_ids: list[str] | None = None) -> int:
+    """Dead-lettered deliveries start again from the first attempt; returns how many."""
+    with gate.db.transaction() as s:
+        stmt = update(Delivery).where(Delivery.state == DEAD)
+        if action_ids:
+            stmt = stmt.where(or_(*[Delivery.action_id == a for a in action_ids]))
+        return s.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=gate.clock())).rowcount

@@ -1,0 +1,112 @@
+"""Decisions pushed to the agent: signed, retried, dead-lettered, redelivered on request."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from freezegun import freeze_time
+
+import workers.context
+from core import callbacks, deciding, intake
+from core.agents import create_agent
+from core.proposal import Proposal
+from hitl_client import verify_callback
+from workers.worker import make_worker
+
+
+class Receiver:
+    """An agent's callback endpoint that can be switched down (HTTP 503)."""
+
+    def __init__(self):
+        self.received: list[tuple[dict, bytes]] = []
+        self.up = True
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.up:
+                    receiver.received.append((dict(self.headers), body))
+                self.send_response(200 if receiver.up else 503)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def keyed(runtime):
+    workers.context.use(runtime)
+    agent, key = create_agent(runtime.gate.db, "hooked")
+    yield runtime, agent, key
+    workers.context.use(None)
+
+
+def test_decision_is_pushed_signed_and_verifiable(keyed, receiver):
+    runtime, agent, key = keyed
+    p = Proposal(action_type="refund", title="t", payload={"amount": 3}, confidence=0.5, callback_url=receiver.url,
+                 state={"turn": 2})
+    action = intake.submit(runtime.gate, agent, p)[0]
+    deciding.decide(runtime.gate, action.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 2})
+    make_worker(runtime).work(burst=True)
+    ((headers, body),) = receiver.received
+    assert verify_callback(key, headers, body)
+    assert not verify_callback(key, headers, body + b" ")  # any change breaks it
+    assert not verify_callback("hitl_other", headers, body)
+    sent = json.loads(body)
+    assert sent["id"] == action.id and sent["status"] == "modified" and sent["go_ahead"] is True
+    assert sent["decision"]["final_payload"] == {"amount": 2} and sent["state"] == {"turn": 2}
+    assert callbacks.owed(runtime.gate, 0) == []
+
+
+def test_down_endpoint_backs_off_then_dead_letters_and_retry_redelivers(keyed, receiver, settings):
+    runtime, agent, key = keyed
+    runtime.settings.callback_max_attempts = 3
+    receiver.up = False
+    with freeze_time("2026-07-01T10:00:00Z") as clock:
+        p = Proposal(action_type="ping", title="t", payload={}, confidence=0.5, callback_url=receiver.url)
+        action = intake.submit(runtime.gate, agent, p)[0]  # auto-approved: owed at once
+        from workers import jobs
+
+        assert jobs.deliver_callback(action.id) == "pending"  # attempt 1 failed
+        assert jobs.deliver_callback(action.id) == "nothing owed"  # not due yet: backoff
+        assert callbacks.owed(runtime.gate, 0) == []
+        clock.tick(timedelta(seconds=18.1))  # first backoff is 15 s ± 20 %
+        assert callbacks.owed(runtime.gate, 0) == [action.id]
+        assert jobs.deliver_callback(action.id) == "pending"  # attempt 2
+        clock.tick(timedelta(seconds=36.1))
+        assert jobs.deliver_callback(action.id) == "dead"  # attempt 3 of 3
+    (dead,) = callbacks.failed(runtime.gate)
+    assert dead.attempts == 3 and dead.last_error == "HTTP 503"
+
+    receiver.up = True
+    env = {**os.environ, "HITL_DATABASE_URL": settings.database_url, "HITL_REDIS_URL": settings.redis_url.get_secret_value(),
+           "HITL_DATA_DIR": str(settings.data_dir), "HITL_LOG_LEVEL": "WARNING"}
+    listed = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "failed"], env=env, capture_output=True, text=True)
+    assert action.id in listed.stdout and "HTTP 503" in listed.stdout
+    again = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "retry"], env=env, capture_output=True, text=True)
+    assert again.stdout.strip() == "1 deliveries queued again", again.stderr
+    make_worker(runtime).work(burst=True)
+    assert len(receiver.received) == 1 and json.loads(receiver.received[0][1])["status"] == "auto_approved"
+    assert callbacks.failed(runtime.gate) == []
