@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+import random
 
 import redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
 log = logging.getLogger(__name__)
@@ -16,10 +17,21 @@ def queue(connection: redis.Redis, name: str = SLACK) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
+# A failed job (Slack 5xx, a 429 longer than the client's own two waits, a network error) runs again
+# after these many seconds, each stretched by up to +25 % so retries from a burst do not arrive together.
+RETRY_AFTER = (2, 5, 15, 60, 300)
+
+
+def retry_policy() -> Retry:
+    return Retry(max=len(RETRY_AFTER), interval=[round(s * (1 + 0.25 * random.random()), 1) if s else 0
+                                                 for s in RETRY_AFTER])
+
+
 def enqueue(connection: redis.Redis, func: str, *args, queue_name: str = SLACK, job_id: str | None = None) -> bool:
     """Jobs take ids and plain values; a failure to enqueue is logged, never raised into a request."""
     try:
-        queue(connection, queue_name).enqueue(func, *args, job_id=job_id, result_ttl=300, failure_ttl=7 * 86400)
+        queue(connection, queue_name).enqueue(func, *args, job_id=job_id, result_ttl=300, failure_ttl=7 * 86400,
+                                              retry=retry_policy())
         return True
     except redis.RedisError as exc:
         log.warning("could not enqueue %s%r: %s", func, args, exc.__class__.__name__)

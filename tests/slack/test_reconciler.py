@@ -67,3 +67,24 @@ def test_two_copies_of_a_post_job_post_once(slack):
     [t.join() for t in threads]
     assert sorted(results)[-1] == "posted" and len(slack.fake.of("chat.postMessage")) == 1
     assert jobs.post_review(a["id"]) == "already posted"
+
+
+def test_slack_500_is_retried_and_429_waits_for_retry_after(slack, monkeypatch):
+    import time
+
+    monkeypatch.setattr("workers.queue.RETRY_AFTER", (0, 0, 0))  # in-process burst worker: retry at once
+    slack.fake.fail_next("chat.postMessage", status=500)
+    a = slack.propose()
+    slack.drain()  # first attempt fails with 500, the retry posts
+    assert slack.location(a["id"]) is not None
+    assert [m for m, _ in slack.fake.calls].count("chat.postMessage") == 2
+
+    slack.fake.fail_next("chat.update", status=429, retry_after=1)
+    from tests.slack_requests import block_action
+
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    started = time.monotonic()
+    slack.drain()
+    assert time.monotonic() - started >= 1.0  # waited for Retry-After
+    assert [m for m, _ in slack.fake.calls].count("chat.update") == 2
+    assert "Approved" in str(slack.fake.of("chat.update")[-1]["blocks"])
