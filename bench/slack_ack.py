@@ -100,7 +100,8 @@ def main() -> None:
         _agent, key = create_agent(db, "bench")
         env = {"HITL_DATABASE_URL": url, "HITL_POLICY_FILE": str(policy), "HITL_DATA_DIR": tmp,
                "HITL_SLACK_BOT_TOKEN": "xoxb-bench", "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": fake.url,
-               "HITL_DB_POOL_SIZE": "20"}
+               "HITL_DB_POOL_SIZE": "20",
+               "HITL_SLACK_POST_INTERVAL_MS": "0"}  # the drain posts 2,000 reviews to one channel; acks are measured here
         with hitl_serve(env, port=8798, web_workers=args.web_workers) as base:
             agent = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"})
             body = {"action_type": "refund", "title": "t", "payload": {"amount": 1}, "confidence": 0.5}

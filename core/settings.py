@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, description="xapp-… for Socket Mode.")
     slack_api_url: str = Field(default="https://slack.com/api/", description="Web API base URL (tests point it at a fake).")
     slack_default_channel: str | None = Field(default=None, description="Where reviews go when the policy names no channel.")
+    slack_post_interval_ms: int = Field(default=1000, ge=0, description="Pacing per channel (Slack: ~1 message/s); 0 turns it off.")
     slack_group_cache_seconds: float = Field(default=60.0, description="How long user-group membership is cached.")
 
     @property

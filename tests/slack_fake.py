@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -14,6 +15,7 @@ class FakeSlack:
 
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
+        self.times: list[float] = []  # monotonic arrival time of each call, same order as calls
         self.groups: dict[str, list[str]] = {}
         self.faults: dict[str, list[tuple[int, dict]]] = {}
         self._ts = itertools.count(1)
@@ -67,6 +69,7 @@ class FakeSlack:
     def _answer(self, method: str, params: dict, auth: str) -> tuple[int, dict, dict]:
         with self._lock:
             self.calls.append((method, params))
+            self.times.append(time.monotonic())
             faults = self.faults.get(method)
             if faults:
                 status, headers = faults.pop(0)

@@ -8,6 +8,7 @@ from core.errors import NotFound
 from core.queries import review_context
 from core.vocabulary import Status
 from workers.context import runtime
+from workers.pacing import take_slot
 
 log = logging.getLogger(__name__)
 POST_LEASE_SECONDS = 60
@@ -38,6 +39,7 @@ def post_review(action_id: str) -> str:
     try:
         if reviews.location(gate, action_id) is not None:
             return "already posted"
+        take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
         response = rt.slack.chat_postMessage(channel=channel, text=fallback_text(ctx), blocks=review_message(ctx),
                                              unfurl_links=False, unfurl_media=False)
         reviews.record_posted(gate, action_id, response["channel"], response["ts"])
@@ -68,6 +70,7 @@ def post_diff_reply(action_id: str, reviewer: str) -> str:
     text = diff_reply(review_context(rt.gate, action_id), reviewer)
     if not text:
         return "no diff"
+    take_slot(rt.redis, where.channel, rt.settings.slack_post_interval_ms)
     rt.slack.chat_postMessage(channel=where.channel, thread_ts=where.message_ts, text=text)
     return "replied"
 

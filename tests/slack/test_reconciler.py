@@ -88,3 +88,32 @@ def test_slack_500_is_retried_and_429_waits_for_retry_after(slack, monkeypatch):
     assert time.monotonic() - started >= 1.0  # waited for Retry-After
     assert [m for m, _ in slack.fake.calls].count("chat.update") == 2
     assert "Approved" in str(slack.fake.of("chat.update")[-1]["blocks"])
+
+
+def test_a_burst_to_one_channel_is_spread_at_one_message_per_second(slack):
+    import time
+
+    for i in range(3):
+        slack.propose(title=f"burst {i}")
+    started = time.monotonic()
+    slack.drain()
+    assert len(slack.fake.of("chat.postMessage")) == 3  # nothing dropped
+    assert time.monotonic() - started >= 2.0  # three messages to one channel take at least two intervals
+
+
+def test_posting_slots_are_one_interval_apart_and_per_channel(redis_url):
+    import time
+
+    import redis
+
+    from workers.pacing import take_slot
+
+    conn = redis.Redis.from_url(redis_url)
+    granted = []
+    for _ in range(3):
+        take_slot(conn, "C0ONE", interval_ms=300)
+        granted.append(time.monotonic())
+    assert all(b - a >= 0.29 for a, b in zip(granted, granted[1:]))
+    before = time.monotonic()
+    assert take_slot(conn, "C0OTHER", interval_ms=300) == 0.0 and time.monotonic() - before < 0.1  # independent
+    assert take_slot(conn, "C0ANY", interval_ms=0) == 0.0
