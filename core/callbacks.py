@@ -19,9 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from core import audit
 from core.gate import Gate
 from core.queries import load_view
-from core.states import GO_AHEAD
+from core.states import DECIDED
 from core.store.tables import Action, Agent, Delivery
-from core.vocabulary import Status
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 FIRST_RETRY_SECONDS = 15.0
@@ -50,7 +49,7 @@ def owed(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[str]:
     """Decided actions with a callback_url whose delivery was never started, or is due for a retry."""
     now = gate.clock()
     cutoff = now - timedelta(seconds=older_than_seconds)
-    decided = [s.value for s in Status if s not in (Status.PROPOSED, Status.PENDING)]
+    decided = [s.value for s in DECIDED]
     with gate.db.read() as s:
         fresh = s.scalars(
             select(Action.id).outerjoin(Delivery, Delivery.action_id == Action.id)
@@ -84,7 +83,7 @@ def prepare(gate: Gate, action_id: str) -> Attempt | None:
         return None
     body = json.dumps({
         "id": view.id, "action_type": view.action_type, "status": view.decision.status.value,
-        "go_ahead": view.decision.status in GO_AHEAD, "decision": view.decision.model_dump(mode="json"),
+        "go_ahead": view.decision.go_ahead, "decision": view.decision.model_dump(mode="json"),
         "state": view.state, "run_id": view.run_id, "call_id": view.call_id, "attempt": delivery.attempts + 1,
     }, separators=(",", ":"), ensure_ascii=False).encode()
     return Attempt(action_id=action_id, url=delivery.url, body=body, secret=agent.key_hash, attempt=delivery.attempts + 1)

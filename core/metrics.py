@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -98,9 +98,18 @@ def _scope_filter(stmt, subject: str | None, agent_ids: list[int] | None):
     return stmt.where(Action.action_type == subject)
 
 
-def headline(gate: Gate, window: Window, subject: str | None = None) -> Headline:
+def _agent_ids(gate: Gate, subject: str | None) -> list[int] | None:
+    """A subject naming an agent scopes by agent; otherwise it names an action type."""
+    if subject is None:
+        return None
     with gate.db.read() as s:
-        agent_ids = list(s.scalars(select(Agent.id).where(Agent.name == subject))) if subject else None
+        return list(s.scalars(select(Agent.id).where(Agent.name == subject)))
+
+
+def headline(gate: Gate, window: Window, subject: str | None = None, agent_ids: list[int] | None = None) -> Headline:
+    if agent_ids is None:
+        agent_ids = _agent_ids(gate, subject)
+    with gate.db.read() as s:
         proposed_stmt = _scope_filter(select(Action.decision, func.count()).where(
             Action.created_at >= window.start, Action.created_at < window.end).group_by(Action.decision), subject, agent_ids)
         by_decision = dict(s.execute(proposed_stmt).all())
@@ -136,16 +145,14 @@ def headline(gate: Gate, window: Window, subject: str | None = None) -> Headline
 
 def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None) -> Stats:
     window = Window.ending(now or gate.clock(), days)
+    agent_ids = _agent_ids(gate, subject)
     with gate.db.read() as s:
-        agent_ids = list(s.scalars(select(Agent.id).where(Agent.name == subject))) if subject else None
         pending, oldest = s.execute(_scope_filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value), subject, agent_ids)).one()
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
-        from datetime import UTC
-
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
-    return Stats(scope=subject or "all action types", window=window, current=headline(gate, window, subject),
-                 previous=headline(gate, window.previous(), subject), pending=pending, oldest_pending=oldest)
+    return Stats(scope=subject or "all action types", window=window, current=headline(gate, window, subject, agent_ids),
+                 previous=headline(gate, window.previous(), subject, agent_ids), pending=pending, oldest_pending=oldest)
 
 
 def _pct(v: float | None) -> str:

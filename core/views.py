@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core.states import GO_AHEAD
 from core.store.tables import Action, Comment, Vote
 from core.vocabulary import DecisionKind, ReviewMode, Risk, Status
 
@@ -103,7 +104,7 @@ def action_view(a: Action, votes: list[Vote], comments: list[Comment] = ()) -> A
         notes = [f"{v.reviewer}: {v.comment}" if len(counted) > 1 else v.comment for v in counted if v.comment]
         decision = DecisionView(
             status=Status(a.decision),
-            go_ahead=a.decision in (Status.AUTO_APPROVED, Status.APPROVED, Status.MODIFIED),
+            go_ahead=Status(a.decision) in GO_AHEAD,
             final_payload=a.final_payload,
             patch=a.patch,
             text_diff=a.text_diff,

@@ -8,6 +8,9 @@ import redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
+from core import states
+from core.vocabulary import Status
+
 log = logging.getLogger(__name__)
 SLACK = "slack"
 QUEUES = (SLACK,)
@@ -61,7 +64,8 @@ class SlackRefresher:
 class CallbackNotifier:
     """core.ports.Notifier: a decided action may owe its agent a callback (the job checks callback_url)."""
 
-    DECIDED = {"auto_approved", "approved", "modified", "rejected", "blocked", "expired", "cancelled"}
+    # The decision, not the outcome the agent reports afterwards.
+    DECIDED = {s.value for s in states.DECIDED - {Status.EXECUTED, Status.FAILED}}
 
     def __init__(self, connection: redis.Redis):
         self.connection = connection
