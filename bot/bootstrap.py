@@ -14,7 +14,7 @@ from core.settings import Settings
 from core.store.db import Database
 from workers.connection import connect, redis_url
 from workers.notify import RedisNotifier
-from workers.queue import CallbackNotifier, Notifiers, SlackPublisher, SlackRefresher
+from workers.queue import CallbackNotifier, Notifiers, RQTimers, SlackPublisher, SlackRefresher
 from workers.slack_api import web_client
 
 
@@ -41,7 +41,7 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         db.migrate()
     client = connect(settings)
     gate = Gate(db=db, policies=FilePolicySource(settings.policy_file),
-                notifier=Notifiers(RedisNotifier(client), CallbackNotifier(client)))
+                notifier=Notifiers(RedisNotifier(client), CallbackNotifier(client)), timers=RQTimers(client))
     runtime = Runtime(settings=settings, gate=gate, redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
         runtime.slack = web_client(settings)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.ports import Notifier, PolicySource, ReviewPublisher
+from core.ports import Notifier, PolicySource, ReviewPublisher, Timers
 from core.store.db import Database
 from core.store.types import utcnow
 
@@ -20,6 +20,7 @@ class Gate:
     draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
     recorded_policy_versions: set[str] = field(default_factory=set)
     publisher: ReviewPublisher | None = None  # None: no review surface configured (API/CLI decisions only)
+    timers: Timers | None = None  # None: nothing fires on time (the reconciler still fires overdue timers)
 
 
 @dataclass(frozen=True)

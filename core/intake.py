@@ -8,7 +8,7 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit
+from core import audit, escalation
 from core.audit import canonical
 from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
 from core.gate import AgentIdentity, Gate
@@ -18,7 +18,7 @@ from core.proposal import Proposal
 from core.queries import load_view
 from core.views import action_view
 from core.states import transition
-from core.store.tables import Action, PolicyVersion
+from core.store.tables import Action, PolicyVersion, SampleAudit
 from core.views import ActionView
 from core.vocabulary import Status
 
@@ -52,9 +52,11 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         deadline=proposal.deadline.astimezone(UTC) if proposal.deadline else None,
         status=Status.PROPOSED.value, review_mode=r.review_mode.value, rule=r.rule, route=r.snapshot(),
         policy_version=loaded.version, approvals_required=r.approvals_required, idempotency_key=idempotency_key,
-        request_hash=request_hash, created_at=now, lock_version=0,
+        request_hash=request_hash, created_at=now, lock_version=0, timer_seq=0,
     )
     action.status = transition(Status.PROPOSED, r.status).value
+    if r.status is Status.PENDING:
+        action.timer_at = escalation.first_timer(r.escalation, now, action.deadline)
     if r.status in (Status.AUTO_APPROVED, Status.BLOCKED):
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
         if r.status is Status.AUTO_APPROVED:
@@ -73,6 +75,8 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         with gate.db.transaction() as s:
             s.add(action)
             s.flush()
+            if r.sampled:
+                s.add(SampleAudit(action_id=action.id, created_at=now))
             audit.append_many(s, events, now)
     except IntegrityError:
         if idempotency_key is None:
@@ -85,6 +89,10 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         gate.notifier.action_changed(action.id, action.status)
     elif gate.publisher is not None:
         gate.publisher.review_needed(action.id)
+    if action.timer_at is not None and gate.timers is not None:
+        gate.timers.set(action.id, action.timer_seq, action.timer_at)
+    if r.sampled and gate.publisher is not None:
+        gate.publisher.audit_needed(action.id)
     return action_view(action, []), True
 
 

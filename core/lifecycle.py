@@ -18,7 +18,7 @@ def cancel(gate: Gate, agent: AgentIdentity, action_id: str, reason: str | None 
     now = gate.clock()
     with gate.db.transaction() as s:
         action = claim_or_explain(s, action_id, [Status.PENDING], agent_id=agent.id)
-        _end(s, action, Status.CANCELLED, f"agent:{agent.name}", now, {"reason": reason})
+        end(s, action, Status.CANCELLED, f"agent:{agent.name}", now, {"reason": reason})
     gate.notifier.action_changed(action_id, Status.CANCELLED)
     with gate.db.read() as s:
         return load_view(s, action_id)
@@ -31,7 +31,7 @@ def expire(gate: Gate, action_id: str, reason: str) -> bool:
         action = claim(s, action_id, [Status.PENDING])
         if action is None:
             return False
-        _end(s, action, Status.EXPIRED, "policy", now, {"reason": reason})
+        end(s, action, Status.EXPIRED, "policy", now, {"reason": reason})
     gate.notifier.action_changed(action_id, Status.EXPIRED)
     return True
 
@@ -60,7 +60,8 @@ def report_outcome(gate: Gate, agent: AgentIdentity, action_id: str, outcome: st
         return load_view(s, action_id)
 
 
-def _end(s, action: Action, status: Status, by: str, now, data: dict) -> None:
+def end(s, action: Action, status: Status, by: str, now, data: dict) -> None:
+    """Move a pending action to a final status inside the caller's transaction, with its audit record."""
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, now, [by]
     audit.append(s, "decided", action.id, {"status": status.value, "by": [by], **data}, now)

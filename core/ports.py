@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Protocol
 
 from core.policy.loader import LoadedPolicy
@@ -23,6 +24,19 @@ class GroupDirectory(Protocol):
 
 
 class ReviewPublisher(Protocol):
+    """Called after a commit; must not raise: the database is the source of truth and a reconciler catches up."""
+
     def review_needed(self, action_id: str) -> None:
-        """Called after a commit that created a pending action: show it to reviewers.
-        Must not raise: the database is the source of truth and a reconciler catches up."""
+        """A pending action was created: show it to reviewers."""
+
+    def escalated(self, action_id: str, seq: int) -> None:
+        """Escalation `seq` fired: tell its targets (a thread reply and direct messages)."""
+
+    def audit_needed(self, action_id: str) -> None:
+        """An auto-approved action was sampled: show it in the audit channel."""
+
+
+class Timers(Protocol):
+    def set(self, action_id: str, timer_seq: int, at: datetime) -> None:
+        """Run escalation.fire(action_id, timer_seq) at `at` or later, never earlier. Must not raise:
+        the timer lives in the database too, and the reconciler rebuilds lost ones."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,6 +37,19 @@ def pending_ids(gate: Gate, limit: int = 100) -> list[str]:
 
 
 @dataclass(frozen=True)
+class EscalationState:
+    """Where a pending action is in its escalation tree (levels and rounds counted from 1 for people)."""
+
+    level: int
+    levels: int
+    round: int
+    rounds: int
+    targets: tuple[str, ...]
+    final_action: str
+    paused: bool  # claimed: the tree waits for the acknowledgement timeout
+
+
+@dataclass(frozen=True)
 class ReviewContext:
     """What a review surface shows: the action, its route snapshot, the agent's name, the tag taxonomy."""
 
@@ -44,7 +57,8 @@ class ReviewContext:
     route: dict
     agent: str
     reason_tags: tuple[str, ...]
-    due_at: datetime | None  # the first escalation step, else the agent's deadline
+    due_at: datetime | None  # the next escalation step, the claim's acknowledgement timeout, or the agent's deadline
+    escalation: EscalationState | None = None
 
 
 def review_context(gate: Gate, action_id: str) -> ReviewContext:
@@ -55,10 +69,13 @@ def review_context(gate: Gate, action_id: str) -> ReviewContext:
         view = load_view(s, action_id)
         agent = s.get(Agent, row.agent_id)
     route = row.route or {}
-    due = row.deadline
-    levels = ((route.get("escalation") or {}).get("levels")) or []
-    if levels:
-        first = row.created_at + timedelta(seconds=levels[0]["timeout"])
-        due = min(first, due) if due else first
+    tree = route.get("escalation") or None
+    state = None
+    if tree and row.status == "pending":
+        level = tree["levels"][min(row.esc_level, len(tree["levels"]) - 1)]
+        state = EscalationState(level=row.esc_level + 1, levels=len(tree["levels"]), round=row.esc_round + 1,
+                                rounds=tree.get("repeat", 0) + 1, targets=tuple(level["targets"]),
+                                final_action=tree.get("final_action", "expire"), paused=bool(row.claimed_by))
     return ReviewContext(action=view, route=route, agent=agent.name if agent else "?",
-                         reason_tags=gate.policies.current().policy.reason_tags, due_at=due)
+                         reason_tags=gate.policies.current().policy.reason_tags,
+                         due_at=row.timer_at if row.status == "pending" else None, escalation=state)

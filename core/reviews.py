@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit
+from core import audit, escalation
 from core.access import is_reviewer
 from core.errors import InvalidRequest, NotAuthorised
 from core.gate import Gate
@@ -65,8 +65,13 @@ def claim(gate: Gate, action_id: str, user: str, groups: GroupDirectory | None) 
         if action.claimed_by and action.claimed_by != user:
             return action.claimed_by
         action.claimed_by, action.claimed_at = user, now
-        audit.append(s, "claimed", action_id, {"by": user}, now)
+        ack_until = escalation.acknowledge(s, action, now)
+        audit.append(s, "claimed", action_id, {"by": user, "escalation_paused_until": ack_until.isoformat()
+                                                  if ack_until else None}, now)
+        timer_seq = action.timer_seq
     gate.notifier.action_changed(action_id, Status.PENDING)
+    if ack_until is not None and gate.timers is not None:
+        gate.timers.set(action_id, timer_seq, ack_until)
     return user
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from core import inbox, reviews
+from core import escalation, inbox, reviews, sampling
 from core.errors import NotFound
 from core.queries import review_context
 from core.vocabulary import Status
@@ -12,6 +12,102 @@ from workers.pacing import take_slot
 
 log = logging.getLogger(__name__)
 POST_LEASE_SECONDS = 60
+
+
+EARLY_SLEEP_LIMIT = 2.0  # seconds a timer job that arrived early waits in place rather than rescheduling
+
+
+def fire_timer(action_id: str, timer_seq: int) -> str:
+    """An action's timer (escalate, re-trigger after a claim, expire). RQ's scheduler may run it early
+    (whole-second scores, clock skew between hosts) or more than once; `escalation.fire` re-checks."""
+    import time
+
+    from workers.queue import enqueue
+
+    gate = runtime().gate
+    fired = escalation.fire_and_notify(gate, action_id, timer_seq)
+    if fired.kind == "early":
+        wait = (fired.next_at - gate.clock()).total_seconds()
+        if wait > EARLY_SLEEP_LIMIT:
+            enqueue(runtime().redis, "workers.jobs.fire_timer", action_id, timer_seq, at=fired.next_at)
+            return f"early by {wait:.1f}s: rescheduled"
+        time.sleep(max(0.0, wait))
+        fired = escalation.fire_and_notify(gate, action_id, timer_seq)
+    return fired.kind
+
+
+def notify_escalation(action_id: str, seq: int) -> str:
+    """Tell an escalation's targets: a reply in the review's thread mentioning them all, and a direct
+    message to each user. The escalations row says whether this was done; a lease stops two copies."""
+    from bot.slack.blocks import escalation_dm, escalation_reply
+
+    rt = runtime()
+    gate = rt.gate
+    esc = escalation.get(gate, action_id, seq)
+    if esc is None or esc.notified_at is not None:
+        return "nothing owed"
+    lease = f"hitl:notifying:{action_id}:{seq}"
+    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+        return "being notified by another worker"
+    try:
+        ctx = review_context(gate, action_id)
+        where = reviews.location(gate, action_id)
+        if where is not None:
+            take_slot(rt.redis, where.channel, rt.settings.slack_post_interval_ms)
+            rt.slack.chat_postMessage(channel=where.channel, thread_ts=where.message_ts,
+                                      text=escalation_reply(ctx, esc), unfurl_links=False)
+        for target in esc.targets:
+            if target[:1] in "UW":
+                dm = rt.slack.conversations_open(users=target)["channel"]["id"]
+                rt.slack.chat_postMessage(channel=dm, text=escalation_dm(ctx, esc, where), unfurl_links=False)
+            elif target[:1] in "CG" and (where is None or target != where.channel):
+                take_slot(rt.redis, target, rt.settings.slack_post_interval_ms)
+                rt.slack.chat_postMessage(channel=target, text=escalation_dm(ctx, esc, where), unfurl_links=False)
+        escalation.mark_notified(gate, action_id, seq)
+    finally:
+        rt.redis.delete(lease)
+    return f"notified {len(esc.targets)} target(s)"
+
+
+def post_audit(action_id: str) -> str:
+    """Show a sampled auto-approval in the audit channel with Looks right / Should not have happened."""
+    from bot.slack.blocks import audit_message, fallback_audit_text
+
+    rt = runtime()
+    gate = rt.gate
+    item = sampling.get(gate, action_id)
+    if item is None or item.posted_at is not None:
+        return "nothing owed"
+    ctx = review_context(gate, action_id)
+    channel = ctx.route.get("audit_channel") or ctx.route.get("channel") or rt.settings.slack_default_channel
+    if not channel:
+        log.error("sampled action %s has no audit channel: set audit_channel in the policy or HITL_SLACK_DEFAULT_CHANNEL",
+                  action_id)
+        return "no channel"
+    lease = f"hitl:auditing:{action_id}"
+    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+        return "being posted by another worker"
+    try:
+        take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
+        response = rt.slack.chat_postMessage(channel=channel, text=fallback_audit_text(ctx),
+                                             blocks=audit_message(ctx, item), unfurl_links=False, unfurl_media=False)
+        sampling.record_posted(gate, action_id, response["channel"], response["ts"])
+    finally:
+        rt.redis.delete(lease)
+    return "posted"
+
+
+def refresh_audit(action_id: str) -> str:
+    from bot.slack.blocks import audit_message, fallback_audit_text
+
+    rt = runtime()
+    item = sampling.get(rt.gate, action_id)
+    if item is None or item.message_ts is None:
+        return "not posted"
+    ctx = review_context(rt.gate, action_id)
+    rt.slack.chat_update(channel=item.channel, ts=item.message_ts, text=fallback_audit_text(ctx),
+                         blocks=audit_message(ctx, item))
+    return "updated"
 
 
 def post_review(action_id: str) -> str:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
+from datetime import UTC, datetime
 
 import redis
 from rq import Queue, Retry
@@ -12,12 +14,23 @@ from core import states
 from core.vocabulary import Status
 
 log = logging.getLogger(__name__)
-SLACK = "slack"
-QUEUES = (SLACK,)
+# Named queues, in the order a worker serves them: state changes a person or a deadline waits on
+# first, then Slack calls (paced, may wait on 429s), then HTTP to agents (may wait on timeouts).
+DECISIONS, ESCALATIONS, SLACK, CALLBACKS = "decisions", "escalations", "slack", "callbacks"
+QUEUES = (DECISIONS, ESCALATIONS, SLACK, CALLBACKS)
+_QUEUE_OF = {
+    "workers.jobs.apply_interaction": DECISIONS,
+    "workers.jobs.fire_timer": ESCALATIONS,
+    "workers.jobs.deliver_callback": CALLBACKS,
+}
 
 
 def queue(connection: redis.Redis, name: str = SLACK) -> Queue:
     return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+def queue_of(func: str) -> str:
+    return _QUEUE_OF.get(func, SLACK)
 
 
 # A failed job (Slack 5xx, a 429 longer than the client's own two waits, a network error) runs again
@@ -30,15 +43,42 @@ def retry_policy() -> Retry:
                                                  for s in RETRY_AFTER])
 
 
-def enqueue(connection: redis.Redis, func: str, *args, queue_name: str = SLACK, job_id: str | None = None) -> bool:
-    """Jobs take ids and plain values; a failure to enqueue is logged, never raised into a request."""
+def enqueue(connection: redis.Redis, func: str, *args, job_id: str | None = None, at: datetime | None = None) -> bool:
+    """Jobs take ids and plain values; a failure to enqueue is logged, never raised into a request.
+    With `at`, the job is scheduled (RQ's scheduler runs it in the worker started with it)."""
+    q = queue(connection, queue_of(func))
+    options = dict(job_id=job_id, result_ttl=300, failure_ttl=7 * 86400, retry=retry_policy())
     try:
-        queue(connection, queue_name).enqueue(func, *args, job_id=job_id, result_ttl=300, failure_ttl=7 * 86400,
-                                              retry=retry_policy())
+        if at is None:
+            q.enqueue(func, *args, **options)
+        else:
+            q.enqueue_at(not_before(at), func, *args, **options)
         return True
     except redis.RedisError as exc:
         log.warning("could not enqueue %s%r: %s", func, args, exc.__class__.__name__)
         return False
+
+
+def not_before(at: datetime) -> datetime:
+    """RQ scores scheduled jobs by whole seconds, truncating, so a job for 12:00:00.6 may run at
+    12:00:00.0. Rounding up to the next whole second means the scheduler never runs it early."""
+    return datetime.fromtimestamp(math.ceil(at.timestamp()), UTC)
+
+
+def timer_job_id(action_id: str, timer_seq: int, at: datetime) -> str:
+    return f"hitl-timer-{action_id}-{timer_seq}-{math.ceil(at.timestamp())}"
+
+
+class RQTimers:
+    """core.ports.Timers on RQ's scheduler. The job id names the action, the timer's version and its
+    second, so scheduling the same timer twice (intake, then the reconciler) makes one job."""
+
+    def __init__(self, connection: redis.Redis):
+        self.connection = connection
+
+    def set(self, action_id: str, timer_seq: int, at: datetime) -> None:
+        enqueue(self.connection, "workers.jobs.fire_timer", action_id, timer_seq,
+                job_id=timer_job_id(action_id, timer_seq, at), at=at)
 
 
 class SlackPublisher:
@@ -49,6 +89,12 @@ class SlackPublisher:
 
     def review_needed(self, action_id: str) -> None:
         enqueue(self.connection, "workers.jobs.post_review", action_id)
+
+    def escalated(self, action_id: str, seq: int) -> None:
+        enqueue(self.connection, "workers.jobs.notify_escalation", action_id, seq)
+
+    def audit_needed(self, action_id: str) -> None:
+        enqueue(self.connection, "workers.jobs.post_audit", action_id)
 
 
 class SlackRefresher:

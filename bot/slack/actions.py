@@ -8,9 +8,9 @@ from bot.slack import blocks, ids
 from bot.slack.deps import SlackDeps
 from bot.slack.notices import notice
 from bot.slack.payloads import channel_id, clicked_value, state_value, user_id
-from core import inbox
+from core import inbox, sampling
 from core.access import is_reviewer
-from core.errors import AlreadyDecided, HitlError, NotAuthorised
+from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
 from core.queries import ReviewContext, review_context
 from core.vocabulary import Status
 
@@ -22,6 +22,9 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.CLAIM)(lambda ack, body: on_claim(deps, ack, body))
     app.action(ids.VIEW_PAYLOAD)(lambda ack, body: on_view_payload(deps, ack, body))
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
+    app.action(ids.AUDIT_OK)(lambda ack, body: on_audit(deps, ack, body, sampling.LOOKS_RIGHT))
+    app.action(ids.AUDIT_FLAG)(lambda ack, body: on_audit(deps, ack, body, sampling.FLAGGED))
+    app.action(ids.AUDIT_TAG)(lambda ack: ack())
 
 
 # Clicks that only need recording: the web route takes these on a fast path (see bot/web/slack_events.py).
@@ -102,6 +105,20 @@ def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
     deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.payload_modal(ctx))
+
+
+def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
+    """A verdict on a sampled auto-approval. Rare, so it is recorded here rather than on the fast path."""
+    ack()
+    tag = state_value((body.get("state") or {}).get("values"), ids.AUDIT_TAG)
+    try:
+        if verdict == sampling.FLAGGED and not tag:
+            raise InvalidRequest("pick a reason tag in the select first, then press *Should not have happened*")
+        sampling.record_verdict(deps.gate, clicked_value(body), user_id(body), verdict, [tag] if tag else [], deps.groups)
+    except HitlError as exc:
+        deps.tell(channel_id(body), user_id(body), notice(exc))
+        return
+    deps.later("workers.jobs.refresh_audit", clicked_value(body))
 
 
 def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:

@@ -55,6 +55,21 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60}m"
 
 
+def _date(at) -> str:
+    return f"<!date^{int(at.timestamp())}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def _targets(targets) -> str:
+    """Escalation targets as mentions. They are Slack ids the policy loader checked, so the syntax is safe."""
+    def one(t: str) -> str:
+        if t[:1] in "UW":
+            return f"<@{t}>"
+        if t[:1] == "S":
+            return f"<!subteam^{t}>"
+        return f"<#{t}>"
+    return ", ".join(one(t) for t in targets if t.isalnum())
+
+
 def _who(users: list[str]) -> str:
     # Reviewer ids come from Slack itself (or the operator CLI); only Slack-shaped ids become mentions.
     return ", ".join(f"<@{u}>" if u[:1] in "UW" and u.isalnum() else mrkdwn(u, 100) for u in users) or "policy"
@@ -84,8 +99,12 @@ def review_message(ctx: ReviewContext) -> list[dict]:
         f"*Review mode*\n{a.review_mode.value}",
     ]
     if ctx.due_at is not None:
-        ts = int(ctx.due_at.timestamp())
-        facts.append(f"*SLA due*\n<!date^{ts}^{{date_short_pretty}} {{time}}|{ctx.due_at:%Y-%m-%d %H:%M} UTC>")
+        label = "Re-escalates" if ctx.escalation and ctx.escalation.paused else "SLA due"
+        facts.append(f"*{label}*\n{_date(ctx.due_at)}")
+    if ctx.escalation is not None:
+        e = ctx.escalation
+        where = f"Level {e.level} of {e.levels}" + (f", round {e.round} of {e.rounds}" if e.rounds > 1 else "")
+        facts.append(f"*Escalation*\n{where}: {_targets(e.targets)}" + (" (paused: claimed)" if e.paused else ""))
     blocks: list[dict] = [
         {"type": "header", "text": _text("plain_text", plain(a.title, 150))},
         {"type": "section", "fields": [_text("mrkdwn", f) for f in facts]},
@@ -148,6 +167,58 @@ def diff_reply(ctx: ReviewContext, reviewer: str) -> str:
     if vote is None:
         return ""
     return clip(f"✏️ {_who([reviewer])} changed the payload:\n```{mrkdwn(vote.text_diff, 3500)}```", 3900)
+
+
+def escalation_reply(ctx: ReviewContext, esc) -> str:
+    """The thread reply when an escalation fires; its mentions are what notify the targets."""
+    why = ("the claim lapsed without a decision; escalation starts again" if esc.kind == "ack_timeout"
+           else "nobody has decided yet")
+    e = ctx.escalation
+    step = f"level {esc.level + 1}" + (f" of {e.levels}" if e else "") + (f", round {esc.round + 1}" if esc.round else "")
+    return clip(f"⏫ Escalated to {step}: {_targets(esc.targets)}, please review ({why}).", 3000)
+
+
+def escalation_dm(ctx: ReviewContext, esc, where) -> str:
+    """A direct message (or a notice in a target channel) pointing at the review."""
+    place = f" in <#{where.channel}>" if where is not None else ""
+    due = f" Next escalation {_date(ctx.due_at)}." if ctx.due_at else ""
+    return clip(f"⏫ *{mrkdwn(ctx.action.title, 200)}* needs a decision{place} "
+                f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, escalation level {esc.level + 1}).{due}",
+                3000)
+
+
+def fallback_audit_text(ctx: ReviewContext) -> str:
+    return mrkdwn(f"Audit a sampled auto-approval: {ctx.action.title}", 300)
+
+
+def audit_message(ctx: ReviewContext, item) -> list[dict]:
+    """A sampled auto-approval, after the fact: the action as it went ahead, then the auditor's verdict."""
+    a = ctx.action
+    blocks: list[dict] = [
+        {"type": "header", "text": _text("plain_text", plain("Audit: " + a.title, 150))},
+        _context(f"Auto-approved {_date(a.created_at)} for *{mrkdwn(ctx.agent, 200)}* · "
+                 f"`{mrkdwn(a.action_type, 100)}` · {a.risk.value} risk · confidence {a.confidence:.0%}"),
+    ]
+    if a.summary:
+        blocks.append(_section(clip("*Reasoning*\n" + mrkdwn(a.summary, 2900), 3000)))
+    field_blocks, hidden = payload_fields(ctx)
+    blocks += field_blocks
+    blocks.append(_context(f"Routed by *{mrkdwn(a.rule, 300)}*: {mrkdwn(ctx.route.get('explanation', ''), 300)}",
+                           f"`{a.id}`" + (f" · {hidden} more field(s) not shown" if hidden else "")))
+    if item.verdict is None:
+        blocks.append({"type": "actions", "block_id": ids.AUDIT_BLOCK, "elements": [
+            _button("Looks right", ids.AUDIT_OK, a.id, "primary"),
+            _button("Should not have happened", ids.AUDIT_FLAG, a.id, "danger"),
+            {"type": "static_select", "action_id": ids.AUDIT_TAG, "placeholder": _text("plain_text", "Reason tag…"),
+             "options": _options(ctx.reason_tags)},
+        ]})
+    else:
+        line = ("✅ *Looks right*" if item.verdict == "looks_right" else "🚩 *Should not have happened*")
+        line += f" · {_who([item.auditor])}"
+        if item.reason_tags:
+            line += " · " + ", ".join(f"`{mrkdwn(t, 75)}`" for t in item.reason_tags)
+        blocks.append(_section(clip(line, 3000)))
+    return blocks[:MAX_MESSAGE_BLOCKS]
 
 
 def reject_modal(ctx: ReviewContext, metadata: str) -> dict:
@@ -245,4 +316,4 @@ def payload_modal(ctx: ReviewContext) -> dict:
             "close": _text("plain_text", "Close"), "blocks": blocks}
 
 
-__all__ = ["MASK", "diff_reply", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]
+__all__ = ["MASK", "audit_message", "diff_reply", "escalation_dm", "escalation_reply", "fallback_audit_text", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]

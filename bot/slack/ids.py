@@ -8,6 +8,11 @@ CLAIM = "hitl_claim"
 VIEW_PAYLOAD = "hitl_view_payload"
 BUTTONS = (APPROVE, MODIFY, REJECT, CLAIM, VIEW_PAYLOAD)
 
+AUDIT_OK = "hitl_audit_ok"  # sampled auto-approval: "Looks right"
+AUDIT_FLAG = "hitl_audit_flag"  # "Should not have happened" (needs a reason tag)
+AUDIT_TAG = "hitl_audit_tag"
+AUDIT_BLOCK = "hitl_audit"
+
 ACTIONS_BLOCK = "hitl_actions"
 
 REJECT_VIEW = "hitl_reject_view"

@@ -42,8 +42,6 @@ def warnings(loaded: LoadedPolicy) -> list[str]:
             out.append(f"warning: {name} names no reviewers, so anyone who can see its reviews may decide")
         if e.review_mode is ReviewMode.SAMPLE and e.sample_rate == 0:
             out.append(f"warning: {name} is in sample mode with sample_rate 0: nothing will be audited")
-        if e.escalation and e.escalation.final_action.value == "approve" and e.risk.rank >= 2:
-            out.append(f"warning: {name} is {e.risk.value} risk but its escalation ends by approving unanswered actions")
     return out
 
 

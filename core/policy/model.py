@@ -122,10 +122,11 @@ class Rule(_Strict):
     reviewers: Reviewers | None = None
     channel: str | None = None
     sample_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    audit_channel: str | None = None
     escalation: EscalationTree | None = None
 
     # Fields a rule may set to null on purpose: no auto-approval, no escalation, the default channel.
-    NULLABLE: ClassVar[tuple[str, ...]] = ("auto_approve_threshold", "escalation", "channel")
+    NULLABLE: ClassVar[tuple[str, ...]] = ("auto_approve_threshold", "escalation", "channel", "audit_channel")
 
     @model_validator(mode="after")
     def _null_only_where_meaningful(self) -> "Rule":
@@ -157,16 +158,32 @@ class ActionTypePolicy(_Strict):
     approvals_required: int = Field(default=1, ge=1, le=10)
     reviewers: Reviewers = Reviewers()
     channel: str | None = None
+    audit_channel: str | None = Field(default=None, description="Where sampled auto-approvals are audited; else channel.")
     escalation: EscalationTree | None = None
     mask_fields: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
 
-    @field_validator("channel")
+    @field_validator("channel", "audit_channel")
     @classmethod
     def _channel(cls, v: str | None) -> str | None:
         if v is not None and _classify_target(v) != "channel":
             raise ValueError(f"{v!r} is not a Slack channel id (C… or G…)")
         return v
+
+    @model_validator(mode="after")
+    def _approve_on_silence_only_at_low_risk(self) -> "ActionTypePolicy":
+        # An unanswered high-risk action must never go ahead by itself. Checked for the type's own
+        # settings and for every rule's effective combination (a rule may change either half).
+        combos = [("", self.risk, self.escalation)]
+        for i, rule in enumerate(self.rules):
+            fields = rule.model_fields_set
+            combos.append((f"rules[{i}]: ", rule.risk if "risk" in fields else self.risk,
+                           rule.escalation if "escalation" in fields else self.escalation))
+        for where, risk, tree in combos:
+            if tree is not None and tree.final_action is FinalAction.APPROVE and risk.rank >= Risk.HIGH.rank:
+                raise ValueError(f"{where}escalation.final_action approve is allowed only for low or medium risk, "
+                                 f"not {risk.value}: unanswered {risk.value}-risk actions must expire or be rejected")
+        return self
 
 
 class DefaultPolicy(ActionTypePolicy):

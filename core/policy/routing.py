@@ -22,6 +22,7 @@ class Route:
     reviewers: Reviewers
     channel: str | None
     escalation: EscalationTree | None
+    audit_channel: str | None
     mask_fields: tuple[str, ...]
     sampled: bool = False  # sample mode: this auto-approval goes to the audit channel
     known_action_type: bool = True
@@ -37,6 +38,7 @@ class Route:
             "approvals_required": self.approvals_required,
             "reviewers": self.reviewers.model_dump(mode="json"),
             "channel": self.channel,
+            "audit_channel": self.audit_channel,
             "escalation": self.escalation.model_dump(mode="json") if self.escalation else None,
             "mask_fields": list(self.mask_fields),
             "sampled": self.sampled,
@@ -69,6 +71,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         "channel": entry.channel,
         "sample_rate": entry.sample_rate,
         "escalation": entry.escalation,
+        "audit_channel": entry.audit_channel,
     }
     rule_name = f"{base_name} (no rule matched)" if entry.rules else base_name
     for i, rule in enumerate(entry.rules):
@@ -119,6 +122,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         reviewers=settings["reviewers"],
         channel=settings["channel"],
         escalation=settings["escalation"],
+        audit_channel=settings["audit_channel"],
         mask_fields=entry.mask_fields,
         sampled=sampled,
         known_action_type=known,

@@ -32,6 +32,7 @@ class Action(Base):
         UniqueConstraint("agent_id", "idempotency_key", name="uq_actions_agent_idempotency"),
         Index("ix_actions_status_created", "status", "created_at"),
         Index("ix_actions_type_created", "action_type", "created_at"),
+        Index("ix_actions_status_timer", "status", "timer_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -70,6 +71,13 @@ class Action(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(100))  # "I'm on it" (acknowledges escalation)
     claimed_at: Mapped[datetime | None]
+    # The next moment something must happen to a pending action (escalate, re-trigger after a claim,
+    # expire at the agent's deadline). timer_seq changes whenever the timer moves, so a stale timer
+    # job can tell it is stale; RQ only carries the jobs and the reconciler rebuilds them from here.
+    timer_at: Mapped[datetime | None]
+    timer_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    esc_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0-based level now notified
+    esc_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 = first pass of the tree
 
 
 class Vote(Base):
@@ -186,3 +194,41 @@ class Delivery(Base):
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class Escalation(Base):
+    """One firing of an action's timer: a level notified, an acknowledgement timing out, or the end."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("action_id", "seq", name="uq_escalations_seq"),
+        Index("ix_escalations_unnotified", "notified_at", "fired_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, … per action
+    kind: Mapped[str] = mapped_column(String(16))  # escalated | ack_timeout | final | deadline
+    level: Mapped[int] = mapped_column(Integer)
+    round: Mapped[int] = mapped_column(Integer)
+    targets: Mapped[Any] = mapped_column(JsonType)
+    due_at: Mapped[datetime]  # when the timer was set for
+    fired_at: Mapped[datetime]  # when it actually ran (the benchmark compares the two)
+    notified_at: Mapped[datetime | None]  # the Slack thread reply and DMs went out (None: still owed)
+
+
+class SampleAudit(Base):
+    """An auto-approved action drawn for a look after the fact (sample mode), and what the auditor said."""
+
+    __tablename__ = "sample_audits"
+    __table_args__ = (Index("ix_sample_audits_unposted", "posted_at", "created_at"),)
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
+    created_at: Mapped[datetime]
+    channel: Mapped[str | None] = mapped_column(String(40))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    posted_at: Mapped[datetime | None]
+    verdict: Mapped[str | None] = mapped_column(String(16))  # looks_right | flagged
+    reason_tags: Mapped[Any | None] = mapped_column(JsonType)
+    auditor: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]

@@ -46,13 +46,15 @@ class SlackHarness:
     def drain(self) -> None:
         """Run every queued job to completion (an RQ SimpleWorker in burst mode, JSON serializer)."""
         rt = self.server.runtime
-        from workers.queue import queue
+        from workers.queue import QUEUES, queue
 
-        worker = SimpleWorker([queue(rt.redis)], connection=rt.redis, serializer=JSONSerializer)
+        queues = [queue(rt.redis, name) for name in QUEUES]
+        worker = SimpleWorker(queues, connection=rt.redis, serializer=JSONSerializer)
         worker.work(burst=True)
-        failed = queue(rt.redis).failed_job_registry
-        assert failed.count == 0, [queue(rt.redis).fetch_job(j).exc_info for j in failed.get_job_ids()]
-        assert queue(rt.redis).count == 0
+        for q in queues:
+            failed = q.failed_job_registry
+            assert failed.count == 0, [q.fetch_job(j).exc_info for j in failed.get_job_ids()]
+            assert q.count == 0
 
     def propose(self, **overrides) -> dict:
         body = {"action_type": "refund", "title": "Refund order 42", "summary": "Customer was double charged",

@@ -1,0 +1,212 @@
+"""Escalation trees and deadlines: what happens to a pending action when nobody answers.
+
+The semantics are PagerDuty's escalation policies. Level 0's targets are asked when the action is
+created; after a level's timeout the next level is asked; after the last level the tree starts
+again, `repeat` more times; after that the tree's final action runs (expire, reject, or approve).
+A Claim acknowledges: escalation pauses, and if no decision follows within `ack_timeout` the claim
+lapses and the tree restarts from level 0. A decision ends it. The agent's own deadline expires the
+action whatever the tree says.
+
+One timer per action is kept in the database (`timer_at`, versioned by `timer_seq`). Whatever runs
+timers (RQ's scheduler, the reconciler, a test) calls `fire`, which re-checks the state and the
+time, so a timer that runs twice, late, early or after a decision does nothing wrong.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.gate import Gate
+from core.lifecycle import end
+from core.policy.model import EscalationTree
+from core.store.tables import Action, Escalation
+from core.vocabulary import FinalAction, Status
+
+FINAL_STATUS = {FinalAction.EXPIRE: Status.EXPIRED, FinalAction.REJECT: Status.REJECTED, FinalAction.APPROVE: Status.APPROVED}
+
+
+def tree_of(route: dict[str, Any] | None) -> EscalationTree | None:
+    """The tree snapshotted on the action when it was created (policy edits never reach it)."""
+    snapshot = (route or {}).get("escalation")
+    return EscalationTree.model_validate(snapshot) if snapshot else None
+
+
+def _earliest(*times: datetime | None) -> datetime | None:
+    present = [t for t in times if t is not None]
+    return min(present) if present else None
+
+
+def first_timer(tree: EscalationTree | None, created_at: datetime, deadline: datetime | None) -> datetime | None:
+    step = created_at + timedelta(seconds=tree.levels[0].timeout) if tree else None
+    return _earliest(step, deadline)
+
+
+def next_step(tree: EscalationTree, level: int, round_: int) -> tuple[int, int] | None:
+    """The (level, round) after this one, or None when the tree is exhausted."""
+    if level + 1 < len(tree.levels):
+        return level + 1, round_
+    if round_ < tree.repeat:
+        return 0, round_ + 1
+    return None
+
+
+@dataclass(frozen=True)
+class Fired:
+    """What one call of `fire` did. `kind` is none, early, escalated, ack_timeout, final or deadline."""
+
+    kind: str
+    status: Status | None = None  # set when the action ended
+    next_at: datetime | None = None  # the new timer (for `early`: the unchanged one)
+    timer_seq: int | None = None
+    escalation_seq: int | None = None  # an Escalation whose targets must be told
+
+
+def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
+    """Run the action's timer if it is due and still the current one; otherwise do nothing."""
+    now = gate.clock()
+    with gate.db.transaction() as s:
+        row = s.execute(select(Action.status, Action.timer_seq, Action.timer_at).where(Action.id == action_id)).first()
+        if row is None or row.status != Status.PENDING or row.timer_seq != timer_seq or row.timer_at is None:
+            return Fired("none")
+        if row.timer_at > now:
+            return Fired("early", next_at=row.timer_at, timer_seq=timer_seq)
+        # Take the row; a second copy of this timer (or a decision) racing us finds timer_seq moved on.
+        taken = s.execute(
+            update(Action)
+            .where(Action.id == action_id, Action.status == Status.PENDING.value, Action.timer_seq == timer_seq)
+            .values(timer_seq=Action.timer_seq + 1, lock_version=Action.lock_version + 1)
+            .execution_options(synchronize_session=False))
+        if taken.rowcount == 0:
+            return Fired("none")
+        action = s.get(Action, action_id, populate_existing=True)
+        return _run(s, action, now)
+
+
+def _run(s: Session, action: Action, now: datetime) -> Fired:
+    due = action.timer_at
+    tree = tree_of(action.route)
+    if action.deadline is not None and now >= action.deadline:
+        end(s, action, Status.EXPIRED, "policy", now, {"reason": "the agent's deadline passed"})
+        _record(s, action, "deadline", due, now, targets=[], notified=True)
+        action.timer_at = None
+        return Fired("deadline", status=Status.EXPIRED)
+    if tree is None:  # a deadline is the only timer and it is not due yet: wait for it
+        action.timer_at = action.deadline
+        return Fired("none", next_at=action.timer_at, timer_seq=action.timer_seq)
+
+    if action.claimed_by:
+        # The claim was not followed by a decision in time: it lapses and the tree starts over.
+        data = {"claimed_by": action.claimed_by, "claimed_at": action.claimed_at.isoformat() if action.claimed_at else None}
+        action.claimed_by, action.claimed_at = None, None
+        action.esc_level, action.esc_round = 0, 0
+        kind = "ack_timeout"
+    else:
+        step = next_step(tree, action.esc_level, action.esc_round)
+        if step is None:
+            return _final(s, action, tree, due, now)
+        action.esc_level, action.esc_round = step
+        kind, data = "escalated", {}
+    level = tree.levels[action.esc_level]
+    esc = _record(s, action, kind, due, now, targets=list(level.targets), notified=False, data=data)
+    action.timer_at = _earliest(now + timedelta(seconds=level.timeout), action.deadline)
+    return Fired(kind, next_at=action.timer_at, timer_seq=action.timer_seq, escalation_seq=esc.seq)
+
+
+def _final(s: Session, action: Action, tree: EscalationTree, due: datetime, now: datetime) -> Fired:
+    final = tree.final_action
+    if final is FinalAction.APPROVE and action.risk in ("high", "critical"):
+        final = FinalAction.EXPIRE  # fail closed: the agent raised the risk after the policy allowed approval
+    status = FINAL_STATUS[final]
+    rounds = tree.repeat + 1
+    end(s, action, status, "policy", now,
+        {"reason": f"nobody answered after {len(tree.levels)} level(s) × {rounds} round(s)", "final_action": final.value})
+    if status is Status.APPROVED:
+        action.final_payload = action.current_payload
+    _record(s, action, "final", due, now, targets=[], notified=True, data={"final_action": final.value})
+    action.timer_at = None
+    return Fired("final", status=status)
+
+
+def _record(s: Session, action: Action, kind: str, due: datetime, now: datetime, *, targets: list[str],
+            notified: bool, data: dict | None = None) -> Escalation:
+    seq = (s.scalar(select(Escalation.seq).where(Escalation.action_id == action.id)
+                    .order_by(Escalation.seq.desc()).limit(1)) or 0) + 1
+    esc = Escalation(action_id=action.id, seq=seq, kind=kind, level=action.esc_level, round=action.esc_round,
+                     targets=targets, due_at=due, fired_at=now, notified_at=now if notified else None)
+    s.add(esc)
+    s.flush()
+    audit.append(s, kind, action.id, {"seq": seq, "level": action.esc_level, "round": action.esc_round,
+                                      "targets": targets, "due_at": due.isoformat(), **(data or {})}, now)
+    return esc
+
+
+def after_fire(gate: Gate, action_id: str, fired: Fired) -> None:
+    """Tell the adapters: the action's watchers, the next timer, the escalation's targets."""
+    if fired.kind in ("escalated", "ack_timeout", "final", "deadline"):
+        gate.notifier.action_changed(action_id, (fired.status or Status.PENDING).value)
+    if fired.kind != "early" and fired.next_at is not None and gate.timers is not None:
+        gate.timers.set(action_id, fired.timer_seq, fired.next_at)
+    if fired.escalation_seq is not None and gate.publisher is not None:
+        gate.publisher.escalated(action_id, fired.escalation_seq)
+
+
+def fire_and_notify(gate: Gate, action_id: str, timer_seq: int) -> Fired:
+    fired = fire(gate, action_id, timer_seq)
+    after_fire(gate, action_id, fired)
+    return fired
+
+
+def acknowledge(s: Session, action: Action, now: datetime) -> datetime | None:
+    """A Claim inside the caller's transaction: pause the tree until the acknowledgement times out."""
+    tree = tree_of(action.route)
+    if tree is None:
+        return None
+    action.timer_at = _earliest(now + timedelta(seconds=tree.ack_timeout), action.deadline)
+    action.timer_seq += 1
+    return action.timer_at
+
+
+# ---- what the reconciler and the review surface read ----
+
+@dataclass(frozen=True)
+class Timer:
+    action_id: str
+    timer_seq: int
+    at: datetime
+
+
+def timers_due(gate: Gate, before: datetime, limit: int = 5000) -> list[Timer]:
+    """Pending actions whose timer falls before `before` (overdue ones included), soonest first."""
+    with gate.db.read() as s:
+        rows = s.execute(select(Action.id, Action.timer_seq, Action.timer_at)
+                         .where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
+                                Action.timer_at <= before)
+                         .order_by(Action.timer_at).limit(limit))
+        return [Timer(r.id, r.timer_seq, r.timer_at) for r in rows]
+
+
+def unnotified(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[tuple[str, int]]:
+    """Escalations whose targets were never told (the job was lost)."""
+    cutoff = gate.clock() - timedelta(seconds=older_than_seconds)
+    with gate.db.read() as s:
+        return [(r.action_id, r.seq) for r in s.execute(
+            select(Escalation.action_id, Escalation.seq)
+            .where(Escalation.notified_at.is_(None), Escalation.fired_at <= cutoff)
+            .order_by(Escalation.fired_at).limit(limit))]
+
+
+def get(gate: Gate, action_id: str, seq: int) -> Escalation | None:
+    with gate.db.read() as s:
+        return s.scalar(select(Escalation).where(Escalation.action_id == action_id, Escalation.seq == seq))
+
+
+def mark_notified(gate: Gate, action_id: str, seq: int) -> None:
+    with gate.db.transaction() as s:
+        s.execute(update(Escalation).where(Escalation.action_id == action_id, Escalation.seq == seq,
+                                           Escalation.notified_at.is_(None))
+                  .values(notified_at=gate.clock()).execution_options(synchronize_session=False))
