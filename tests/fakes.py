@@ -30,3 +30,35 @@ class StaticGroups:
     def members(self, group_id: str) -> Collection[str]:
         self.lookups.append(group_id)
         return self.groups.get(group_id, ())
+
+
+class RecordingTimers:
+    """core.ports.Timers: remembers the newest timer per action; a test fires them by moving the clock."""
+
+    def __init__(self) -> None:
+        self.set_calls: list[tuple[str, int, object]] = []
+
+    def set(self, action_id: str, timer_seq: int, at) -> None:
+        self.set_calls.append((action_id, timer_seq, at))
+
+    def latest(self, action_id: str) -> tuple[int, object]:
+        seq, at = next((s, a) for i, s, a in reversed(self.set_calls) if i == action_id)
+        return seq, at
+
+
+class RecordingPublisher:
+    """core.ports.ReviewPublisher."""
+
+    def __init__(self) -> None:
+        self.reviews: list[str] = []
+        self.escalations: list[tuple[str, int]] = []
+        self.audits: list[str] = []
+
+    def review_needed(self, action_id: str) -> None:
+        self.reviews.append(action_id)
+
+    def escalated(self, action_id: str, seq: int) -> None:
+        self.escalations.append((action_id, seq))
+
+    def audit_needed(self, action_id: str) -> None:
+        self.audits.append(action_id)

@@ -99,5 +99,5 @@ class FakeSlack:
                 return 200, {"ok": False, "error": "no_such_subteam"}, {}
             return 200, {"ok": True, "users": self.groups[group]}, {}
         if method == "conversations.open":
-            return 200, {"ok": True, "channel": {"id": "D0FAKE"}}, {}
+            return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "0FAKE")).split(",")[0]}}, {}
         return 200, {"ok": True}, {}

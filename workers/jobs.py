@@ -56,13 +56,12 @@ def notify_escalation(action_id: str, seq: int) -> str:
             take_slot(rt.redis, where.channel, rt.settings.slack_post_interval_ms)
             rt.slack.chat_postMessage(channel=where.channel, thread_ts=where.message_ts,
                                       text=escalation_reply(ctx, esc), unfurl_links=False)
+        text = escalation_dm(ctx, esc.level, where)
+        _direct_messages(rt, esc.targets, text)
         for target in esc.targets:
-            if target[:1] in "UW":
-                dm = rt.slack.conversations_open(users=target)["channel"]["id"]
-                rt.slack.chat_postMessage(channel=dm, text=escalation_dm(ctx, esc, where), unfurl_links=False)
-            elif target[:1] in "CG" and (where is None or target != where.channel):
+            if target[:1] in "CG" and (where is None or target != where.channel):
                 take_slot(rt.redis, target, rt.settings.slack_post_interval_ms)
-                rt.slack.chat_postMessage(channel=target, text=escalation_dm(ctx, esc, where), unfurl_links=False)
+                rt.slack.chat_postMessage(channel=target, text=text, unfurl_links=False)
         escalation.mark_notified(gate, action_id, seq)
     finally:
         rt.redis.delete(lease)
@@ -125,7 +124,7 @@ def post_review(action_id: str) -> str:
     if not channel:
         log.error("action %s has no review channel: set channel in the policy or HITL_SLACK_DEFAULT_CHANNEL", action_id)
         return "no channel"
-    from bot.slack.blocks import fallback_text, review_message
+    from bot.slack.blocks import escalation_dm, fallback_text, review_message
 
     # Two copies of this job (a retry racing the reconciler) must not post twice: a short lease
     # covers the Slack call; the database row written after it is what says "posted".
@@ -141,7 +140,17 @@ def post_review(action_id: str) -> str:
         reviews.record_posted(gate, action_id, response["channel"], response["ts"])
     finally:
         rt.redis.delete(lease)
+    if ctx.escalation is not None:
+        _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(gate, action_id)))
     return "posted"
+
+
+def _direct_messages(rt, targets, text: str) -> None:
+    """PagerDuty-style paging: each user target gets a direct message."""
+    for target in targets:
+        if target[:1] in "UW":
+            dm = rt.slack.conversations_open(users=target)["channel"]["id"]
+            rt.slack.chat_postMessage(channel=dm, text=text, unfurl_links=False)
 
 
 def refresh_review(action_id: str) -> str:

@@ -76,7 +76,11 @@ def _who(users: list[str]) -> str:
 
 
 def fallback_text(ctx: ReviewContext) -> str:
-    return mrkdwn(f"Review needed: {ctx.action.title}", 300)
+    """The notification text; while a tree runs it mentions the current level's targets (that is what pings)."""
+    text = mrkdwn(f"Review needed: {ctx.action.title}", 300)
+    if ctx.escalation is not None and not ctx.escalation.paused:
+        text += " · " + _targets(ctx.escalation.targets)
+    return text
 
 
 def payload_fields(ctx: ReviewContext) -> tuple[list[dict], int]:
@@ -178,12 +182,12 @@ def escalation_reply(ctx: ReviewContext, esc) -> str:
     return clip(f"⏫ Escalated to {step}: {_targets(esc.targets)}, please review ({why}).", 3000)
 
 
-def escalation_dm(ctx: ReviewContext, esc, where) -> str:
-    """A direct message (or a notice in a target channel) pointing at the review."""
+def escalation_dm(ctx: ReviewContext, level: int, where) -> str:
+    """A direct message (or a notice in a target channel) pointing at the review; `level` counts from 0."""
     place = f" in <#{where.channel}>" if where is not None else ""
     due = f" Next escalation {_date(ctx.due_at)}." if ctx.due_at else ""
     return clip(f"⏫ *{mrkdwn(ctx.action.title, 200)}* needs a decision{place} "
-                f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, escalation level {esc.level + 1}).{due}",
+                f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, escalation level {level + 1}).{due}",
                 3000)
 
 

@@ -30,5 +30,5 @@ def test_manifest_declares_what_the_bot_uses():
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/hitl-stats"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"chat:write", "commands", "usergroups:read",
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"chat:write", "commands", "usergroups:read", "im:write",
                                                                "channels:history", "groups:history"}

@@ -1,0 +1,60 @@
+"""Sample mode: a drawn fraction of auto-approvals is audited after the fact; flags are escaped errors."""
+import pytest
+
+from core import intake, sampling
+from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised
+from core.gate import Gate
+from core.proposal import Proposal
+from core.vocabulary import Status
+from tests.fakes import RecordingPublisher, StaticGroups
+
+
+def crm(gate, agent, confidence=0.9):
+    return intake.submit(gate, agent, Proposal(action_type="crm", title="Update CRM", payload={"x": 1},
+                                               confidence=confidence))[0]
+
+
+@pytest.fixture
+def sampled_gate(gate: Gate) -> Gate:
+    gate.publisher = RecordingPublisher()
+    return gate
+
+
+def test_a_drawn_auto_approval_is_queued_for_audit_and_an_undrawn_one_is_not(sampled_gate, agent):
+    # The conftest policy samples crm at 0.5 and the gate's draw is pinned at 0.25.
+    a = crm(sampled_gate, agent)
+    assert a.status is Status.AUTO_APPROVED
+    assert sampled_gate.publisher.audits == [a.id] and sampling.get(sampled_gate, a.id).verdict is None
+    sampled_gate.draw = lambda: 0.75
+    b = crm(sampled_gate, agent)
+    assert sampling.get(sampled_gate, b.id) is None and sampled_gate.publisher.audits == [a.id]
+    c = crm(sampled_gate, agent, confidence=0.5)  # below the threshold: reviewed before, not audited after
+    assert c.status is Status.PENDING and sampling.get(sampled_gate, c.id) is None
+
+
+def test_a_flag_needs_a_known_reason_and_the_first_verdict_stands(sampled_gate, agent):
+    a = crm(sampled_gate, agent)
+    groups = StaticGroups({})
+    with pytest.raises(InvalidRequest, match="pick a reason tag"):
+        sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, [], groups)
+    with pytest.raises(InvalidRequest, match="unknown reason tag"):
+        sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, ["made_up"], groups)
+    item = sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, ["policy_violation"], groups)
+    assert (item.verdict, item.reason_tags, item.auditor) == ("flagged", ["policy_violation"], "UALICE")
+    with pytest.raises(AlreadyDecided, match="already flagged by UALICE"):
+        sampling.record_verdict(sampled_gate, a.id, "UBOB", sampling.LOOKS_RIGHT, [], groups)
+
+
+def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
+    from core.policy.loader import load_policy_text
+    from tests.fakes import FixedPolicy
+
+    policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n"
+                              "    reviewers: [UALICE, S0AUD]\n", "p.yaml")
+    gate = Gate(db=db, policies=FixedPolicy(policy), notifier=notifier, publisher=RecordingPublisher())
+    a = crm(gate, agent)
+    with pytest.raises(NotAuthorised):
+        sampling.record_verdict(gate, a.id, "UMALLORY", sampling.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert sampling.get(gate, a.id).verdict is None
+    sampling.record_verdict(gate, a.id, "UDAVE", sampling.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert sampling.get(gate, a.id).verdict == "looks_right"

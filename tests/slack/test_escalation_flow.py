@@ -1,0 +1,140 @@
+"""Escalation and sampled audits through the real web process, the real jobs and the fake Slack.
+Time is the gate's clock, moved by the test (the live server runs in another thread)."""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.slack import ids
+from core.store.tables import Action
+from tests.slack.blockkit import assert_valid_message
+from tests.slack_requests import block_action
+from workers import jobs
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TREE_POLICY = """
+action_types:
+  refund:
+    risk: medium
+    reviewers: [UALICE, UBOB, S0FIN]
+    escalation:
+      levels:
+        - {targets: [UALICE], timeout: 5m}
+        - {targets: [S0FIN, C0OPS], timeout: 10m}
+      ack_timeout: 10m
+      final_action: reject
+  crm:
+    review_mode: sample
+    sample_rate: 0.5
+    auto_approve_threshold: 0.8
+    reviewers: [UALICE]
+    audit_channel: C0AUDIT
+"""
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def tree(slack, settings):
+    settings.policy_file.write_text(TREE_POLICY)
+    later = os.stat(settings.policy_file).st_mtime + 5
+    os.utime(settings.policy_file, (later, later))  # the policy source reloads on a newer mtime
+    clock = Clock(T0)
+    slack.server.runtime.gate.clock = clock
+    slack.server.runtime.gate.draw = lambda: 0.1
+    return slack, clock
+
+
+def fire_due(slack, action_id: str) -> str:
+    with slack.server.runtime.gate.db.read() as s:
+        seq = s.scalar(select(Action.timer_seq).where(Action.id == action_id))
+    result = jobs.fire_timer(action_id, seq)
+    slack.drain()
+    return result
+
+
+def fields_of(message: dict) -> str:
+    return str([b for b in message["blocks"] if b["type"] == "section"])
+
+
+def test_nobody_answers_then_claim_then_lapse_then_final_reject(tree):
+    slack, clock = tree
+    fake = slack.fake
+    a = slack.propose()
+    slack.drain()
+    post = slack.posted(a["id"])
+    assert "<@UALICE>" in post["text"] and "Level 1 of 2: <@UALICE>" in fields_of(post)
+    assert_valid_message(post["blocks"])
+    assert fake.of("conversations.open")[-1]["users"] == "UALICE"  # level 1 is paged at once
+    assert fake.of("chat.postMessage")[-1]["channel"] == "DUALICE"
+
+    clock.now = T0 + timedelta(minutes=5)
+    assert fire_due(slack, a["id"]) == "escalated"
+    where = slack.location(a["id"])
+    reply = next(p for p in fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts)
+    assert "level 2 of 2" in reply["text"] and "<!subteam^S0FIN>" in reply["text"] and "<#C0OPS>" in reply["text"]
+    assert any(p["channel"] == "C0OPS" and "needs a decision" in p["text"] for p in fake.of("chat.postMessage"))
+    update = fake.of("chat.update")[-1]
+    assert "Level 2 of 2" in fields_of(update)
+    assert_valid_message(update["blocks"])
+
+    clock.now = T0 + timedelta(minutes=7)
+    assert slack.post_interaction(block_action("UBOB", ids.CLAIM, a["id"])).status_code == 200
+    slack.drain()
+    assert "(paused: claimed)" in fields_of(fake.of("chat.update")[-1])
+
+    clock.now = T0 + timedelta(minutes=17)
+    assert fire_due(slack, a["id"]) == "ack_timeout"
+    replies = [p for p in fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts]
+    assert "claim lapsed" in replies[-1]["text"] and "<@UALICE>" in replies[-1]["text"]
+    assert "Level 1 of 2" in fields_of(fake.of("chat.update")[-1])
+
+    clock.now = T0 + timedelta(minutes=22)
+    assert fire_due(slack, a["id"]) == "escalated"
+    clock.now = T0 + timedelta(minutes=32)
+    assert fire_due(slack, a["id"]) == "final"
+    assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "rejected"
+    final = fake.of("chat.update")[-1]
+    assert "Rejected" in str(final["blocks"]) and not any(b["type"] == "actions" for b in final["blocks"])
+
+
+def test_sampled_auto_approval_is_audited_in_its_channel(tree):
+    slack, _clock = tree
+    fake = slack.fake
+    a = slack.propose(action_type="crm", title="Update CRM", payload={"field": "phone"}, confidence=0.95)
+    assert a["status"] == "auto_approved"
+    slack.drain()
+    post = next(p for p in fake.of("chat.postMessage") if p["channel"] == "C0AUDIT")
+    assert_valid_message(post["blocks"])
+    buttons = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == [ids.AUDIT_OK, ids.AUDIT_FLAG, ids.AUDIT_TAG]
+
+    def audit_click(user, action_id, tag=None):
+        body = block_action(user, action_id, a["id"], channel="C0AUDIT", message_ts=post.get("ts", "1.1"))
+        body["actions"][0]["block_id"] = ids.AUDIT_BLOCK
+        if tag:
+            body["state"] = {"values": {ids.AUDIT_BLOCK: {ids.AUDIT_TAG: {
+                "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": tag}, "value": tag}}}}}
+        assert slack.post_interaction(body).status_code == 200
+        slack.drain()
+
+    audit_click("UMALLORY", ids.AUDIT_OK)
+    assert "not a reviewer" in fake.of("chat.postEphemeral")[-1]["text"]
+    audit_click("UALICE", ids.AUDIT_FLAG)  # no tag chosen
+    assert "pick a reason tag" in fake.of("chat.postEphemeral")[-1]["text"]
+    audit_click("UALICE", ids.AUDIT_FLAG, tag="policy_violation")
+    update = fake.of("chat.update")[-1]
+    assert_valid_message(update["blocks"])
+    assert "Should not have happened" in str(update["blocks"]) and "policy_violation" in str(update["blocks"])
+    from core import sampling
+
+    assert sampling.get(slack.server.runtime.gate, a["id"]).verdict == "flagged"
