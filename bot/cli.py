@@ -9,6 +9,7 @@ import click
 
 from core.errors import HitlError, PolicyError
 from core.settings import Settings
+from workers.queue import QUEUES
 
 
 def _runtime(migrate: bool = True, log_level: str = "WARNING"):
@@ -60,8 +61,10 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
 @cli.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
 @click.option("--fork", is_flag=True, help="Fork a child per job (isolation; about 5x slower per job, measured).")
-def worker(burst: bool, fork: bool) -> None:
-    """Run an RQ worker (with the scheduler) on the hitl queues."""
+@click.option("--queues", "-q", default=",".join(QUEUES), show_default=True,
+              help="Comma-separated queues to serve, in priority order (e.g. a worker only for escalations).")
+def worker(burst: bool, fork: bool, queues: str) -> None:
+    """Run an RQ worker with the scheduler (timers) on the hitl queues; it also runs the reconciler."""
     import workers.context
     from workers.worker import make_worker
 
@@ -69,7 +72,11 @@ def worker(burst: bool, fork: bool) -> None:
     workers.context.use(runtime)
     # Jobs are ours, small and idempotent, so by default they run in the worker process itself:
     # a click becomes a decision in ~8 ms instead of ~40 ms of fork and reconnect (ARCHITECTURE.md).
-    w = make_worker(runtime, fork=fork)
+    names = tuple(q.strip() for q in queues.split(",") if q.strip())
+    if unknown := [q for q in names if q not in QUEUES]:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}",
+                                 param_hint="--queues")
+    w = make_worker(runtime, fork=fork, queues=names)
     w.work(burst=burst, with_scheduler=not burst)
 
 

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     callback_max_attempts: int = Field(default=8, ge=1, le=30, description="Then the delivery is dead-lettered.")
     reconcile_grace_seconds: float = Field(default=10.0, description="How old an unposted review or unapplied click "
                                            "must be before the reconciler re-enqueues it.")
+    reconcile_interval_seconds: int = Field(default=15, ge=1, le=300, description="How often workers run the reconciler "
+                                            "(one of them per tick, under a Redis lock).")
+    slack_lease_seconds: int = Field(default=60, ge=1, le=600, description="How long a worker posting to Slack holds "
+                                     "the item; a worker killed mid-post delays its retry by at most this.")
 
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; without it there is no Slack surface.")
     slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests to /slack/events.")

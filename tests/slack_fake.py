@@ -18,6 +18,7 @@ class FakeSlack:
         self.times: list[float] = []  # monotonic arrival time of each call, same order as calls
         self.groups: dict[str, list[str]] = {}
         self.faults: dict[str, list[tuple[int, dict]]] = {}
+        self.hangs: dict[str, float] = {}  # method -> seconds to hold the answer (a worker can be killed meanwhile)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         fake = self
@@ -38,6 +39,8 @@ class FakeSlack:
                         if isinstance(params.get(key), str):
                             params[key] = json.loads(params[key])
                 status, body, headers = fake._answer(method, params, self.headers.get("Authorization", ""))
+                if method in fake.hangs:
+                    time.sleep(fake.hangs[method])
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -11,7 +11,6 @@ from workers.context import runtime
 from workers.pacing import take_slot
 
 log = logging.getLogger(__name__)
-POST_LEASE_SECONDS = 60
 
 
 EARLY_SLEEP_LIMIT = 2.0  # seconds a timer job that arrived early waits in place rather than rescheduling
@@ -47,7 +46,7 @@ def notify_escalation(action_id: str, seq: int) -> str:
     if esc is None or esc.notified_at is not None:
         return "nothing owed"
     lease = f"hitl:notifying:{action_id}:{seq}"
-    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
         return "being notified by another worker"
     try:
         ctx = review_context(gate, action_id)
@@ -84,7 +83,7 @@ def post_audit(action_id: str) -> str:
                   action_id)
         return "no channel"
     lease = f"hitl:auditing:{action_id}"
-    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
         return "being posted by another worker"
     try:
         take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
@@ -129,7 +128,7 @@ def post_review(action_id: str) -> str:
     # Two copies of this job (a retry racing the reconciler) must not post twice: a short lease
     # covers the Slack call; the database row written after it is what says "posted".
     lease = f"hitl:posting:{action_id}"
-    if not rt.redis.set(lease, "1", nx=True, ex=POST_LEASE_SECONDS):
+    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
         return "being posted by another worker"
     try:
         if reviews.location(gate, action_id) is not None:

@@ -10,19 +10,20 @@ from workers.queue import QUEUES, queue
 from workers.reconciler import reconcile
 
 log = logging.getLogger(__name__)
-RECONCILE_EVERY = 15  # seconds; an idle worker wakes at least this often (worker_ttl - 15 s)
 
 
-def make_worker(runtime, fork: bool = False):
+def make_worker(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES):
     base = Worker if fork else SimpleWorker
+    every = runtime.settings.reconcile_interval_seconds
 
     class HitlWorker(base):
         def run_maintenance_tasks(self):
             super().run_maintenance_tasks()
             try:
-                reconcile(runtime, self.connection, RECONCILE_EVERY)
+                reconcile(runtime, self.connection, every)
             except Exception:  # a failed pass is retried next tick; never take the worker down
                 log.exception("reconciler pass failed")
 
-    return HitlWorker([queue(runtime.redis, name) for name in QUEUES], connection=runtime.redis,
-                      serializer=JSONSerializer, maintenance_interval=RECONCILE_EVERY, worker_ttl=RECONCILE_EVERY + 15)
+    # RQ blocks on an idle queue for worker_ttl - 15 s, so this also makes an idle worker wake each tick.
+    return HitlWorker([queue(runtime.redis, name) for name in queues], connection=runtime.redis,
+                      serializer=JSONSerializer, maintenance_interval=every, worker_ttl=every + 15)

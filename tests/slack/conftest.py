@@ -91,3 +91,24 @@ def slack(slack_runtime, fake_slack):
     _agent, key = create_agent(slack_runtime.gate.db, "slack-agent")
     with LiveServer(create_app(slack_runtime), slack_runtime) as server:
         yield SlackHarness(server, fake_slack, key)
+
+
+@pytest.fixture
+def worker_env(slack, settings):
+    """Environment for a worker subprocess: the same database, Redis, policy and fake Slack as the test."""
+    import os
+
+    return {**os.environ, "HITL_DATABASE_URL": settings.database_url,
+            "HITL_REDIS_URL": settings.redis_url.get_secret_value(), "HITL_POLICY_FILE": str(settings.policy_file),
+            "HITL_DATA_DIR": str(settings.data_dir), "HITL_SLACK_BOT_TOKEN": "xoxb-test",
+            "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": slack.fake.url,
+            "HITL_SLACK_DEFAULT_CHANNEL": "C0REVIEW", "HITL_LOG_LEVEL": "WARNING", "HITL_SLACK_POST_INTERVAL_MS": "0"}
+
+
+def use_policy(settings, text: str) -> None:
+    """Replace the policy file; the policy source reloads when its mtime moves forward."""
+    import os
+
+    settings.policy_file.write_text(text)
+    later = os.stat(settings.policy_file).st_mtime + 5
+    os.utime(settings.policy_file, (later, later))

@@ -2,7 +2,6 @@
 Time is the gate's clock, moved by the test (the live server runs in another thread)."""
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from bot.slack import ids
 from core.store.tables import Action
 from tests.slack.blockkit import assert_valid_message
+from tests.slack.conftest import use_policy
 from tests.slack_requests import block_action
 from workers import jobs
 
@@ -45,9 +45,7 @@ class Clock:
 
 @pytest.fixture
 def tree(slack, settings):
-    settings.policy_file.write_text(TREE_POLICY)
-    later = os.stat(settings.policy_file).st_mtime + 5
-    os.utime(settings.policy_file, (later, later))  # the policy source reloads on a newer mtime
+    use_policy(settings, TREE_POLICY)
     clock = Clock(T0)
     slack.server.runtime.gate.clock = clock
     slack.server.runtime.gate.draw = lambda: 0.1

@@ -1,0 +1,113 @@
+"""Real worker processes on a real Redis: timers through RQ's own scheduler, and a worker killed with
+SIGKILL in the middle of a Slack call. Each ends with nothing lost."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.store.tables import Escalation
+from tests.slack.conftest import use_policy
+
+FAST_TREE = """
+action_types:
+  refund:
+    risk: medium
+    escalation:
+      levels:
+        - {targets: [UALICE], timeout: 1s}
+        - {targets: [UBOB], timeout: 1s}
+      repeat: 1
+      final_action: expire
+"""
+RQ = str(Path(sys.executable).with_name("rq"))
+
+
+def start(cmd: list[str], env: dict) -> subprocess.Popen:
+    # Its own process group: RQ's scheduler is a child process, and "the machine died" kills both.
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def escalations(slack, action_id: str):
+    with slack.server.runtime.gate.db.read() as s:
+        return list(s.scalars(select(Escalation).where(Escalation.action_id == action_id).order_by(Escalation.seq)))
+
+
+def status(slack, action_id: str) -> str:
+    return slack.agent.get(f"/v1/actions/{action_id}").json()["status"]
+
+
+def test_stock_rq_worker_with_scheduler_runs_the_tree_on_time(slack, settings, worker_env):
+    use_policy(settings, FAST_TREE)
+    a = slack.propose()
+    worker = start([RQ, "worker", "--with-scheduler", "--url", worker_env["HITL_REDIS_URL"],
+                    "--serializer", "rq.serializers.JSONSerializer", "decisions", "escalations", "slack", "callbacks"],
+                   worker_env)
+    try:
+        wait_for(lambda: status(slack, a["id"]) == "expired", 30, "the tree to run out")
+        wait_for(lambda: all(e.notified_at for e in escalations(slack, a["id"])), 15, "the targets to be told")
+    finally:
+        kill(worker, signal.SIGTERM)
+    fired = escalations(slack, a["id"])
+    assert [(e.kind, e.level, e.round) for e in fired] == [("escalated", 1, 0), ("escalated", 0, 1), ("escalated", 1, 1),
+                                                           ("final", 1, 1)]
+    lateness = [(e.fired_at - e.due_at).total_seconds() for e in fired]
+    assert min(lateness) >= 0, lateness  # never early
+    assert max(lateness) < 3, lateness  # RQ's scheduler polls each second; a whole-second round-up adds < 1 s
+    where = slack.location(a["id"])
+    replies = [p for p in slack.fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts]
+    assert len(replies) == 3 and "<@UBOB>" in replies[0]["text"]
+
+
+def test_worker_killed_mid_slack_call_loses_nothing(slack, settings, worker_env):
+    use_policy(settings, FAST_TREE.replace("timeout: 1s", "timeout: 3s"))
+    env = {**worker_env, "HITL_SLACK_LEASE_SECONDS": "2", "HITL_RECONCILE_INTERVAL_SECONDS": "1",
+           "HITL_RECONCILE_GRACE_SECONDS": "1"}
+    slack.fake.hangs["chat.postMessage"] = 30
+    a = slack.propose()
+    first = start([sys.executable, "-m", "bot.cli", "worker"], env)
+    try:
+        wait_for(lambda: slack.fake.of("chat.postMessage"), 30, "the worker to call chat.postMessage")
+    finally:
+        kill(first)  # SIGKILL, scheduler and all, while Slack has not answered
+    assert slack.location(a["id"]) is None
+    del slack.fake.hangs["chat.postMessage"]
+
+    second = start([sys.executable, "-m", "bot.cli", "worker"], env)
+    try:
+        wait_for(lambda: slack.location(a["id"]), 30, "the review to be posted by the new worker")
+        wait_for(lambda: status(slack, a["id"]) == "expired", 40, "the tree to run out")
+    finally:
+        kill(second, signal.SIGTERM)
+        err = second.stderr.read() if second.stderr else ""
+    fired = escalations(slack, a["id"])
+    assert [e.kind for e in fired] == ["escalated", "escalated", "escalated", "final"], err[-2000:]
+    assert all(e.fired_at >= e.due_at for e in fired)
+    # At-least-once: the killed worker's call reached Slack, so the review message exists twice.
+    reviews = [p for p in slack.fake.of("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
+    assert len(reviews) == 2
