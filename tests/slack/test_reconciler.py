@@ -2,22 +2,18 @@
 reconciler pass puts the work back."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 from bot.slack import ids
-from tests.slack_requests import SECRET, block_action
+from tests.slack_requests import block_action
 from workers.worker import make_worker
 
 
-def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(slack, settings):
+def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(slack, worker_env):
     proposed = [slack.propose(title=f"Refund {i}")["id"] for i in range(3)]
     slack.server.runtime.redis.flushall()  # our private Redis: the three post jobs are gone
-    env = {**os.environ, "HITL_DATABASE_URL": settings.database_url, "HITL_REDIS_URL": settings.redis_url.get_secret_value(),
-           "HITL_POLICY_FILE": str(settings.policy_file), "HITL_DATA_DIR": str(settings.data_dir),
-           "HITL_SLACK_BOT_TOKEN": "xoxb-test", "HITL_SLACK_SIGNING_SECRET": SECRET, "HITL_SLACK_API_URL": slack.fake.url,
-           "HITL_SLACK_DEFAULT_CHANNEL": "C0REVIEW", "HITL_RECONCILE_GRACE_SECONDS": "0", "HITL_LOG_LEVEL": "WARNING"}
+    env = {**worker_env, "HITL_RECONCILE_GRACE_SECONDS": "0", "HITL_SLACK_POST_INTERVAL_MS": "1000"}
     done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

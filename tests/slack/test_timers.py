@@ -1,0 +1,92 @@
+"""Timers on RQ: never run before their time, and rebuilt from the database when Redis loses them."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import fakeredis
+from freezegun import freeze_time
+from rq import SimpleWorker
+from rq.scheduler import RQScheduler
+from rq.serializers import JSONSerializer
+from sqlalchemy import select
+
+from core.store.tables import Action, Escalation
+from tests.slack.conftest import use_policy
+from workers.queue import ESCALATIONS, QUEUES, RQTimers, queue, timer_job_id
+from workers.reconciler import reconcile
+
+TREE = """
+action_types:
+  refund:
+    escalation:
+      levels: [{targets: [UALICE], timeout: 5m}, {targets: [UBOB], timeout: 5m}]
+"""
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def scheduled(conn) -> dict[str, float]:
+    return dict(queue(conn, ESCALATIONS).scheduled_job_registry.connection.zrange(
+        queue(conn, ESCALATIONS).scheduled_job_registry.key, 0, -1, withscores=True))
+
+
+def test_a_timer_job_is_not_released_before_its_second_is_over():
+    """RQ scores scheduled jobs in whole seconds, truncating; the adapter rounds up (fakeredis, frozen time)."""
+    conn = fakeredis.FakeRedis()
+    at = datetime(2026, 3, 2, 9, 0, 5, 300000, tzinfo=UTC)
+    RQTimers(conn).set("act_x", 3, at)
+    RQTimers(conn).set("act_x", 3, at)  # the same timer again (intake, then the reconciler): still one job
+    q = queue(conn, ESCALATIONS)
+    assert len(q.scheduled_job_registry) == 1
+    scheduler = RQScheduler([q], connection=conn, serializer=JSONSerializer)
+    scheduler.acquire_locks()
+    for moment, queued in [(at - timedelta(seconds=1), 0), (at - timedelta(milliseconds=1), 0), (at, 0),
+                           (at + timedelta(milliseconds=699), 0), (at + timedelta(milliseconds=700), 1)]:
+        with freeze_time(moment):
+            scheduler.enqueue_scheduled_jobs()
+            assert q.count == queued, moment
+    job = q.jobs[0]
+    assert job.id == timer_job_id("act_x", 3, at) and job.args == ["act_x", 3]
+
+
+def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, settings):
+    use_policy(settings, TREE)
+    rt = slack.server.runtime
+    clock = Clock(datetime.now(UTC).replace(microsecond=0))
+    rt.gate.clock = clock
+    a = slack.propose()
+    slack.drain()
+    at = clock.now + timedelta(minutes=5)
+    job_id = timer_job_id(a["id"], 0, at)
+    assert job_id.encode() in scheduled(rt.redis)
+
+    rt.redis.flushall()
+    clock.now = at - timedelta(seconds=40)  # outside the horizon (2 ticks = 30 s): not yet
+    rt.redis.delete("hitl:reconciler:lock")
+    reconcile(rt, rt.redis, 15)
+    assert scheduled(rt.redis) == {}
+    clock.now = at - timedelta(seconds=20)
+    rt.redis.delete("hitl:reconciler:lock")
+    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 1
+    assert scheduled(rt.redis) == {job_id.encode(): at.timestamp()}
+    rt.redis.delete("hitl:reconciler:lock")
+    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 0  # already there: not scheduled twice
+
+    rt.redis.flushall()  # lost again, and now the worker was down past the timer
+    clock.now = at + timedelta(seconds=12)
+    rt.redis.delete("hitl:reconciler:lock")
+    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 1  # overdue: fired at once
+    worker = SimpleWorker([queue(rt.redis, n) for n in QUEUES], connection=rt.redis, serializer=JSONSerializer)
+    worker.work(burst=True)
+    with rt.gate.db.read() as s:
+        esc = s.scalar(select(Escalation).where(Escalation.action_id == a["id"]))
+        timer_at = s.scalar(select(Action.timer_at).where(Action.id == a["id"]))
+    assert (esc.kind, esc.level, esc.due_at, esc.fired_at) == ("escalated", 1, at, clock.now)
+    assert timer_at == clock.now + timedelta(minutes=5)
+    assert scheduled(rt.redis) == {timer_job_id(a["id"], 1, timer_at).encode(): timer_at.timestamp()}
