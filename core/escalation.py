@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -67,7 +67,7 @@ class Fired:
 
 
 def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
-    """Run the action's timer if it is due and still the current one; otherwise do nothing."""
+    """Run one action's timer if it is due and still the current one; otherwise do nothing."""
     now = gate.clock()
     with gate.db.transaction() as s:
         row = s.execute(select(Action.status, Action.timer_seq, Action.timer_at).where(Action.id == action_id)).first()
@@ -84,15 +84,54 @@ def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
         if taken.rowcount == 0:
             return Fired("none")
         action = s.get(Action, action_id, populate_existing=True)
-        return _run(s, action, now)
+        events: list = []
+        fired = _run(s, action, now, _last_seqs(s, [action_id]).get(action_id, 0) + 1, events)
+        if events:
+            audit.append_many(s, events, now)
+    after_fire(gate, action_id, fired)
+    return fired
 
 
-def _run(s: Session, action: Action, now: datetime) -> Fired:
+def fire_due(gate: Gate, limit: int = 200) -> list[tuple[str, Fired]]:
+    """Run every timer that is due, up to `limit`, in one transaction (one commit, one audit append).
+    Rows are locked as they are read and rows another worker holds are skipped (PostgreSQL), so
+    workers firing at once share the work; SQLite's single writer serialises them anyway."""
+    now = gate.clock()
+    query = (select(Action).where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
+                                  Action.timer_at <= now).order_by(Action.timer_at).limit(limit))
+    if not gate.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    results: list[tuple[str, Fired]] = []
+    with gate.db.transaction() as s:
+        actions = list(s.scalars(query))
+        if not actions:
+            return []
+        last = _last_seqs(s, [a.id for a in actions])
+        events: list = []
+        for action in actions:
+            action.timer_seq += 1
+            action.lock_version += 1
+            results.append((action.id, _run(s, action, now, last.get(action.id, 0) + 1, events)))
+        s.flush()
+        if events:
+            audit.append_many(s, events, now)
+    for action_id, fired in results:
+        after_fire(gate, action_id, fired)
+    return results
+
+
+def _last_seqs(s: Session, action_ids: list[str]) -> dict[str, int]:
+    return dict(s.execute(select(Escalation.action_id, func.max(Escalation.seq))
+                          .where(Escalation.action_id.in_(action_ids)).group_by(Escalation.action_id)).all())
+
+
+def _run(s: Session, action: Action, now: datetime, seq: int, events: list) -> Fired:
+    """Decide what the due timer means and change the (locked) action accordingly."""
     due = action.timer_at
     tree = tree_of(action.route)
     if action.deadline is not None and now >= action.deadline:
         end(s, action, Status.EXPIRED, "policy", now, {"reason": "the agent's deadline passed"})
-        _record(s, action, "deadline", due, now, targets=[], notified=True)
+        _record(s, action, seq, "deadline", due, now, [], True, events)
         action.timer_at = None
         return Fired("deadline", status=Status.EXPIRED)
     if tree is None:  # a deadline is the only timer and it is not due yet: wait for it
@@ -108,16 +147,17 @@ def _run(s: Session, action: Action, now: datetime) -> Fired:
     else:
         step = next_step(tree, action.esc_level, action.esc_round)
         if step is None:
-            return _final(s, action, tree, due, now)
+            return _final(s, action, tree, seq, due, now, events)
         action.esc_level, action.esc_round = step
         kind, data = "escalated", {}
     level = tree.levels[action.esc_level]
-    esc = _record(s, action, kind, due, now, targets=list(level.targets), notified=False, data=data)
+    _record(s, action, seq, kind, due, now, list(level.targets), False, events, data)
     action.timer_at = _earliest(now + timedelta(seconds=level.timeout), action.deadline)
-    return Fired(kind, next_at=action.timer_at, timer_seq=action.timer_seq, escalation_seq=esc.seq)
+    return Fired(kind, next_at=action.timer_at, timer_seq=action.timer_seq, escalation_seq=seq)
 
 
-def _final(s: Session, action: Action, tree: EscalationTree, due: datetime, now: datetime) -> Fired:
+def _final(s: Session, action: Action, tree: EscalationTree, seq: int, due: datetime, now: datetime,
+           events: list) -> Fired:
     final = tree.final_action
     if final is FinalAction.APPROVE and action.risk in ("high", "critical"):
         final = FinalAction.EXPIRE  # fail closed: the agent raised the risk after the policy allowed approval
@@ -127,22 +167,17 @@ def _final(s: Session, action: Action, tree: EscalationTree, due: datetime, now:
         {"reason": f"nobody answered after {len(tree.levels)} level(s) × {rounds} round(s)", "final_action": final.value})
     if status is Status.APPROVED:
         action.final_payload = action.current_payload
-    _record(s, action, "final", due, now, targets=[], notified=True, data={"final_action": final.value})
+    _record(s, action, seq, "final", due, now, [], True, events, {"final_action": final.value})
     action.timer_at = None
     return Fired("final", status=status)
 
 
-def _record(s: Session, action: Action, kind: str, due: datetime, now: datetime, *, targets: list[str],
-            notified: bool, data: dict | None = None) -> Escalation:
-    seq = (s.scalar(select(Escalation.seq).where(Escalation.action_id == action.id)
-                    .order_by(Escalation.seq.desc()).limit(1)) or 0) + 1
-    esc = Escalation(action_id=action.id, seq=seq, kind=kind, level=action.esc_level, round=action.esc_round,
-                     targets=targets, due_at=due, fired_at=now, notified_at=now if notified else None)
-    s.add(esc)
-    s.flush()
-    audit.append(s, kind, action.id, {"seq": seq, "level": action.esc_level, "round": action.esc_round,
-                                      "targets": targets, "due_at": due.isoformat(), **(data or {})}, now)
-    return esc
+def _record(s: Session, action: Action, seq: int, kind: str, due: datetime, now: datetime, targets: list[str],
+            notified: bool, events: list, data: dict | None = None) -> None:
+    s.add(Escalation(action_id=action.id, seq=seq, kind=kind, level=action.esc_level, round=action.esc_round,
+                     targets=targets, due_at=due, fired_at=now, notified_at=now if notified else None))
+    events.append((kind, action.id, {"seq": seq, "level": action.esc_level, "round": action.esc_round,
+                                     "targets": targets, "due_at": due.isoformat(), **(data or {})}))
 
 
 def after_fire(gate: Gate, action_id: str, fired: Fired) -> None:
@@ -153,12 +188,6 @@ def after_fire(gate: Gate, action_id: str, fired: Fired) -> None:
         gate.timers.set(action_id, fired.timer_seq, fired.next_at)
     if fired.escalation_seq is not None and gate.publisher is not None:
         gate.publisher.escalated(action_id, fired.escalation_seq)
-
-
-def fire_and_notify(gate: Gate, action_id: str, timer_seq: int) -> Fired:
-    fired = fire(gate, action_id, timer_seq)
-    after_fire(gate, action_id, fired)
-    return fired
 
 
 def acknowledge(s: Session, action: Action, now: datetime) -> datetime | None:

@@ -38,5 +38,5 @@ class ReviewPublisher(Protocol):
 
 class Timers(Protocol):
     def set(self, action_id: str, timer_seq: int, at: datetime) -> None:
-        """Run escalation.fire(action_id, timer_seq) at `at` or later, never earlier. Must not raise:
-        the timer lives in the database too, and the reconciler rebuilds lost ones."""
+        """Make sure escalation.fire_due runs at `at` or later, never earlier. Must not raise: the
+        timer lives in the database too, and the reconciler rebuilds lost ones."""

@@ -14,25 +14,33 @@ log = logging.getLogger(__name__)
 
 
 EARLY_SLEEP_LIMIT = 2.0  # seconds a timer job that arrived early waits in place rather than rescheduling
+FIRE_BATCH = 200
 
 
-def fire_timer(action_id: str, timer_seq: int) -> str:
-    """An action's timer (escalate, re-trigger after a claim, expire). RQ's scheduler may run it early
-    (whole-second scores, clock skew between hosts) or more than once; `escalation.fire` re-checks."""
+def fire_timers(second: int) -> str:
+    """The timer-wheel slot for one whole second: fire every timer due by now (workers/queue.py).
+    RQ's scheduler may release it early (clock skew between hosts) or twice; `escalation.fire_due`
+    re-checks each action's state and time, so an early or repeated run fires nothing twice."""
     import time
 
-    from workers.queue import enqueue
+    from workers.queue import enqueue, timer_job_id
 
     gate = runtime().gate
-    fired = escalation.fire_and_notify(gate, action_id, timer_seq)
-    if fired.kind == "early":
-        wait = (fired.next_at - gate.clock()).total_seconds()
-        if wait > EARLY_SLEEP_LIMIT:
-            enqueue(runtime().redis, "workers.jobs.fire_timer", action_id, timer_seq, at=fired.next_at)
-            return f"early by {wait:.1f}s: rescheduled"
-        time.sleep(max(0.0, wait))
-        fired = escalation.fire_and_notify(gate, action_id, timer_seq)
-    return fired.kind
+    wait = second - gate.clock().timestamp()
+    if wait > EARLY_SLEEP_LIMIT:
+        from datetime import UTC, datetime
+
+        enqueue(runtime().redis, "workers.jobs.fire_timers", second, job_id=timer_job_id(second) + "-early",
+                at=datetime.fromtimestamp(second, UTC))
+        return f"early by {wait:.1f}s: rescheduled"
+    if wait > 0:
+        time.sleep(wait)
+    fired = 0
+    while True:
+        batch = escalation.fire_due(gate, limit=FIRE_BATCH)
+        fired += sum(1 for _id, f in batch if f.kind != "none")
+        if len(batch) < FIRE_BATCH:
+            return f"fired {fired}"
 
 
 def notify_escalation(action_id: str, seq: int) -> str:

@@ -52,7 +52,7 @@ def propose(gate, agent, action_type="refund", **extra):
 
 def fire_latest(gate, action_id):
     seq, _at = gate.timers.latest(action_id)
-    return escalation.fire_and_notify(gate, action_id, seq)
+    return escalation.fire(gate, action_id, seq)
 
 
 def history(gate, action_id):
@@ -103,7 +103,7 @@ def test_claim_pauses_escalation_and_the_ack_timeout_restarts_it(tree_gate, agen
         assert seq != first_seq and at == T0 + timedelta(minutes=12)
 
         clock.move_to(T0 + timedelta(minutes=5))
-        assert escalation.fire_and_notify(tree_gate, a.id, first_seq).kind == "none"  # the old timer is stale
+        assert escalation.fire(tree_gate, a.id, first_seq).kind == "none"  # the old timer is stale
         assert history(tree_gate, a.id) == []
 
         clock.move_to(T0 + timedelta(minutes=12))

@@ -2,13 +2,14 @@
 Time is the gate's clock, moved by the test (the live server runs in another thread)."""
 from __future__ import annotations
 
+import math
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.slack import ids
-from core.store.tables import Action
 from tests.slack.blockkit import assert_valid_message
 from tests.slack.conftest import use_policy
 from tests.slack_requests import block_action
@@ -53,11 +54,15 @@ def tree(slack, settings):
 
 
 def fire_due(slack, action_id: str) -> str:
-    with slack.server.runtime.gate.db.read() as s:
-        seq = s.scalar(select(Action.timer_seq).where(Action.id == action_id))
-    result = jobs.fire_timer(action_id, seq)
+    """Run the timer-wheel job for this second; say what happened to the action (the newest escalation)."""
+    from core.store.tables import Escalation
+
+    rt = slack.server.runtime
+    assert jobs.fire_timers(math.ceil(rt.gate.clock().timestamp())).startswith("fired")
     slack.drain()
-    return result
+    with rt.gate.db.read() as s:
+        return s.scalar(select(Escalation.kind).where(Escalation.action_id == action_id).order_by(Escalation.seq.desc())
+                        .limit(1))
 
 
 def fields_of(message: dict) -> str:

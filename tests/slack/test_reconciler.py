@@ -40,7 +40,7 @@ def test_nothing_to_do_means_nothing_enqueued(slack):
     assert slack.location(a["id"]) is not None
     slack.server.runtime.settings.reconcile_grace_seconds = 0
     counts = reconcile(slack.server.runtime, slack.server.runtime.redis, 15)
-    assert set(counts) >= {"post_review", "apply_interaction", "deliver_callback", "fire_timer", "notify_escalation"}
+    assert set(counts) >= {"post_review", "apply_interaction", "deliver_callback", "fire_timers", "notify_escalation"}
     assert not any(counts.values()), counts
     assert reconcile(slack.server.runtime, slack.server.runtime.redis, 15) == {}  # the lock holds for this tick
 

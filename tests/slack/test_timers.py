@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.store.tables import Action, Escalation
 from tests.slack.conftest import use_policy
-from workers.queue import ESCALATIONS, QUEUES, RQTimers, queue, timer_job_id
+from workers.queue import ESCALATIONS, QUEUES, RQTimers, queue, timer_job_id, timer_second
 from workers.reconciler import reconcile
 
 TREE = """
@@ -41,7 +41,8 @@ def test_a_timer_job_is_not_released_before_its_second_is_over():
     conn = fakeredis.FakeRedis()
     at = datetime(2026, 3, 2, 9, 0, 5, 300000, tzinfo=UTC)
     RQTimers(conn).set("act_x", 3, at)
-    RQTimers(conn).set("act_x", 3, at)  # the same timer again (intake, then the reconciler): still one job
+    RQTimers(conn).set("act_y", 0, at + timedelta(milliseconds=500))  # the same second: the same slot
+    RQTimers(conn).set("act_x", 3, at)  # the same timer again (intake, then the reconciler)
     q = queue(conn, ESCALATIONS)
     assert len(q.scheduled_job_registry) == 1
     scheduler = RQScheduler([q], connection=conn, serializer=JSONSerializer)
@@ -52,7 +53,8 @@ def test_a_timer_job_is_not_released_before_its_second_is_over():
             scheduler.enqueue_scheduled_jobs()
             assert q.count == queued, moment
     job = q.jobs[0]
-    assert job.id == timer_job_id("act_x", 3, at) and job.args == ["act_x", 3]
+    second = timer_second(at)
+    assert second == int(at.timestamp()) + 1 and job.id == timer_job_id(second) and job.args == [second]
 
 
 def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, settings):
@@ -63,25 +65,23 @@ def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, setti
     a = slack.propose()
     slack.drain()
     at = clock.now + timedelta(minutes=5)
-    job_id = timer_job_id(a["id"], 0, at)
-    assert job_id.encode() in scheduled(rt.redis)
+    slot = {timer_job_id(timer_second(at)).encode(): float(timer_second(at))}
+    assert scheduled(rt.redis) == slot
+
+    def reconcile_now():
+        rt.redis.delete("hitl:reconciler:lock")  # one pass per tick; these are separate ticks
+        return reconcile(rt, rt.redis, 15)["fire_timers"]
 
     rt.redis.flushall()
     clock.now = at - timedelta(seconds=40)  # outside the horizon (2 ticks = 30 s): not yet
-    rt.redis.delete("hitl:reconciler:lock")
-    reconcile(rt, rt.redis, 15)
-    assert scheduled(rt.redis) == {}
+    assert reconcile_now() == 0 and scheduled(rt.redis) == {}
     clock.now = at - timedelta(seconds=20)
-    rt.redis.delete("hitl:reconciler:lock")
-    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 1
-    assert scheduled(rt.redis) == {job_id.encode(): at.timestamp()}
-    rt.redis.delete("hitl:reconciler:lock")
-    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 0  # already there: not scheduled twice
+    assert reconcile_now() == 1 and scheduled(rt.redis) == slot
+    assert reconcile_now() == 0  # already there: not scheduled twice
 
-    rt.redis.flushall()  # lost again, and now the worker was down past the timer
+    rt.redis.flushall()  # lost again, and now the workers were down past the timer
     clock.now = at + timedelta(seconds=12)
-    rt.redis.delete("hitl:reconciler:lock")
-    assert reconcile(rt, rt.redis, 15)["fire_timer"] == 1  # overdue: fired at once
+    assert reconcile_now() == 1  # overdue: fired at once
     worker = SimpleWorker([queue(rt.redis, n) for n in QUEUES], connection=rt.redis, serializer=JSONSerializer)
     worker.work(burst=True)
     with rt.gate.db.read() as s:
@@ -89,4 +89,4 @@ def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, setti
         timer_at = s.scalar(select(Action.timer_at).where(Action.id == a["id"]))
     assert (esc.kind, esc.level, esc.due_at, esc.fired_at) == ("escalated", 1, at, clock.now)
     assert timer_at == clock.now + timedelta(minutes=5)
-    assert scheduled(rt.redis) == {timer_job_id(a["id"], 1, timer_at).encode(): timer_at.timestamp()}
+    assert scheduled(rt.redis) == {timer_job_id(timer_second(timer_at)).encode(): float(timer_second(timer_at))}
