@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from core.gate import Gate
-from core.store.tables import Action, Agent, Vote
+from core.store.tables import Action, Agent, Escalation, SampleAudit, Vote
 from core.vocabulary import Status
 
 HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
@@ -53,6 +53,11 @@ class Headline:
     distinct_tags: int
     distinct_field_sets: int
     top_tags: list[tuple[str, int]]
+    sampled: int = 0  # auto-approvals drawn for an audit after the fact
+    audited: int = 0  # of those, with a verdict
+    escaped: int = 0  # flagged "should not have happened": errors that got through
+    escalations: int = 0  # escalation steps fired (levels and lapsed claims)
+    sla_breaches: int = 0  # actions whose first SLA passed undecided (escalated, expired or ended by policy)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,16 @@ def headline(gate: Gate, window: Window, subject: str | None = None, agent_ids: 
             for (vote_tags,) in s.execute(select(Vote.reason_tags).where(Vote.action_id.in_(chunk))):
                 for t in vote_tags or []:
                     tags[t] = tags.get(t, 0) + 1
+        audits = s.execute(_scope_filter(
+            select(func.count(), func.count(SampleAudit.verdict),
+                   func.count().filter(SampleAudit.verdict == "flagged"))
+            .select_from(SampleAudit).join(Action, Action.id == SampleAudit.action_id)
+            .where(Action.created_at >= window.start, Action.created_at < window.end), subject, agent_ids)).one()
+        fired = s.execute(_scope_filter(
+            select(func.count().filter(Escalation.kind.in_(("escalated", "ack_timeout"))),
+                   func.count(func.distinct(Escalation.action_id)))
+            .select_from(Escalation).join(Action, Action.id == Escalation.action_id)
+            .where(Escalation.fired_at >= window.start, Escalation.fired_at < window.end), subject, agent_ids)).one()
     counts = {k: sum(1 for r in decided if r.decision == k) for k in HUMAN}
     reviewed = len(decided)
     ttd = [(r.decided_at - r.created_at).total_seconds() for r in decided]
@@ -140,6 +155,7 @@ def headline(gate: Gate, window: Window, subject: str | None = None, agent_ids: 
         ttd_p50=percentile(ttd, 50), ttd_p90=percentile(ttd, 90),
         distinct_tags=len(tags), distinct_field_sets=len(field_sets),
         top_tags=sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
+        sampled=audits[0], audited=audits[1], escaped=audits[2], escalations=fired[0], sla_breaches=fired[1],
     )
 
 
@@ -187,6 +203,11 @@ def lines(st: Stats) -> list[str]:
     ]
     if c.top_tags:
         out.append("Top reason tags  " + ", ".join(f"{t} ({n})" for t, n in c.top_tags))
+    if c.sampled:
+        out.append(f"Sampled audits   {c.audited} of {c.sampled} audited; {c.escaped} flagged as should not have "
+                   f"happened (escaped errors)")
+    if c.sla_breaches:
+        out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
     oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""
     out.append(f"Pending now      {st.pending}{oldest}")
     return out

@@ -218,3 +218,19 @@ def test_policy_refuses_a_rule_that_raises_the_risk_under_an_approving_tree():
 """
     with pytest.raises(PolicyError, match=r"p.yaml:\d+: .*rules\[0\]: escalation.final_action approve"):
         load_policy_text(text, "p.yaml")
+
+
+def test_escalations_and_sla_breaches_are_counted(tree_gate, agent):
+    from core import metrics
+
+    with freeze_time(T0) as clock:
+        a = propose(tree_gate, agent)
+        b = propose(tree_gate, agent)
+        deciding.decide(tree_gate, b.id, reviewer="UALICE", kind="approve")  # in time: no breach
+        clock.move_to(T0 + timedelta(minutes=5))
+        fire_latest(tree_gate, a.id)
+        clock.move_to(T0 + timedelta(minutes=15))
+        fire_latest(tree_gate, a.id)
+        st = metrics.stats(tree_gate, "refund", now=T0 + timedelta(minutes=16))
+    assert (st.current.escalations, st.current.sla_breaches) == (2, 1)
+    assert "SLA breaches     1 action(s) went past their first SLA; 2 escalation(s)" in metrics.lines(st)

@@ -58,3 +58,15 @@ def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
     assert sampling.get(gate, a.id).verdict is None
     sampling.record_verdict(gate, a.id, "UDAVE", sampling.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
     assert sampling.get(gate, a.id).verdict == "looks_right"
+
+
+def test_flags_count_as_escaped_errors_in_the_metrics(sampled_gate, agent):
+    from core import metrics
+
+    items = [crm(sampled_gate, agent) for _ in range(3)]
+    groups = StaticGroups({})
+    sampling.record_verdict(sampled_gate, items[0].id, "UALICE", sampling.FLAGGED, ["edge_case"], groups)
+    sampling.record_verdict(sampled_gate, items[1].id, "UALICE", sampling.LOOKS_RIGHT, [], groups)
+    st = metrics.stats(sampled_gate, "crm")
+    assert (st.current.sampled, st.current.audited, st.current.escaped) == (3, 2, 1)
+    assert "2 of 3 audited; 1 flagged as should not have happened (escaped errors)" in "\n".join(metrics.lines(st))
