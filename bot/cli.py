@@ -66,7 +66,7 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
 def worker(burst: bool, fork: bool, queues: str) -> None:
     """Run an RQ worker with the scheduler (timers) on the hitl queues; it also runs the reconciler."""
     import workers.context
-    from workers.worker import make_worker
+    from workers.worker import run
 
     runtime = _runtime(log_level=Settings().log_level)
     workers.context.use(runtime)
@@ -76,8 +76,7 @@ def worker(burst: bool, fork: bool, queues: str) -> None:
     if unknown := [q for q in names if q not in QUEUES]:
         raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}",
                                  param_hint="--queues")
-    w = make_worker(runtime, fork=fork, queues=names)
-    w.work(burst=burst, with_scheduler=not burst)
+    run(runtime, fork=fork, queues=names, burst=burst)
 
 
 @cli.group()

@@ -72,3 +72,26 @@ def make_worker(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES):
     # RQ blocks on an idle queue for worker_ttl - 15 s, so this also makes an idle worker wake each tick.
     return HitlWorker([queue(runtime.redis, name) for name in queues], connection=runtime.redis,
                       serializer=JSONSerializer, maintenance_interval=every, worker_ttl=every + 15)
+
+
+def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bool = False) -> None:
+    """`hitl worker`: RQ's worker loop, restarted when it ends for any reason but a shutdown request.
+    RQ's loop quits on an unexpected error, for example Redis going away in the middle of a job's
+    bookkeeping. The work itself is safe (the database knows what is owed), so the process should
+    wait for Redis to come back rather than exit and leave timers and posts to a supervisor."""
+    import time
+
+    import redis
+
+    delay = 1.0
+    while True:
+        worker = make_worker(runtime, fork=fork, queues=queues)
+        try:
+            worker.work(burst=burst, with_scheduler=not burst)
+        except redis.RedisError as exc:
+            log.warning("worker stopped: Redis unavailable (%s)", exc.__class__.__name__)
+        if burst or worker._stop_requested:
+            return
+        log.warning("worker loop ended unexpectedly; starting again in %.0fs", delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 30.0)

@@ -90,3 +90,45 @@ def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, setti
     assert (esc.kind, esc.level, esc.due_at, esc.fired_at) == ("escalated", 1, at, clock.now)
     assert timer_at == clock.now + timedelta(minutes=5)
     assert scheduled(rt.redis) == {timer_job_id(timer_second(timer_at)).encode(): float(timer_second(timer_at))}
+
+
+def test_frozen_time_fakeredis_and_a_simple_worker_walk_the_tree(runtime, settings):
+    """The whole timer path under freezegun: intake schedules, RQ's scheduler releases, an RQ
+    SimpleWorker runs fire_timers, which records the step and schedules the next one."""
+    import workers.context
+    from core import intake
+    from core.agents import create_agent
+    from core.proposal import Proposal
+    from core.vocabulary import Status
+
+    use_policy(settings, TREE.replace("levels:", "final_action: reject\n      levels:"))
+    conn = fakeredis.FakeRedis()
+    runtime.redis, runtime.gate.timers = conn, RQTimers(conn)
+    workers.context.use(runtime)
+    t0 = datetime(2026, 3, 2, 9, 0, 0, 400000, tzinfo=UTC)
+    q = queue(conn, ESCALATIONS)
+    scheduler = RQScheduler([q], connection=conn, serializer=JSONSerializer)
+    scheduler.acquire_locks()
+    worker = SimpleWorker([q], connection=conn, serializer=JSONSerializer)
+
+    def tick(moment):
+        with freeze_time(moment):
+            scheduler.enqueue_scheduled_jobs()
+            worker.work(burst=True)
+        with runtime.gate.db.read() as s:
+            return [(e.kind, e.due_at, e.fired_at) for e in s.scalars(select(Escalation).order_by(Escalation.seq))]
+
+    try:
+        with freeze_time(t0):
+            agent, _ = create_agent(runtime.gate.db, "frozen")
+            a = intake.submit(runtime.gate, agent, Proposal(action_type="refund", title="t", payload={}, confidence=0.5))[0]
+        first, second = t0 + timedelta(minutes=5), t0 + timedelta(minutes=10, seconds=0.6)
+        assert tick(first - timedelta(milliseconds=1)) == []
+        assert tick(first) == []  # due at .4 of a second: its slot is the next whole second
+        assert tick(first + timedelta(seconds=0.6)) == [("escalated", first, first + timedelta(seconds=0.6))]
+        assert tick(second - timedelta(seconds=0.5)) == [("escalated", first, first + timedelta(seconds=0.6))]
+        assert tick(second + timedelta(seconds=1))[-1] == ("final", second, second + timedelta(seconds=1))
+        with runtime.gate.db.read() as s:
+            assert s.get(Action, a.id).status == Status.REJECTED
+    finally:
+        workers.context.use(None)

@@ -1,0 +1,113 @@
+"""Redis is restarted (a server without persistence: everything in it is gone, connections drop)
+while a real `hitl worker` runs. Work accepted before, during and after the outage all completes."""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.slack.conftest import use_policy
+from tests.slack.test_worker_faults import kill, start, status, wait_for
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, tmp_path):
+        self.port, self.dir, self.proc = _free_port(), tmp_path, None
+
+    def start(self):
+        self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
+        wait_for(lambda: _answers(self.port), 10, "redis-server to start")
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def restart(self, down_for: float, while_down):
+        """Stop without saving (so the data is gone), run `while_down`, start again on the same port."""
+        self.stop()
+        result = while_down()
+        time.sleep(down_for)
+        self.start()
+        return result
+
+
+def _answers(port: int) -> bool:
+    import redis
+
+    try:
+        return redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """Overrides the suite's shared private Redis: this test owns a server it can restart."""
+    return f"redis://127.0.0.1:{redis_server.port}/0"
+
+
+def test_redis_restart_mid_run_loses_nothing(slack, settings, worker_env, redis_server):
+    use_policy(settings, "action_types:\n  refund:\n    escalation:\n      levels: [{targets: [UALICE], timeout: 8s}]\n")
+    env = {**worker_env, "HITL_RECONCILE_INTERVAL_SECONDS": "1", "HITL_RECONCILE_GRACE_SECONDS": "1"}
+    worker = start([sys.executable, "-m", "bot.cli", "worker"], env)
+    try:
+        before = slack.propose(title="before the restart")
+        wait_for(lambda: slack.location(before["id"]), 30, "the first review to be posted")
+
+        # Accepted while Redis is down (201): the database is the source of truth.
+        during = redis_server.restart(1.0, lambda: slack.propose(title="while Redis is down"))
+        after = slack.propose(title="after the restart")
+
+        for a in (before, during, after):
+            wait_for(lambda a=a: slack.location(a["id"]), 40, f"{a['title']} to be posted")
+            wait_for(lambda a=a: status(slack, a["id"]) == "expired", 40, f"{a['title']} to run out its tree")
+    finally:
+        kill(worker)
+        print("\n".join(line for line in worker.stderr.read().splitlines() if not line.startswith(" "))[-6000:])
+
+
+def test_the_worker_loop_starts_again_when_rq_quits_on_an_error(monkeypatch):
+    """RQ's loop returns after an unexpected error (seen: Redis vanishing during a job's bookkeeping);
+    `hitl worker` starts a new one, with backoff, until a shutdown is requested."""
+    import redis
+
+    from workers import worker as worker_module
+
+    made, sleeps = [], []
+
+    class Fake:
+        def __init__(self, outcome):
+            self.outcome, self._stop_requested = outcome, False
+
+        def work(self, burst, with_scheduler):
+            assert with_scheduler and not burst
+            if self.outcome == "redis down":
+                raise redis.ConnectionError("Connection refused")
+            self._stop_requested = self.outcome == "SIGTERM"
+
+    outcomes = iter(["quit on an error", "redis down", "SIGTERM"])
+    monkeypatch.setattr(worker_module, "make_worker", lambda *a, **k: made.append(1) or Fake(next(outcomes)))
+    monkeypatch.setattr("time.sleep", sleeps.append)
+    worker_module.run(runtime=None)
+    assert len(made) == 3 and sleeps == [1.0, 2.0]
