@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 .PHONY: run test bench clean
 
 $(STAMP): pyproject.toml
@@ -14,9 +17,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	HITL_POLICY_FILE=$${HITL_POLICY_FILE:-examples/policy.yaml} $(BIN)/hitl serve
+	HITL_POLICY_FILE=$${HITL_POLICY_FILE:-examples/demo-policy.yaml} $(BIN)/hitl dev
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium through Playwright; Playwright never downloads a browser.
+$(CHROMIUM):
+	$(SUDO) apt-get install -y -qq chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(STAMP)

@@ -36,6 +36,7 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
     settings = settings or Settings()
     logging.basicConfig(level=(log_level or settings.log_level).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns everything else
     db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
     if settings.auto_migrate if migrate is None else migrate:
         db.migrate()

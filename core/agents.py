@@ -45,6 +45,17 @@ def revoke_agent(db: Database, name: str) -> None:
             raise NotFound(f"no active agent named {name!r}")
 
 
+def rotate_key(db: Database, name: str) -> str:
+    """A new key for an existing, active agent; the old key stops working at once."""
+    key = new_key()
+    with db.transaction() as s:
+        done = s.execute(update(Agent).where(Agent.name == name, Agent.revoked_at.is_(None))
+                         .values(key_hash=hash_key(key), key_prefix=display_prefix(key)))
+        if done.rowcount == 0:
+            raise NotFound(f"no active agent named {name!r}")
+    return key
+
+
 def list_agents(db: Database) -> list[Agent]:
     with db.read() as s:
         return list(s.scalars(select(Agent).order_by(Agent.id)))

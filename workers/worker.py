@@ -90,7 +90,8 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
             worker.work(burst=burst, with_scheduler=not burst)
         except redis.RedisError as exc:
             log.warning("worker stopped: Redis unavailable (%s)", exc.__class__.__name__)
-        if burst or worker._stop_requested:
+        # RQ records a SIGTERM/SIGINT in _shutdown_requested_date; _stop_requested is set only if it came mid-job.
+        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
             return
         log.warning("worker loop ended unexpectedly; starting again in %.0fs", delay)
         time.sleep(delay)

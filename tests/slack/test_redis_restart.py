@@ -98,13 +98,14 @@ def test_the_worker_loop_starts_again_when_rq_quits_on_an_error(monkeypatch):
 
     class Fake:
         def __init__(self, outcome):
-            self.outcome, self._stop_requested = outcome, False
+            self.outcome, self._stop_requested, self._shutdown_requested_date = outcome, False, None
 
         def work(self, burst, with_scheduler):
             assert with_scheduler and not burst
             if self.outcome == "redis down":
                 raise redis.ConnectionError("Connection refused")
-            self._stop_requested = self.outcome == "SIGTERM"
+            if self.outcome == "SIGTERM":  # while idle: RQ raises StopRequested and sets only the date
+                self._shutdown_requested_date = "now"
 
     outcomes = iter(["quit on an error", "redis down", "SIGTERM"])
     monkeypatch.setattr(worker_module, "make_worker", lambda *a, **k: made.append(1) or Fake(next(outcomes)))

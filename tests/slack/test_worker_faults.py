@@ -119,3 +119,12 @@ def test_worker_killed_mid_slack_call_loses_nothing(slack, settings, worker_env)
     # At-least-once: the killed worker's call reached Slack, so the review message exists twice.
     reviews = [p for p in slack.fake.of("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
     assert len(reviews) == 2
+
+
+def test_hitl_worker_stops_on_sigterm(worker_env):
+    """Warm shutdown: an idle worker exits at once (its restart loop must not mistake this for a crash)."""
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=worker_env, stderr=subprocess.PIPE,
+                              text=True)
+    time.sleep(3)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=20) == 0, worker.stderr.read()[-2000:]

@@ -1,0 +1,105 @@
+"""`hitl dev` as a user runs it (its own process, its own worker, the sandbox), driven by Playwright
+in Debian's chromium. The browser is the system's; Playwright never downloads one."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+CHROMIUM = os.environ.get("HITL_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("HITL_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+DEMO_POLICY = Path(__file__).resolve().parents[2] / "examples" / "demo-policy.yaml"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+class Dev:
+    """A running `hitl dev --no-demo` and an agent key for it."""
+
+    def __init__(self, url: str, key: str):
+        self.url, self.key = url, key
+        self.agent = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"})
+
+    def propose(self, **overrides) -> dict:
+        body = {"action_type": "refund", "title": "Refund order 42", "summary": "Customer was double charged",
+                "payload": {"amount": 120, "order": "42", "card_last4": "4242"}, "confidence": 0.7}
+        body.update(overrides)
+        r = self.agent.post("/v1/actions", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+
+@pytest.fixture
+def dev(tmp_path, database_url, redis_url):
+    port = _free_port()
+    env = {**os.environ, "HITL_DATA_DIR": str(tmp_path / "var"), "HITL_DATABASE_URL": database_url,
+           "HITL_REDIS_URL": redis_url, "HITL_POLICY_FILE": str(DEMO_POLICY), "HITL_PORT": str(port),
+           "HITL_SLACK_POST_INTERVAL_MS": "0", "HITL_LOG_LEVEL": "WARNING"}
+    for name in ("HITL_SLACK_BOT_TOKEN", "HITL_SLACK_SIGNING_SECRET", "HITL_SLACK_APP_TOKEN"):
+        env.pop(name, None)  # the sandbox is what runs without Slack credentials
+    created = subprocess.run([sys.executable, "-m", "bot.cli", "agents", "create", "browser-agent"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    key = next(w for w in created.stdout.split() if w.startswith("hitl_"))
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "dev", "--no-demo"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/sandbox/ui/state", params={"user": "U0ALICE01"}).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read())
+            time.sleep(0.2)
+        else:
+            raise AssertionError("hitl dev did not come up")
+        yield Dev(url, key)
+    finally:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def page(browser, dev, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()

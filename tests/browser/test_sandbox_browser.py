@@ -1,0 +1,81 @@
+"""What a person does in the sandbox page, in a real browser: every click becomes a signed Slack
+request to the bot, and what the bot sends back is rendered from its Block Kit."""
+from __future__ import annotations
+
+import threading
+
+from playwright.sync_api import expect
+
+
+def open_channel(page, dev, channel: str = "C0REFUNDS1", user: str = "U0ALICE01"):
+    page.goto(f"{dev.url}/sandbox/?user={user}")
+    page.locator(f"button[data-channel='{channel}']").click()
+
+
+def review(page, title: str):
+    return page.locator(".msg", has=page.locator(".header", has_text=title))
+
+
+def test_approve_on_a_rendered_message_updates_it_and_answers_the_agent(page, dev):
+    a = dev.propose(title="Refund order 77")
+    result = {}
+    poll = threading.Thread(target=lambda: result.update(
+        dev.agent.get(f"/v1/actions/{a['id']}/decision", params={"wait": 50}).json()))
+    poll.start()
+    open_channel(page, dev)
+    message = review(page, "Refund order 77")
+    expect(message).to_contain_text("Level 1 of 2")  # the escalation state is rendered from the blocks
+    expect(message.locator("text=••••••")).to_be_visible()  # card_last4 is masked
+    message.locator("button[data-action-id='hitl_approve']").click()
+    expect(message).to_contain_text("Approved by @alice", timeout=30_000)
+    expect(message.locator("button[data-action-id='hitl_approve']")).to_have_count(0)
+    poll.join(40)
+    assert result["status"] == "approved" and result["decision"]["reviewers"] == ["U0ALICE01"]
+
+
+def test_an_outsider_is_told_privately_and_nothing_is_recorded(page, dev):
+    a = dev.propose(title="Refund order 78")
+    open_channel(page, dev, user="U0MALLORY")
+    review(page, "Refund order 78").locator("button[data-action-id='hitl_approve']").click()
+    expect(page.get_by_test_id("ephemeral")).to_contain_text("not a reviewer", timeout=30_000)
+    assert dev.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "pending"
+
+
+def test_modify_modal_edits_the_payload_and_the_diff_lands_in_the_thread(page, dev):
+    a = dev.propose(title="Refund order 79")
+    open_channel(page, dev)
+    message = review(page, "Refund order 79")
+    message.locator("button[data-action-id='hitl_modify']").click()
+    modal = page.get_by_role("dialog")
+    expect(modal).to_contain_text("Modify action")
+    amount = modal.locator("[data-block-id='f:amount'] input")
+    amount.fill("abc") if amount.get_attribute("type") != "number" else None
+    amount.fill("95")
+    modal.locator("[data-block-id='comment'] textarea").fill("Partial refund: shipping is not refundable")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_have_count(0)
+    expect(message).to_contain_text("Modified by @alice", timeout=30_000)
+    message.get_by_test_id("open-thread").click()
+    thread = page.get_by_test_id("thread")
+    expect(thread).to_contain_text("changed the payload")
+    expect(thread).to_contain_text("95")
+    decided = dev.agent.get(f"/v1/actions/{a['id']}").json()
+    assert decided["status"] == "modified" and decided["decision"]["final_payload"]["amount"] == 95
+
+
+def test_hitl_stats_typed_in_the_sandbox_shows_the_numbers(page, dev):
+    for i in range(2):
+        dev.propose(title=f"Refund {i}", confidence=0.99)  # auto-approved
+    pending = dev.propose(title="Refund to reject")
+    open_channel(page, dev)
+    message = review(page, "Refund to reject")
+    message.locator("select[data-action-id='hitl_reason_tag']").select_option("policy_violation")
+    message.locator("button[data-action-id='hitl_reject']").click()
+    expect(message).to_contain_text("Rejected by @alice", timeout=30_000)
+    page.get_by_test_id("command").fill("/hitl-stats refund 7d")
+    page.get_by_test_id("command").press("Enter")
+    answer = page.get_by_test_id("ephemeral").filter(has_text="hitl-stats: refund")
+    expect(answer).to_contain_text("Rejection rate   100%", timeout=30_000)
+    expect(answer).to_contain_text("3 proposed, 1 reviewed by people")
+    expect(answer).to_contain_text("policy_violation (1)")
+    assert dev.agent.get(f"/v1/actions/{pending['id']}").json()["status"] == "rejected"
