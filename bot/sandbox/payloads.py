@@ -17,6 +17,11 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+def _plain(text: dict | None) -> dict:
+    """Slack marks every plain_text object it sends back with its emoji flag."""
+    return {"type": "plain_text", "text": "", "emoji": True, **(text or {})}
+
+
 def _user(user: str, name: str) -> dict:
     return {"id": user, "username": name, "name": name, "team_id": TEAM}
 
@@ -27,9 +32,10 @@ def block_actions(user: str, name: str, message: dict, action: dict, state: dict
     element = {"action_id": action["action_id"], "block_id": action["block_id"], "type": action["type"],
                "action_ts": f"{time.time():.6f}"}
     if action["type"] == "button":
-        element.update(text=action.get("text") or {"type": "plain_text", "text": ""}, value=action.get("value", ""))
+        element.update(text=_plain(action.get("text")), value=action.get("value", ""))
     else:
-        element["selected_option"] = action.get("selected_option")
+        option = action.get("selected_option")
+        element["selected_option"] = {**option, "text": _plain(option.get("text"))} if option else None
     return {
         "type": "block_actions", "user": _user(user, name), "api_app_id": APP,
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"],
