@@ -310,6 +310,29 @@ def stats(args: tuple[str, ...]) -> None:
     click.echo("\n".join(metrics.lines(metrics.stats(_runtime().gate, subject, days))))
 
 
+@cli.command()
+@click.argument("action_types", nargs=-1)
+@click.option("--target", type=click.FloatRange(0.5, 0.9999), default=0.95, show_default=True,
+              help="Required unmodified-approval rate (Wilson 95% lower bound).")
+@click.option("--min-samples", type=click.IntRange(1), default=30, show_default=True)
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+def recommend(action_types: tuple[str, ...], target: float, min_samples: int, days: int) -> None:
+    """Recommend auto_approve_threshold per action type from past reviews. Prints proposals for the
+    policy file; changes nothing."""
+    from core import recommend as rec
+
+    gate = _runtime().gate
+    for action_type in action_types or rec.action_types(gate, days):
+        r = rec.recommend(gate, action_type, target=target, min_samples=min_samples, days=days)
+        if r.threshold is None:
+            click.echo(f"{action_type}: keep reviewing; {r.why}")
+            continue
+        click.echo(f"{action_type}: auto_approve_threshold: {r.threshold:g}")
+        click.echo(f"  {r.why}")
+        click.echo(f"  expected: {r.auto_approve_share:.0%} of proposals auto-approved; escaped errors among them "
+                   f"at most {r.expected_escaped_rate:.1%} (95% confidence)")
+
+
 @cli.group()
 def callbacks() -> None:
     """Decisions delivered to agents' callback_url."""

@@ -8,7 +8,7 @@
     def refund(order_id: str, amount: float) -> str: ...
 """
 from hitl_client.callbacks import verify_callback
-from hitl_client.client import Action, HitlClient, HitlError, Rejected
+from hitl_client.client import Action, HitlClient, HitlError, Rejected, examples_prompt
 from hitl_client.decorator import require_approval
 
-__all__ = ["Action", "HitlClient", "HitlError", "Rejected", "require_approval", "verify_callback"]
+__all__ = ["Action", "HitlClient", "HitlError", "Rejected", "examples_prompt", "require_approval", "verify_callback"]

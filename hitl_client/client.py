@@ -1,6 +1,7 @@
 """HTTP only: this module must not import the server packages (core, bot, workers)."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -132,5 +133,31 @@ class HitlClient:
     def report_outcome(self, action_id: str, status: str, result: Any = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/outcome", json={"status": status, "result": result}))
 
+    def examples(self, action_type: str, limit: int = 5) -> list[dict[str, Any]]:
+        """This agent's recent proposals of `action_type` that a human corrected or rejected, newest first."""
+        return self._call("GET", "/v1/examples", params={"action_type": action_type, "limit": limit})["examples"]
+
     def cancel(self, action_id: str, reason: str | None = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/cancel", json={"reason": reason}))
+
+
+def examples_prompt(examples: list[dict[str, Any]]) -> str:
+    """Human corrections as a block to put in the agent's prompt (empty string when there are none)."""
+    if not examples:
+        return ""
+    lines = ["Past proposals of yours that a human reviewer corrected. Learn from them:"]
+    for i, ex in enumerate(examples, 1):
+        lines.append(f"\nExample {i}: {ex['title']} (your confidence {ex['confidence']:.2f})")
+        lines.append(f"  You proposed: {json.dumps(ex['proposed_payload'], ensure_ascii=False, sort_keys=True)}")
+        if ex["outcome"] == "modified":
+            lines.append(f"  The reviewer approved instead: "
+                         f"{json.dumps(ex['corrected_payload'], ensure_ascii=False, sort_keys=True)}")
+            if ex.get("text_diff"):
+                lines.append("  Changes: " + "; ".join(ex["text_diff"].splitlines()))
+        else:
+            lines.append("  The reviewer rejected it.")
+        if ex.get("reason_tags"):
+            lines.append("  Reasons: " + ", ".join(ex["reason_tags"]))
+        if ex.get("comment"):
+            lines.append("  Reviewer's comment: " + " ".join(ex["comment"].split()))
+    return "\n".join(lines)

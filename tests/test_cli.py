@@ -49,3 +49,15 @@ def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
     assert verify.returncode == 0 and "audit log intact" in verify.stdout
     missing = hitl("decide", "act_nope", "approve", "--reviewer", "U1", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: no action 'act_nope'"
+
+
+def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
+    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    rec = hitl("recommend", "refund", "--min-samples", "5", env=env, cwd=tmp_path)
+    assert rec.returncode == 0, rec.stderr
+    assert rec.stdout.strip() == ("refund: keep reviewing; no threshold reaches a 95% unmodified-approval lower bound "
+                                  "with at least 5 reviewed proposals (reviewed: 0)")
+    bad = hitl("worker", "--queues", "slack,nope", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown queue(s) nope" in bad.stderr and "Traceback" not in bad.stderr

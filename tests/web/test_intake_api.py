@@ -199,3 +199,18 @@ def test_nul_inside_json_payload_is_kept(api):
     r = post(api, {**PROPOSAL, "payload": {"raw": "a\u0000b"}})
     assert r.status_code == 201
     assert api.get(f"/v1/actions/{r.json()['id']}").json()["payload"] == {"raw": "a\u0000b"}
+
+
+def test_examples_endpoint_returns_corrections_and_names_bad_input(api):
+    a = post(api).json()
+    deciding.decide(api.app.state.runtime.gate, a["id"], reviewer="UALICE", kind="modify",
+                    edited_payload={"amount": 25}, comment="less")
+    r = api.get("/v1/examples", params={"action_type": "refund", "limit": 3})
+    assert r.status_code == 200, r.text
+    (ex,) = r.json()["examples"]
+    assert ex["outcome"] == "modified" and ex["corrected_payload"] == {"amount": 25} and ex["comment"] == "less"
+    bad = api.get("/v1/examples", params={"action_type": "refund", "limit": 500})
+    assert bad.status_code == 422 and "limit" in bad.text
+    assert api.get("/v1/examples").status_code == 422  # action_type is required
+    assert api.get("/v1/examples", params={"action_type": "refund"}, headers={"Authorization": "Bearer nope"}
+                   ).status_code == 401

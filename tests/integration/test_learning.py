@@ -1,0 +1,66 @@
+"""The learning loop's first pieces: few-shot examples and Wilson threshold recommendations,
+checked against a known history."""
+import pytest
+
+from core import deciding, examples, intake, recommend
+from core.agents import create_agent
+from core.proposal import Proposal
+
+
+def propose(gate, agent, confidence=0.5, amount=10, title="Refund"):
+    return intake.submit(gate, agent, Proposal(action_type="refund", title=title, payload={"amount": amount},
+                                               confidence=confidence))[0]
+
+
+def test_wilson_lower_bound_matches_known_values():
+    assert recommend.wilson_lower(0, 0) == 0.0
+    assert recommend.wilson_lower(10, 10) == pytest.approx(0.7225, abs=1e-4)  # the classic 10/10 case
+    assert recommend.wilson_lower(95, 100) == pytest.approx(0.8882, abs=1e-4)
+    assert recommend.wilson_lower(990, 1000) == pytest.approx(0.9817, abs=1e-4)
+
+
+def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent, db):
+    approved = propose(gate, agent, title="approved")
+    deciding.decide(gate, approved.id, reviewer="UALICE", kind="approve")
+    modified = propose(gate, agent, amount=120, title="modified")
+    deciding.decide(gate, modified.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 100},
+                    reason_tags=["incorrect_reasoning"], comment="shipping is not refundable")
+    rejected = propose(gate, agent, title="rejected")
+    deciding.decide(gate, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["policy_violation"])
+    other, _ = create_agent(db, "other-agent")
+    foreign = propose(gate, other, title="someone else's")
+    deciding.decide(gate, foreign.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
+
+    got = examples.recent(gate, agent, "refund", limit=5)
+    assert [e.title for e in got] == ["rejected", "modified"]
+    rej, mod = got
+    assert (rej.outcome, rej.corrected_payload, rej.reason_tags, rej.reviewers) == ("rejected", None,
+                                                                                   ["policy_violation"], ["UBOB"])
+    assert mod.proposed_payload == {"amount": 120} and mod.corrected_payload == {"amount": 100}
+    assert mod.patch == [{"op": "replace", "path": "/amount", "value": 100}]
+    assert mod.comment == "shipping is not refundable" and mod.reason_tags == ["incorrect_reasoning"]
+    assert [e.title for e in examples.recent(gate, agent, "refund", limit=1)] == ["rejected"]
+
+    from hitl_client import examples_prompt
+
+    text = examples_prompt([e.model_dump(mode="json") for e in got])
+    assert 'You proposed: {"amount": 120}' in text and 'approved instead: {"amount": 100}' in text
+    assert "The reviewer rejected it." in text and "Reasons: policy_violation" in text
+
+
+def test_threshold_is_the_lowest_whose_wilson_bound_meets_the_target(gate, agent):
+    # 40 proposals at 0.9 all approved; 20 at 0.7 with 4 rejected; 10 at 0.5 all rejected.
+    history = [(0.9, "approve")] * 40 + [(0.7, "approve")] * 16 + [(0.7, "reject")] * 4 + [(0.5, "reject")] * 10
+    for confidence, kind in history:
+        a = propose(gate, agent, confidence=confidence)
+        deciding.decide(gate, a.id, reviewer="UALICE", kind=kind,
+                        **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
+    r = recommend.recommend(gate, "refund", target=0.9, min_samples=30)
+    assert r.threshold == 0.9 and r.samples == 40 and r.approval_rate == 1.0
+    assert r.wilson_lower == pytest.approx(recommend.wilson_lower(40, 40))
+    assert r.auto_approve_share == pytest.approx(40 / 70)
+    assert r.expected_escaped_rate == pytest.approx(1 - recommend.wilson_lower(40, 40))
+    # Including 0.7 gives 56 of 60 (93.3%), whose lower bound (84.1%) misses 0.9 but meets 0.8.
+    assert recommend.recommend(gate, "refund", target=0.8, min_samples=30).threshold == 0.7
+    nothing = recommend.recommend(gate, "refund", target=0.9, min_samples=50)
+    assert nothing.threshold is None and "at least 50" in nothing.why
