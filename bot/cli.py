@@ -306,8 +306,8 @@ def stats(args: tuple[str, ...]) -> None:
     """The /hitl-stats numbers in the terminal: [action_type|agent] [7d|30d|90d]."""
     from core import metrics
 
-    subject, days = metrics.parse_args(" ".join(args))
-    click.echo("\n".join(metrics.lines(metrics.stats(_runtime().gate, subject, days))))
+    q = metrics.parse_args(" ".join(args))
+    click.echo("\n".join(metrics.lines(metrics.stats(_runtime().gate, q.subject, q.days, by=q.by))))
 
 
 @cli.command()

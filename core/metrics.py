@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from core import review_quality
 from core.gate import Gate
 from core.store.tables import Action, Agent, Escalation, SampleAudit, Vote
 from core.vocabulary import Status
 
 HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
 _WINDOW = re.compile(r"^(\d{1,3})d$")
+PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
+SPARKS = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(frozen=True)
@@ -68,18 +71,37 @@ class Stats:
     previous: Headline
     pending: int
     oldest_pending: datetime | None
+    by: str = "week"
+    trend: list[tuple[datetime, Headline]] = field(default_factory=list)  # oldest period first
+    calibration: review_quality.Calibration | None = None
+    reviewers: list[review_quality.ReviewerLoad] = field(default_factory=list)
+    agreement: review_quality.Agreement | None = None
 
 
-def parse_args(text: str) -> tuple[str | None, int]:
-    """`[action_type|agent] [7d|30d|90d]` in any order; unknown words are the filter."""
-    days, subject = 7, None
-    for word in (text or "").split():
+@dataclass(frozen=True)
+class Query:
+    subject: str | None
+    days: int
+    by: str
+
+
+def parse_args(text: str) -> Query:
+    """`[action_type|agent] [7d|30d|90d] [by day|week]` in any order; other words are the filter."""
+    days, subject, by = 7, None, "week"
+    words = (text or "").split()
+    i = 0
+    while i < len(words):
+        word = words[i]
         m = _WINDOW.match(word)
         if m:
             days = max(1, min(int(m[1]), 365))
+        elif word == "by" and i + 1 < len(words) and words[i + 1] in PERIODS:
+            by = words[i + 1]
+            i += 1
         elif subject is None:
             subject = word
-    return subject, days
+        i += 1
+    return Query(subject, days, by)
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -95,48 +117,55 @@ def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
-def _scope_filter(stmt, subject: str | None, agent_ids: list[int] | None):
-    if subject is None:
+@dataclass(frozen=True)
+class Scope:
+    """Which actions count: some agents', one action type's, both, or all."""
+
+    label: str
+    agent_ids: tuple[int, ...] | None = None
+    action_type: str | None = None
+
+    def filter(self, stmt):
+        if self.agent_ids is not None:
+            stmt = stmt.where(Action.agent_id.in_(self.agent_ids))
+        if self.action_type is not None:
+            stmt = stmt.where(Action.action_type == self.action_type)
         return stmt
-    if agent_ids:
-        return stmt.where(Action.agent_id.in_(agent_ids))
-    return stmt.where(Action.action_type == subject)
 
 
-def _agent_ids(gate: Gate, subject: str | None) -> list[int] | None:
+def scope_of(gate: Gate, subject: str | None) -> Scope:
     """A subject naming an agent scopes by agent; otherwise it names an action type."""
     if subject is None:
-        return None
+        return Scope("all action types")
     with gate.db.read() as s:
-        return list(s.scalars(select(Agent.id).where(Agent.name == subject)))
+        ids = tuple(s.scalars(select(Agent.id).where(Agent.name == subject)))
+    return Scope(subject, agent_ids=ids) if ids else Scope(subject, action_type=subject)
 
 
-def headline(gate: Gate, window: Window, subject: str | None = None, agent_ids: list[int] | None = None) -> Headline:
-    if agent_ids is None:
-        agent_ids = _agent_ids(gate, subject)
+def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
     with gate.db.read() as s:
-        proposed_stmt = _scope_filter(select(Action.decision, func.count()).where(
-            Action.created_at >= window.start, Action.created_at < window.end).group_by(Action.decision), subject, agent_ids)
+        proposed_stmt = scope.filter(select(Action.decision, func.count()).where(
+            Action.created_at >= window.start, Action.created_at < window.end).group_by(Action.decision))
         by_decision = dict(s.execute(proposed_stmt).all())
-        decided = s.execute(_scope_filter(select(Action.id, Action.decision, Action.created_at, Action.decided_at, Action.patch)
+        decided = s.execute(scope.filter(select(Action.id, Action.decision, Action.created_at, Action.decided_at, Action.patch)
                                           .where(Action.decided_at >= window.start, Action.decided_at < window.end,
-                                                 Action.decision.in_(HUMAN)), subject, agent_ids)).all()
+                                                 Action.decision.in_(HUMAN)))).all()
         ids = [row.id for row in decided]
         tags: dict[str, int] = {}
         for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
             for (vote_tags,) in s.execute(select(Vote.reason_tags).where(Vote.action_id.in_(chunk))):
                 for t in vote_tags or []:
                     tags[t] = tags.get(t, 0) + 1
-        audits = s.execute(_scope_filter(
+        audits = s.execute(scope.filter(
             select(func.count(), func.count(SampleAudit.verdict),
                    func.count().filter(SampleAudit.verdict == "flagged"))
             .select_from(SampleAudit).join(Action, Action.id == SampleAudit.action_id)
-            .where(Action.created_at >= window.start, Action.created_at < window.end), subject, agent_ids)).one()
-        fired = s.execute(_scope_filter(
+            .where(Action.created_at >= window.start, Action.created_at < window.end))).one()
+        fired = s.execute(scope.filter(
             select(func.count().filter(Escalation.kind.in_(("escalated", "ack_timeout"))),
                    func.count(func.distinct(Escalation.action_id)))
             .select_from(Escalation).join(Action, Action.id == Escalation.action_id)
-            .where(Escalation.fired_at >= window.start, Escalation.fired_at < window.end), subject, agent_ids)).one()
+            .where(Escalation.fired_at >= window.start, Escalation.fired_at < window.end))).one()
     counts = {k: sum(1 for r in decided if r.decision == k) for k in HUMAN}
     reviewed = len(decided)
     ttd = [(r.decided_at - r.created_at).total_seconds() for r in decided]
@@ -159,16 +188,43 @@ def headline(gate: Gate, window: Window, subject: str | None = None, agent_ids: 
     )
 
 
-def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None) -> Stats:
+def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
+          scope: Scope | None = None) -> Stats:
     window = Window.ending(now or gate.clock(), days)
-    agent_ids = _agent_ids(gate, subject)
+    scope = scope or scope_of(gate, subject)
     with gate.db.read() as s:
-        pending, oldest = s.execute(_scope_filter(select(func.count(), func.min(Action.created_at))
-                                                  .where(Action.status == Status.PENDING.value), subject, agent_ids)).one()
+        pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
+                                                  .where(Action.status == Status.PENDING.value))).one()
+        decided = s.execute(scope.filter(select(Action.confidence, Action.decision).where(
+            Action.decided_at >= window.start, Action.decided_at < window.end, Action.decision.in_(HUMAN)))).all()
+        votes = s.execute(scope.filter(select(Vote.reviewer, Vote.kind, Vote.time_to_decision_s, Vote.action_id,
+                                              Vote.revision).join(Action, Action.id == Vote.action_id).where(
+            Vote.created_at >= window.start, Vote.created_at < window.end))).all()
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
-    return Stats(scope=subject or "all action types", window=window, current=headline(gate, window, subject, agent_ids),
-                 previous=headline(gate, window.previous(), subject, agent_ids), pending=pending, oldest_pending=oldest)
+    length, count = PERIODS.get(by, PERIODS["week"])
+    trend = []
+    for k in range(count - 1, -1, -1):
+        end = window.end - timedelta(days=length * k)
+        period = Window(days=length, start=end - timedelta(days=length), end=end)
+        trend.append((period.start, headline(gate, period, scope)))
+    return Stats(scope=scope.label, window=window, current=headline(gate, window, scope),
+                 previous=headline(gate, window.previous(), scope), pending=pending, oldest_pending=oldest,
+                 by=by, trend=trend,
+                 calibration=review_quality.calibration([(c, d == Status.APPROVED.value) for c, d in decided]),
+                 reviewers=review_quality.reviewer_load([(v.reviewer, v.kind, v.time_to_decision_s) for v in votes]),
+                 agreement=review_quality.agreement([(v.action_id, v.revision, v.kind) for v in votes]))
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per period, scaled to the series' own range; a gap where there is no data."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = high - low
+    return "".join(" " if v is None else SPARKS[0 if span == 0 else round((v - low) / span * (len(SPARKS) - 1))]
+                   for v in values)
 
 
 def _pct(v: float | None) -> str:
@@ -191,14 +247,25 @@ def _change(now: float | None, before: float | None) -> str:
 
 
 def lines(st: Stats) -> list[str]:
-    """Plain text, shared by /hitl-stats and `hitl stats`."""
+    """Plain text, shared by /hitl-stats and `hitl stats`. Each headline figure ends with its sparkline
+    over the last periods (by week or by day), oldest on the left."""
     c, p = st.current, st.previous
+    heads = [h for _, h in st.trend]
+
+    def spark(values) -> str:
+        line = sparkline(list(values))
+        return f"   {line}" if line.strip() else ""
+
     out = [
-        f"hitl-stats: {st.scope}, last {st.window.days} days ({c.proposed} proposed, {c.reviewed} reviewed by people)",
-        f"Override rate    {_pct(c.override_rate)}{_change(c.override_rate, p.override_rate)}",
-        f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}",
-        f"Time to decision p50 {_secs(c.ttd_p50)}, p90 {_secs(c.ttd_p90)}",
-        f"Exception diversity {c.distinct_tags} reason tags, {c.distinct_field_sets} modified-field sets",
+        f"hitl-stats: {st.scope}, last {st.window.days} days ({c.proposed} proposed, {c.reviewed} reviewed by people)"
+        + (f"; trends by {st.by}, {len(heads)} {st.by}s" if heads else ""),
+        f"Override rate    {_pct(c.override_rate)}{_change(c.override_rate, p.override_rate)}"
+        + spark(h.override_rate for h in heads),
+        f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}"
+        + spark(h.rejection_rate for h in heads),
+        f"Time to decision p50 {_secs(c.ttd_p50)}, p90 {_secs(c.ttd_p90)}" + spark(h.ttd_p50 for h in heads),
+        f"Exception diversity {c.distinct_tags} reason tags, {c.distinct_field_sets} modified-field sets"
+        + spark(h.distinct_tags + h.distinct_field_sets if h.reviewed else None for h in heads),
         f"Needed a human   {_pct(c.intervention_rate)}; auto-approved {_pct(c.auto_approve_share)}",
     ]
     if c.top_tags:
@@ -210,4 +277,17 @@ def lines(st: Stats) -> list[str]:
         out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
     oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""
     out.append(f"Pending now      {st.pending}{oldest}")
+    cal = st.calibration
+    if cal is not None and cal.ece is not None:
+        cells = [f"{b.low:.1f}–{b.high:.1f}: {_pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
+        out.append(f"Calibration      approved unmodified by confidence: {'; '.join(cells)}; ECE {cal.ece:.2f}")
+    if st.reviewers:
+        out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {_secs(r.median_seconds)})"
+                                                 for r in st.reviewers[:5]))
+        for r in st.reviewers:
+            if r.rubber_stamp:
+                out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
+                           f"in a median of {_secs(r.median_seconds)}")
+    if st.agreement is not None and st.agreement.items:
+        out.append(f"Agreement        {_pct(st.agreement.rate)} of {st.agreement.items} item(s) reviewed more than once")
     return out

@@ -212,8 +212,8 @@ def answer_stats(response_url: str, text: str) -> str:
     from bot.slack.text import escape
     from core import metrics
 
-    subject, days = metrics.parse_args(text)
-    body = "\n".join(metrics.lines(metrics.stats(runtime().gate, subject, days)))
+    q = metrics.parse_args(text)
+    body = "\n".join(metrics.lines(metrics.stats(runtime().gate, q.subject, q.days, by=q.by)))
     WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
     return "answered"
 

@@ -8,7 +8,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from bot.bootstrap import Runtime
-from bot.web import actions, errors, examples, health
+from bot.web import actions, errors, examples, health, stats
 from bot.web.limits import BodyLimit
 from bot.web.waiter import DecisionWaiter
 
@@ -39,6 +39,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     app.include_router(actions.router)
     app.include_router(examples.router)
+    app.include_router(stats.router)
     app.include_router(health.router)
     if runtime.slack is not None and runtime.settings.slack_signing_secret is not None:
         from slack_sdk.signature import SignatureVerifier

@@ -65,4 +65,52 @@ def test_scope_by_action_type_and_agent(history, agent):
 @pytest.mark.parametrize("text,expected", [("", (None, 7)), ("30d", (None, 30)), ("refund 90d", ("refund", 90)),
                                            ("7d refund", ("refund", 7)), ("refund", ("refund", 7))])
 def test_parse_args(text, expected):
-    assert metrics.parse_args(text) == expected
+    q = metrics.parse_args(text)
+    assert (q.subject, q.days, q.by) == (*expected, "week")
+
+
+def test_trends_calibration_and_reviewers_match_hand_computed_values(history):
+    st = metrics.stats(history, None, 7, now=datetime(2026, 6, 8, tzinfo=UTC))
+    # Eight weeks ending 06-08: only the last two have reviews (a0 in 05-25..06-01, four in 06-01..06-08).
+    assert [h.reviewed for _, h in st.trend] == [0, 0, 0, 0, 0, 0, 1, 4]
+    assert st.trend[-1][0] == datetime(2026, 6, 1, tzinfo=UTC)
+    assert metrics.sparkline([h.override_rate for _, h in st.trend]) == "      ▁█"
+    # All four reviewed proposals had confidence 0.5 and one was approved unmodified: ECE |0.25 − 0.5|.
+    (bucket,) = [b for b in st.calibration.buckets if b.count]
+    assert (bucket.low, bucket.count, bucket.approval_rate) == (0.5, 4, 0.25) and st.calibration.ece == 0.25
+    assert [(r.reviewer, r.votes, r.median_seconds) for r in st.reviewers] == [("UBOB", 2, 105), ("UALICE", 1, 30),
+                                                                                 ("UCAROL", 1, 600)]
+    assert st.agreement.items == 0 and st.agreement.rate is None
+    text = "\n".join(metrics.lines(st))
+    assert "Override rate    25% (▲ 25 pts vs the previous window)         ▁█" in text
+    assert "Calibration      approved unmodified by confidence: 0.5–0.6: 25% of 4; ECE 0.25" in text
+    assert "Reviewer load    UBOB 2 (median 1.8m), UALICE 1 (median 30s), UCAROL 1 (median 10.0m)" in text
+    assert "Rubber stamp" not in text
+
+
+def test_rubber_stamp_warning_and_inter_reviewer_agreement(gate, agent):
+    with freeze_time("2026-06-02T09:00:00Z") as clock:
+        for _ in range(10):
+            a = propose(gate, agent)
+            clock.tick(2)
+            deciding.decide(gate, a, reviewer="UALICE", kind="approve")  # ten approvals, 2 s each
+        agree, split = propose(gate, agent, amount=900), propose(gate, agent, amount=900)  # two approvals needed
+        clock.tick(60)
+        deciding.decide(gate, agree, reviewer="UBOB", kind="approve")
+        deciding.decide(gate, agree, reviewer="UCAROL", kind="approve")
+        deciding.decide(gate, split, reviewer="UBOB", kind="approve")
+        deciding.decide(gate, split, reviewer="UCAROL", kind="reject", reason_tags=["edge_case"])
+    st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+    alice = next(r for r in st.reviewers if r.reviewer == "UALICE")
+    assert alice.rubber_stamp and alice.median_seconds == 2 and alice.approve_share == 1.0
+    assert not any(r.rubber_stamp for r in st.reviewers if r.reviewer != "UALICE")
+    assert (st.agreement.items, st.agreement.agreeing, st.agreement.rate) == (2, 1, 0.5)
+    text = "\n".join(metrics.lines(st))
+    assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s" in text
+    assert "Agreement        50% of 2 item(s) reviewed more than once" in text
+    by_day = metrics.stats(gate, "refund by day", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+    assert by_day.scope == "refund by day"  # not parsed here: parse_args does that
+    q = metrics.parse_args("refund 30d by day")
+    assert (q.subject, q.days, q.by) == ("refund", 30, "day")
+    daily = metrics.stats(gate, q.subject, q.days, now=datetime(2026, 6, 3, tzinfo=UTC), by=q.by)
+    assert len(daily.trend) == 14 and daily.trend[-1][1].reviewed == 12

@@ -214,3 +214,25 @@ def test_examples_endpoint_returns_corrections_and_names_bad_input(api):
     assert api.get("/v1/examples").status_code == 422  # action_type is required
     assert api.get("/v1/examples", params={"action_type": "refund"}, headers={"Authorization": "Bearer nope"}
                    ).status_code == 401
+
+
+def test_stats_endpoint_agrees_with_hitl_stats_for_the_agent(api):
+    from core import metrics
+
+    gate = api.app.state.runtime.gate
+    ids = [post(api).json()["id"] for _ in range(4)]
+    deciding.decide(gate, ids[0], reviewer="UALICE", kind="approve")
+    deciding.decide(gate, ids[1], reviewer="UBOB", kind="modify", edited_payload={"amount": 20})
+    deciding.decide(gate, ids[2], reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
+    r = api.get("/v1/stats", params={"days": 7})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    c = body["current"]
+    assert (c["proposed"], c["reviewed"], c["modified"], c["rejected"]) == (4, 3, 1, 1)
+    assert c["override_rate"] == 1 / 3 and c["rejection_rate"] == 1 / 3 and body["pending"] == 1
+    assert len(body["trend"]) == 8 and body["trend"][-1]["reviewed"] == 3
+    cli_text = metrics.lines(metrics.stats(gate, "api-agent", 7))  # what `hitl stats api-agent` prints
+    assert body["text"][1:] == cli_text[1:]  # the same figures; only the scope's label differs
+    assert api.get("/v1/stats", params={"by": "month"}).status_code == 422
+    assert api.get("/v1/stats", params={"action_type": "refund"}).json()["current"]["reviewed"] == 3
+    assert api.get("/v1/stats", params={"action_type": "ping"}).json()["current"]["proposed"] == 0
