@@ -11,6 +11,7 @@ from core.vocabulary import Risk
 
 ACTION_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; saying so in the schema tells clients up front
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"  # and a title must show something once whitespace is stripped
 
 
 class Proposal(BaseModel):
@@ -19,7 +20,7 @@ class Proposal(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     action_type: str = Field(pattern=ACTION_TYPE_PATTERN, description="Names the policy entry, e.g. `refund`.")
-    title: str = Field(min_length=1, max_length=200, pattern=NO_NUL, description="One line a reviewer reads first.")
+    title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="One line a reviewer reads first.")
     summary: str = Field(default="", max_length=10_000, pattern=NO_NUL, description="The agent's reasoning.")
     payload: dict[str, Any] = Field(description="The editable JSON object the action will run with.")
     confidence: float = Field(ge=0.0, le=1.0, description="The agent's confidence that the action is right, 0..1.")
