@@ -333,6 +333,35 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
                    f"at most {r.expected_escaped_rate:.1%} (95% confidence)")
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["raw", "sft", "preference"]), default="raw", show_default=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Decided at or after (UTC), e.g. 2026-01-01.")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None,
+              help="Decided before (UTC).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="A file, or - for standard output.")
+def export(fmt: str, since, until, output: str) -> None:
+    """Write decisions as JSONL: raw (everything), sft (input/output) or preference (chosen/rejected)."""
+    from datetime import UTC
+
+    from core import export as datasets
+
+    gate = _runtime().gate
+    since = since.replace(tzinfo=UTC) if since else None
+    until = until.replace(tzinfo=UTC) if until else None
+    total = datasets.count(gate, fmt, since, until)
+    written = 0
+    with click.open_file(output, "w", encoding="utf-8") as out:
+        # The bar goes to stderr, so it never mixes with JSONL on stdout; click hides it when not a terminal.
+        with click.progressbar(datasets.records(gate, fmt, since, until), length=total, label=f"exporting {fmt}",
+                               file=sys.stderr) as bar:
+            for record in bar:
+                out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+                written += 1
+    click.echo(f"{written} {fmt} record(s) written to {'stdout' if output == '-' else output}", err=True)
+
+
 @cli.group()
 def callbacks() -> None:
     """Decisions delivered to agents' callback_url."""

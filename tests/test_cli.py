@@ -61,3 +61,33 @@ def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
                                   "with at least 5 reviewed proposals (reviewed: 0)")
     bad = hitl("worker", "--queues", "slack,nope", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "unknown queue(s) nope" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypatch):
+    from core import deciding, intake
+    from core.agents import create_agent
+    from core.gate import Gate
+    from core.policy.source import FilePolicySource
+    from core.proposal import Proposal
+    from core.store.db import Database
+    from tests.fakes import RecordingNotifier
+
+    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    (tmp_path / "var").mkdir()
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'hitl.db'}")
+    db.migrate()
+    gate = Gate(db=db, policies=FilePolicySource(EXAMPLE), notifier=RecordingNotifier())
+    agent, _ = create_agent(db, "exporter")
+    a = intake.submit(gate, agent, Proposal(action_type="refund", title="r", payload={"amount": 9}, confidence=0.1))[0]
+    deciding.decide(gate, a.id, reviewer="U0ALICE01", kind="modify", edited_payload={"amount": 5})
+    db.dispose()
+    out = tmp_path / "pref.jsonl"
+    done = hitl("export", "--format", "preference", "--since", "2000-01-01", "-o", str(out),
+                env={"HITL_DATA_DIR": str(tmp_path / "var")}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (line,) = out.read_text().splitlines()
+    assert json.loads(line)["chosen"] == {"amount": 5} and json.loads(line)["rejected"] == {"amount": 9}
+    assert "1 preference record(s) written to" in done.stderr
+    bad = hitl("export", "--format", "csv", env={"HITL_DATA_DIR": str(tmp_path / "var")}, cwd=tmp_path)
+    assert bad.returncode == 2 and "'csv' is not one of" in bad.stderr

@@ -64,3 +64,31 @@ def test_threshold_is_the_lowest_whose_wilson_bound_meets_the_target(gate, agent
     assert recommend.recommend(gate, "refund", target=0.8, min_samples=30).threshold == 0.7
     nothing = recommend.recommend(gate, "refund", target=0.9, min_samples=50)
     assert nothing.threshold is None and "at least 50" in nothing.why
+
+
+def test_export_formats_hold_exactly_the_human_labels(gate, agent, monkeypatch):
+    from core import export
+
+    monkeypatch.setattr(export, "BATCH", 2)  # several pages, to exercise the keyset pagination
+    auto = intake.submit(gate, agent, Proposal(action_type="ping", title="ping", payload={}, confidence=0.9))[0]
+    approved = propose(gate, agent, title="approved")
+    deciding.decide(gate, approved.id, reviewer="UALICE", kind="approve", comment="fine")
+    modified = propose(gate, agent, amount=120, title="modified")
+    deciding.decide(gate, modified.id, reviewer="UBOB", kind="modify", edited_payload={"amount": 100},
+                    reason_tags=["edge_case"])
+    rejected = propose(gate, agent, title="rejected")
+    deciding.decide(gate, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["wrong_action"])
+    propose(gate, agent, title="still pending")
+
+    raw = list(export.records(gate, "raw"))
+    assert [r["action_id"] for r in raw] == [auto.id, approved.id, modified.id, rejected.id]
+    assert export.count(gate, "raw") == 4
+    assert raw[2]["votes"][0]["kind"] == "modify" and raw[2]["final_payload"] == {"amount": 100}
+    sft = list(export.records(gate, "sft"))
+    assert [(r["meta"]["action_id"], r["output"]) for r in sft] == [(approved.id, {"amount": 10}),
+                                                                    (modified.id, {"amount": 100})]
+    assert sft[0]["input"] == {"agent": "test-agent", "action_type": "refund", "title": "approved", "reasoning": "",
+                               "context": {}}
+    (pref,) = export.records(gate, "preference")
+    assert (pref["chosen"], pref["rejected"], pref["meta"]["reason_tags"]) == ({"amount": 100}, {"amount": 120},
+                                                                             ["edge_case"])

@@ -1,0 +1,103 @@
+"""Datasets from human decisions, one JSON object per line.
+
+- raw: every decided action with its context, the votes, the diff, the outcome and any audit verdict.
+- sft: human-approved and human-modified actions as input/output pairs; the output is the payload
+  that was allowed to run (the reviewer's correction for a modify).
+- preference: modifications as chosen/rejected pairs (the reviewer's payload over the agent's),
+  ready for preference optimisation (DPO and the like).
+
+Streams in batches, so a large export never holds the table in memory.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.gate import Gate
+from core.store.tables import Action, Agent, SampleAudit, Vote
+from core.vocabulary import Status
+
+FORMATS = ("raw", "sft", "preference")
+HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
+BATCH = 500
+
+
+def _query(fmt: str, since: datetime | None, until: datetime | None):
+    q = select(Action).where(Action.decision.is_not(None))
+    if fmt == "sft":
+        q = q.where(Action.decision.in_((Status.APPROVED.value, Status.MODIFIED.value)))
+    elif fmt == "preference":
+        q = q.where(Action.decision == Status.MODIFIED.value)
+    if since is not None:
+        q = q.where(Action.decided_at >= since)
+    if until is not None:
+        q = q.where(Action.decided_at < until)
+    return q
+
+
+def count(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> int:
+    with gate.db.read() as s:
+        return s.scalar(select(func.count()).select_from(_query(fmt, since, until).subquery()))
+
+
+def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    last: tuple[datetime, str] | None = None
+    while True:
+        q = _query(fmt, since, until).order_by(Action.decided_at, Action.id).limit(BATCH)
+        if last is not None:  # keyset pagination: stable and cheap however deep the export goes
+            q = q.where((Action.decided_at > last[0]) | ((Action.decided_at == last[0]) & (Action.id > last[1])))
+        with gate.db.read() as s:
+            actions = list(s.scalars(q))
+            if not actions:
+                return
+            ids = [a.id for a in actions]
+            votes: dict[str, list[Vote]] = {}
+            for v in s.scalars(select(Vote).where(Vote.action_id.in_(ids)).order_by(Vote.created_at, Vote.id)):
+                votes.setdefault(v.action_id, []).append(v)
+            audits = {a.action_id: a for a in s.scalars(select(SampleAudit).where(SampleAudit.action_id.in_(ids)))}
+            agents = dict(s.execute(select(Agent.id, Agent.name).where(
+                Agent.id.in_({a.agent_id for a in actions}))).all())
+        for a in actions:
+            human = [v for v in votes.get(a.id, [])]
+            if fmt != "raw" and not human:
+                continue  # decided by policy (auto-approved, expired…): not a human label
+            yield _shape(fmt, a, human, audits.get(a.id), agents.get(a.agent_id, "?"))
+        last = (actions[-1].decided_at, actions[-1].id)
+
+
+def _input(a: Action, agent: str) -> dict[str, Any]:
+    """What the agent knew when it proposed: the task, its reasoning and context (not its answer)."""
+    return {"agent": agent, "action_type": a.action_type, "title": a.title, "reasoning": a.summary,
+            "context": a.context or {}}
+
+
+def _shape(fmt: str, a: Action, votes: list[Vote], audit: SampleAudit | None, agent: str) -> dict[str, Any]:
+    tags = sorted({t for v in votes for t in v.reason_tags or []})
+    comments = [v.comment for v in votes if v.comment]
+    meta = {"action_id": a.id, "decision": a.decision, "confidence": a.confidence, "risk": a.risk,
+            "reason_tags": tags, "comment": "\n".join(comments) or None,
+            "reviewers": sorted({v.reviewer for v in votes}), "decided_at": a.decided_at.isoformat()}
+    if fmt == "sft":
+        return {"input": _input(a, agent), "output": a.final_payload, "meta": meta}
+    if fmt == "preference":
+        return {"prompt": _input(a, agent), "chosen": a.final_payload, "rejected": a.payload,
+                "patch": a.patch, "meta": meta}
+    return {
+        "action_id": a.id, "agent": agent, "action_type": a.action_type, "title": a.title, "summary": a.summary,
+        "payload": a.payload, "confidence": a.confidence, "risk": a.risk, "context": a.context, "run_id": a.run_id,
+        "review_mode": a.review_mode, "rule": a.rule, "policy_version": a.policy_version,
+        "created_at": a.created_at.isoformat(), "decision": a.decision, "decided_at": a.decided_at.isoformat(),
+        "decided_by": a.decided_by, "final_payload": a.final_payload, "patch": a.patch, "text_diff": a.text_diff,
+        "votes": [{"reviewer": v.reviewer, "kind": v.kind, "revision": v.revision, "reason_tags": v.reason_tags,
+                   "comment": v.comment, "ratings": v.ratings, "patch": v.patch,
+                   "time_to_decision_s": v.time_to_decision_s, "at": v.created_at.isoformat()} for v in votes],
+        "outcome": {"status": a.status, "result": a.outcome_result,
+                    "at": a.outcome_at.isoformat()} if a.outcome_at else None,
+        "audit": {"verdict": audit.verdict, "reason_tags": audit.reason_tags, "auditor": audit.auditor}
+        if audit is not None and audit.verdict else None,
+    }
