@@ -1,0 +1,95 @@
+"""/hitl-stats benchmark: how the time to compute the figures grows with stored decisions.
+
+    .venv/bin/python bench/stats.py [--sizes 10000,100000,1000000] [--days 180]
+
+For each size, a throwaway PostgreSQL database is filled in SQL (generate_series) with that many
+human-decided actions spread over `--days`, one vote each, across three action types and twenty
+reviewers, with reason tags on rejections and patches on modifications. Then `metrics.stats` (what
+/hitl-stats, GET /v1/stats and `hitl stats` all run) is timed for a 7-day and a 30-day window, for
+everything and for one action type; the median of three runs is reported.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import PG_URL, throwaway_database  # noqa: E402
+
+FILL = """
+INSERT INTO agents (id, name, key_hash, key_prefix, action_types, created_at)
+VALUES (1, 'bench', repeat('0', 64), 'hitl_bench', NULL, now());
+
+INSERT INTO actions (id, agent_id, action_type, title, summary, payload, current_payload, revision, confidence, risk,
+                     context, status, review_mode, rule, route, policy_version, approvals_required, request_hash,
+                     created_at, decision, decided_at, decided_by, final_payload, patch, lock_version, timer_seq,
+                     esc_level, esc_round)
+SELECT 'act_' || g, 1, (ARRAY['refund', 'send_email', 'update_crm'])[1 + g % 3], 'bench', '', '{"amount": 1}',
+       '{"amount": 1}', 0, (g % 100) / 100.0, 'medium', '{}', k.kind, 'review', 'bench', '{}', 'bench', 1,
+       repeat('0', 64), t.created, k.kind, t.created + interval '90 seconds' + (g % 600) * interval '1 second',
+       ('["U' || (g % 20) || '"]')::json, '{"amount": 1}',
+       CASE WHEN k.kind = 'modified' THEN '[{"op": "replace", "path": "/amount", "value": 2}]'::json END, 0, 0, 0, 0
+FROM generate_series(1, :n) AS g,
+     LATERAL (SELECT now() - (g::float / :n) * (:days * interval '1 day') AS created) AS t,
+     LATERAL (SELECT CASE WHEN g % 10 < 7 THEN 'approved' WHEN g % 10 < 9 THEN 'modified' ELSE 'rejected' END
+              AS kind) AS k;
+
+INSERT INTO votes (action_id, revision, reviewer, kind, reason_tags, source, created_at, time_to_decision_s)
+SELECT a.id, 0, 'U' || (substr(a.id, 5)::int % 20),
+       CASE a.decision WHEN 'approved' THEN 'approve' WHEN 'modified' THEN 'modify' ELSE 'reject' END,
+       (CASE WHEN a.decision = 'rejected' THEN '["policy_violation"]' ELSE '[]' END)::json, 'bench', a.decided_at,
+       extract(epoch FROM a.decided_at - a.created_at)
+FROM actions a;
+ANALYZE;
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pg-url", default=PG_URL)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--days", type=int, default=180)
+    args = ap.parse_args()
+    print(f"{'decisions':>10} {'fill':>7} {'7d all':>9} {'7d type':>9} {'30d all':>9} {'30d type':>9}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        with throwaway_database(args.pg_url) as url:
+            print(f"{n:>10,} " + " ".join(f"{v:>9}" for v in measure(url, n, args.days)), flush=True)
+
+
+def measure(url: str, n: int, days: int) -> list[str]:
+    from sqlalchemy import text
+
+    from core import metrics
+    from core.gate import Gate
+    from core.store.db import Database
+    from tests.fakes import FixedPolicy, RecordingNotifier
+
+    from core.policy.loader import load_policy_text
+
+    db = Database(url)
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        for statement in FILL.split(";\n"):
+            if statement.strip():
+                conn.execute(text(statement), {"n": n, "days": days})
+    fill = time.perf_counter() - started
+    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types: {}\n")), notifier=RecordingNotifier())
+    out = [f"{fill:6.1f}s"]
+    for window, subject in ((7, None), (7, "refund"), (30, None), (30, "refund")):
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            metrics.stats(gate, subject, window)
+            runs.append(time.perf_counter() - t)
+        out.append(f"{statistics.median(runs) * 1000:7.0f}ms")
+    db.dispose()
+    return out
+
+
+if __name__ == "__main__":
+    main()
