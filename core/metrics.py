@@ -203,13 +203,15 @@ def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime |
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     length, count = PERIODS.get(by, PERIODS["week"])
+    current, previous = headline(gate, window, scope), headline(gate, window.previous(), scope)
+    known = {(window.start, window.end): current, (window.previous().start, window.previous().end): previous}
     trend = []
     for k in range(count - 1, -1, -1):
         end = window.end - timedelta(days=length * k)
-        period = Window(days=length, start=end - timedelta(days=length), end=end)
-        trend.append((period.start, headline(gate, period, scope)))
-    return Stats(scope=scope.label, window=window, current=headline(gate, window, scope),
-                 previous=headline(gate, window.previous(), scope), pending=pending, oldest_pending=oldest,
+        start = end - timedelta(days=length)
+        # With 7d by week the last two periods are the two windows: computed once.
+        trend.append((start, known.get((start, end)) or headline(gate, Window(length, start, end), scope)))
+    return Stats(scope=scope.label, window=window, current=current, previous=previous, pending=pending, oldest_pending=oldest,
                  by=by, trend=trend,
                  calibration=review_quality.calibration([(c, d == Status.APPROVED.value) for c, d in decided]),
                  reviewers=review_quality.reviewer_load([(v.reviewer, v.kind, v.time_to_decision_s) for v in votes]),

@@ -164,17 +164,22 @@ def api(runtime):
         yield client
 
 
+def free_port() -> int:
+    """A port nothing listens on right now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class LiveServer:
     def __init__(self, app, runtime):
-        import socket
         import threading
 
         import uvicorn
 
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app, self.runtime = app, runtime
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",

@@ -3,8 +3,6 @@ in Debian's chromium. The browser is the system's; Playwright never downloads on
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import free_port
+
 
 CHROMIUM = os.environ.get("HITL_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("HITL_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 DEMO_POLICY = Path(__file__).resolve().parents[2] / "examples" / "demo-policy.yaml"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +51,7 @@ class Dev:
 
 @pytest.fixture
 def dev(tmp_path, database_url, redis_url):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HITL_DATA_DIR": str(tmp_path / "var"), "HITL_DATABASE_URL": database_url,
            "HITL_REDIS_URL": redis_url, "HITL_POLICY_FILE": str(DEMO_POLICY), "HITL_PORT": str(port),
            "HITL_SLACK_POST_INTERVAL_MS": "0", "HITL_LOG_LEVEL": "WARNING"}

@@ -3,12 +3,13 @@ while a real `hitl worker` runs. Work accepted before, during and after the outa
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
+
+from tests.conftest import free_port
 
 from tests.slack.conftest import use_policy
 from tests.slack.test_worker_faults import kill, start, status, wait_for
@@ -16,15 +17,9 @@ from tests.slack.test_worker_faults import kill, start, status, wait_for
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RedisServer:
     def __init__(self, tmp_path):
-        self.port, self.dir, self.proc = _free_port(), tmp_path, None
+        self.port, self.dir, self.proc = free_port(), tmp_path, None
 
     def start(self):
         self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
