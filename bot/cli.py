@@ -317,8 +317,9 @@ def stats(args: tuple[str, ...]) -> None:
 @click.option("--min-samples", type=click.IntRange(1), default=30, show_default=True)
 @click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
 def recommend(action_types: tuple[str, ...], target: float, min_samples: int, days: int) -> None:
-    """Recommend auto_approve_threshold per action type from past reviews. Prints proposals for the
-    policy file; changes nothing."""
+    """Recommend auto_approve_threshold and review_mode per action type from past reviews and audits
+    (earned autonomy, and alerts when drift says to move back). Prints proposals for the policy
+    file; changes nothing."""
     from core import recommend as rec
 
     gate = _runtime().gate
@@ -331,6 +332,14 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
         click.echo(f"  {r.why}")
         click.echo(f"  expected: {r.auto_approve_share:.0%} of proposals auto-approved; escaped errors among them "
                    f"at most {r.expected_escaped_rate:.1%} (95% confidence)")
+    policy = gate.policies.current().policy
+    for action_type in action_types or rec.action_types(gate, days):
+        entry, _known = policy.for_action_type(action_type)
+        a = rec.autonomy(gate, action_type, entry.review_mode.value, days=min(days, 30))
+        if a.recommended or a.alert:
+            head = "⚠ " if a.alert else ""
+            move = f"review_mode: {a.mode} → {a.recommended}" if a.recommended else f"review_mode: {a.mode}"
+            click.echo(f"{head}{action_type}: {move}; {a.why}")
 
 
 @cli.command()

@@ -79,3 +79,66 @@ def action_types(gate: Gate, days: int = 90, now: datetime | None = None) -> lis
     since = (now or gate.clock()) - timedelta(days=days)
     with gate.db.read() as s:
         return sorted(s.scalars(select(Action.action_type).where(Action.created_at >= since).distinct()))
+
+
+# ---- earned autonomy: review → sample → auto, and back when the evidence turns ----
+
+PROMOTE_REVIEWS = 100  # reviewed proposals needed before sampling is suggested
+PROMOTE_APPROVAL = 0.98  # Wilson lower bound of unmodified approval needed for that
+AUTO_AUDITS = 50  # audited samples needed before full autonomy is suggested
+AUTO_ESCAPED = 0.02  # upper bound (95 %) on flagged samples allowed for that: ~190 clean audits
+DEMOTE_ESCAPED = 0.05  # a lower bound of flagged samples above this is drift
+HIGH_CONFIDENCE = 0.9
+MISCALIBRATED = 0.10  # lower bound of overrides among high-confidence proposals that raises the alarm
+ALARM_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Autonomy:
+    action_type: str
+    mode: str  # the policy's review_mode now
+    recommended: str | None  # a different mode to move to, or None to keep
+    alert: bool  # drift or miscalibration: the evidence says to trust the agent less
+    why: str
+
+
+def autonomy(gate: Gate, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None) -> Autonomy:
+    """What the last `days` of human decisions and sampled audits say about this action type's mode."""
+    from core.store.tables import SampleAudit
+
+    since = (now or gate.clock()) - timedelta(days=days)
+    with gate.db.read() as s:
+        rows = s.execute(select(Action.confidence, Action.decision).where(
+            Action.action_type == action_type, Action.created_at >= since, Action.decision.in_(HUMAN))).all()
+        audits = s.execute(select(SampleAudit.verdict).join(Action, Action.id == SampleAudit.action_id).where(
+            Action.action_type == action_type, Action.created_at >= since, SampleAudit.verdict.is_not(None))).all()
+    n, ok = len(rows), sum(d == Status.APPROVED.value for _, d in rows)
+    high = [d for c, d in rows if c >= HIGH_CONFIDENCE]
+    overridden = sum(d != Status.APPROVED.value for d in high)
+    audited, flagged = len(audits), sum(v == "flagged" for (v,) in audits)
+
+    if len(high) >= ALARM_SAMPLES and wilson_lower(overridden, len(high)) > MISCALIBRATED:
+        back = {"auto": "sample", "sample": "review"}.get(mode)
+        return Autonomy(action_type, mode, back, True,
+                        f"miscalibration: {overridden} of {len(high)} proposals at confidence ≥ {HIGH_CONFIDENCE:g} "
+                        f"were modified or rejected (lower bound {wilson_lower(overridden, len(high)):.0%})")
+    if audited and mode in ("sample", "auto") and wilson_lower(flagged, audited) > DEMOTE_ESCAPED:
+        return Autonomy(action_type, mode, "review" if mode == "sample" else "sample", True,
+                        f"drift: {flagged} of {audited} sampled auto-approvals were flagged as should not have "
+                        f"happened (lower bound {wilson_lower(flagged, audited):.0%})")
+    if mode == "review":
+        lower = wilson_lower(ok, n)
+        if n >= PROMOTE_REVIEWS and lower >= PROMOTE_APPROVAL:
+            return Autonomy(action_type, mode, "sample", False,
+                            f"{ok} of {n} reviewed proposals were approved unmodified (lower bound {lower:.1%}): "
+                            f"auto-approve and audit a sample afterwards")
+        return Autonomy(action_type, mode, None, False, f"keep reviewing: {ok} of {n} approved unmodified "
+                        f"(needs ≥ {PROMOTE_REVIEWS} with a lower bound ≥ {PROMOTE_APPROVAL:.0%})")
+    if mode == "sample":
+        upper = 1 - wilson_lower(audited - flagged, audited) if audited else 1.0
+        if audited >= AUTO_AUDITS and upper <= AUTO_ESCAPED:
+            return Autonomy(action_type, mode, "auto", False,
+                            f"{flagged} of {audited} audited samples flagged (escaped errors at most {upper:.1%})")
+        return Autonomy(action_type, mode, None, False, f"keep sampling: {flagged} of {audited} audited samples "
+                        f"flagged (needs ≥ {AUTO_AUDITS} audits with escaped errors at most {AUTO_ESCAPED:.0%})")
+    return Autonomy(action_type, mode, None, False, "no change suggested")

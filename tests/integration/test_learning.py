@@ -92,3 +92,51 @@ def test_export_formats_hold_exactly_the_human_labels(gate, agent, monkeypatch):
     (pref,) = export.records(gate, "preference")
     assert (pref["chosen"], pref["rejected"], pref["meta"]["reason_tags"]) == ({"amount": 100}, {"amount": 120},
                                                                              ["edge_case"])
+
+
+def _reviewed(gate, agent, n, kind, confidence=0.5):
+    for _ in range(n):
+        a = propose(gate, agent, confidence=confidence)
+        deciding.decide(gate, a.id, reviewer="UALICE", kind=kind,
+                        **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
+
+
+def test_earned_autonomy_promotes_review_to_sample_only_on_enough_evidence(gate, agent):
+    _reviewed(gate, agent, 99, "approve")
+    keep = recommend.autonomy(gate, "refund", "review")
+    assert keep.recommended is None and not keep.alert and "99 of 99" in keep.why
+    _reviewed(gate, agent, 101, "approve")
+    up = recommend.autonomy(gate, "refund", "review")
+    assert up.recommended == "sample" and "200 of 200" in up.why  # lower bound 98.1 % ≥ 98 %
+
+
+def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(gate, agent):
+    _reviewed(gate, agent, 14, "approve", confidence=0.95)
+    _reviewed(gate, agent, 6, "reject", confidence=0.95)  # 6 of 20 overridden: lower bound 14.5 % > 10 %
+    a = recommend.autonomy(gate, "refund", "sample")
+    assert a.alert and a.recommended == "review" and "6 of 20 proposals at confidence ≥ 0.9" in a.why
+
+
+def test_sampled_audits_promote_to_auto_or_show_drift(db, notifier, agent):
+    from core import sampling
+    from core.gate import Gate
+    from core.policy.loader import load_policy_text
+    from tests.fakes import FixedPolicy, RecordingPublisher, StaticGroups
+
+    policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n", "p.yaml")
+    gate = Gate(db=db, policies=FixedPolicy(policy), notifier=notifier, publisher=RecordingPublisher())
+
+    def audit(n, verdict):
+        for _ in range(n):
+            a = intake.submit(gate, agent, Proposal(action_type="crm", title="c", payload={}, confidence=0.9))[0]
+            sampling.record_verdict(gate, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
+                                    StaticGroups({}))
+
+    audit(180, sampling.LOOKS_RIGHT)
+    assert recommend.autonomy(gate, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
+    audit(20, sampling.LOOKS_RIGHT)
+    up = recommend.autonomy(gate, "crm", "sample")
+    assert up.recommended == "auto" and "0 of 200 audited samples flagged (escaped errors at most 1.9%)" in up.why
+    audit(20, sampling.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
+    down = recommend.autonomy(gate, "crm", "auto")
+    assert down.alert and down.recommended == "sample" and "drift: 20 of 220" in down.why
