@@ -61,6 +61,8 @@ class Headline:
     escaped: int = 0  # flagged "should not have happened": errors that got through
     escalations: int = 0  # escalation steps fired (levels and lapsed claims)
     sla_breaches: int = 0  # actions whose first SLA passed undecided (escalated, expired or ended by policy)
+    shadow_decided: int = 0  # shadow mode: decided by a human, with the agent's proposal only recorded
+    shadow_agreed: int = 0  # of those, the human went ahead with exactly what the agent proposed
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
         proposed_stmt = scope.filter(select(Action.decision, func.count()).where(
             Action.created_at >= window.start, Action.created_at < window.end).group_by(Action.decision))
         by_decision = dict(s.execute(proposed_stmt).all())
-        decided = s.execute(scope.filter(select(Action.id, Action.decision, Action.created_at, Action.decided_at, Action.patch)
+        decided = s.execute(scope.filter(select(Action.id, Action.decision, Action.created_at, Action.decided_at, Action.patch,
+                                                Action.review_mode)
                                           .where(Action.decided_at >= window.start, Action.decided_at < window.end,
                                                  Action.decision.in_(HUMAN)))).all()
         ids = [row.id for row in decided]
@@ -185,6 +188,8 @@ def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
         distinct_tags=len(tags), distinct_field_sets=len(field_sets),
         top_tags=sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
         sampled=audits[0], audited=audits[1], escaped=audits[2], escalations=fired[0], sla_breaches=fired[1],
+        shadow_decided=sum(1 for r in decided if r.review_mode == "shadow"),
+        shadow_agreed=sum(1 for r in decided if r.review_mode == "shadow" and r.decision == Status.APPROVED.value),
     )
 
 
@@ -275,6 +280,9 @@ def lines(st: Stats) -> list[str]:
     if c.sampled:
         out.append(f"Sampled audits   {c.audited} of {c.sampled} audited; {c.escaped} flagged as should not have "
                    f"happened (escaped errors)")
+    if c.shadow_decided:
+        out.append(f"Shadow mode      the agent's proposal matched the human's decision in "
+                   f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}")
     if c.sla_breaches:
         out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
     oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""

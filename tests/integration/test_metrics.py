@@ -114,3 +114,22 @@ def test_rubber_stamp_warning_and_inter_reviewer_agreement(gate, agent):
     assert (q.subject, q.days, q.by) == ("refund", 30, "day")
     daily = metrics.stats(gate, q.subject, q.days, now=datetime(2026, 6, 3, tzinfo=UTC), by=q.by)
     assert len(daily.trend) == 14 and daily.trend[-1][1].reviewed == 12
+
+
+def test_shadow_mode_agreement_is_reported(db, notifier, agent):
+    from core.gate import Gate
+    from core.policy.loader import load_policy_text
+    from tests.fakes import FixedPolicy
+
+    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types:\n  refund:\n    review_mode: shadow\n"
+                                                             "    auto_approve_threshold: 0.5\n", "p.yaml")),
+                notifier=notifier)
+    with freeze_time("2026-06-02T09:00:00Z"):
+        ids = [propose(gate, agent) for _ in range(4)]  # confidence 0.5 ≥ threshold, still pending: shadow
+        deciding.decide(gate, ids[0], reviewer="UALICE", kind="approve")
+        deciding.decide(gate, ids[1], reviewer="UALICE", kind="approve")
+        deciding.decide(gate, ids[2], reviewer="UALICE", kind="modify", edited_payload={"amount": 1})
+        deciding.decide(gate, ids[3], reviewer="UALICE", kind="reject", reason_tags=["edge_case"])
+    st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+    assert (st.current.shadow_decided, st.current.shadow_agreed) == (4, 2)
+    assert "Shadow mode      the agent's proposal matched the human's decision in 50% of 4" in metrics.lines(st)
