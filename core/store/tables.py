@@ -33,6 +33,8 @@ class Action(Base):
         Index("ix_actions_status_created", "status", "created_at"),
         Index("ix_actions_type_created", "action_type", "created_at"),
         Index("ix_actions_status_timer", "status", "timer_at"),
+        Index("ix_actions_created", "created_at"),  # /hitl-stats windows: proposals by when they came in
+        Index("ix_actions_decided", "decided_at"),  # and decisions by when they were made
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
