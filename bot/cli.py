@@ -61,8 +61,9 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
 @cli.command()
 @click.option("--host", default=None, help="Interface to listen on (HITL_HOST).")
 @click.option("--port", type=int, default=None, help="Port (HITL_PORT).")
-@click.option("--demo/--no-demo", default=True, show_default=True, help="Run the demo agent.")
-def dev(host: str | None, port: int | None, demo: bool) -> None:
+@click.option("--demo/--no-demo", default=None,
+              help="Run the demo agent (default: only with the sandbox, never into a real workspace).")
+def dev(host: str | None, port: int | None, demo: bool | None) -> None:
     """Everything on one machine: the web process, a worker, the demo agent and, when no Slack
     credentials are configured, the local Slack sandbox (the bot talks to it, never to Slack)."""
     import os
@@ -83,6 +84,10 @@ def dev(host: str | None, port: int | None, demo: bool) -> None:
         settings = settings.model_copy(update={
             "slack_bot_token": SecretStr("xoxb-sandbox"), "slack_signing_secret": SecretStr(secrets.token_hex(16)),
             "slack_api_url": f"{base}/sandbox/api/", "slack_default_channel": "C0REVIEWS1"})
+    if demo is None:
+        demo = sandboxed
+    if sandboxed and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"hitl-gate dev: warning: the sandbox lets anyone who reaches {host}:{port} act as any user", err=True)
     runtime = build_runtime(settings, log_level=settings.log_level)
     app = create_app(runtime)
     if sandboxed:
