@@ -161,7 +161,10 @@ def _direct_messages(rt, targets, text: str) -> None:
 
 
 def refresh_review(action_id: str) -> str:
+    from workers.queue import REFRESH_PENDING
+
     rt = runtime()
+    rt.redis.delete(REFRESH_PENDING.format(action_id))  # before reading: a change from now on queues another refresh
     where = reviews.location(rt.gate, action_id)
     if where is None:
         return "not posted"

@@ -103,14 +103,31 @@ class SlackPublisher:
         enqueue(self.connection, "workers.jobs.post_audit", action_id)
 
 
+REFRESH_PENDING = "hitl:refresh:{}"
+
+
 class SlackRefresher:
-    """core.ports.Notifier: bring an action's review message up to date after any change."""
+    """core.ports.Notifier: bring an action's review message up to date after any change.
+
+    Changes that arrive while a refresh is still queued ride on it: chat.update is rate-limited
+    (Tier 3) and a quorum vote, a claim and an escalation in one second need one update, not three.
+    The job clears the mark before it reads the action, so no change is missed."""
 
     def __init__(self, connection: redis.Redis):
         self.connection = connection
 
     def action_changed(self, action_id: str, status: str) -> None:
-        enqueue(self.connection, "workers.jobs.refresh_review", action_id)
+        key = REFRESH_PENDING.format(action_id)
+        try:
+            if not self.connection.set(key, "1", nx=True, ex=60):
+                return  # a queued refresh will read this change
+        except redis.RedisError:
+            pass  # no mark: enqueue anyway (and that will fail and be logged if Redis is down)
+        if not enqueue(self.connection, "workers.jobs.refresh_review", action_id):
+            try:
+                self.connection.delete(key)
+            except redis.RedisError:
+                pass
 
 
 class CallbackNotifier:

@@ -114,3 +114,22 @@ def test_posting_slots_are_one_interval_apart_and_per_channel(redis_url):
     before = time.monotonic()
     assert take_slot(conn, "C0OTHER", interval_ms=300) == 0.0 and time.monotonic() - before < 0.1  # independent
     assert take_slot(conn, "C0ANY", interval_ms=0) == 0.0
+
+
+def test_changes_while_a_refresh_is_queued_share_one_chat_update(slack):
+    a = slack.propose(title="Refund with quorum", payload={"amount": 900, "order": "7"})  # two approvals needed
+    slack.drain()
+    before = len(slack.fake.of("chat.update"))
+    from core import deciding
+
+    gate = slack.server.runtime.gate
+    deciding.decide(gate, a["id"], reviewer="UALICE", kind="approve")
+    deciding.decide(gate, a["id"], reviewer="UBOB", kind="approve")  # while the first refresh is still queued
+    slack.drain()
+    updates = slack.fake.of("chat.update")[before:]
+    assert len(updates) == 1 and "Approved" in str(updates[0]["blocks"])  # one update, showing the final state
+    deciding_again = slack.propose(title="another")
+    slack.drain()
+    deciding.decide(gate, deciding_again["id"], reviewer="UALICE", kind="approve")
+    slack.drain()
+    assert len(slack.fake.of("chat.update")) == before + 2  # a later change gets its own update
