@@ -85,13 +85,14 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
 
     delay = 1.0
     while True:
-        worker = make_worker(runtime, fork=fork, queues=queues)
+        worker = None
         try:
+            worker = make_worker(runtime, fork=fork, queues=queues)  # may itself need Redis
             worker.work(burst=burst, with_scheduler=not burst)
         except redis.RedisError as exc:
             log.warning("worker stopped: Redis unavailable (%s)", exc.__class__.__name__)
         # RQ records a SIGTERM/SIGINT in _shutdown_requested_date; _stop_requested is set only if it came mid-job.
-        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+        if burst or (worker is not None and (worker._stop_requested or worker._shutdown_requested_date is not None)):
             return
         log.warning("worker loop ended unexpectedly; starting again in %.0fs", delay)
         time.sleep(delay)

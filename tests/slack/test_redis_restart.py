@@ -102,8 +102,16 @@ def test_the_worker_loop_starts_again_when_rq_quits_on_an_error(monkeypatch):
             if self.outcome == "SIGTERM":  # while idle: RQ raises StopRequested and sets only the date
                 self._shutdown_requested_date = "now"
 
-    outcomes = iter(["quit on an error", "redis down", "SIGTERM"])
-    monkeypatch.setattr(worker_module, "make_worker", lambda *a, **k: made.append(1) or Fake(next(outcomes)))
+    outcomes = iter(["quit on an error", "redis down", "cannot even build", "SIGTERM"])
+
+    def make(*a, **k):
+        made.append(1)
+        outcome = next(outcomes)
+        if outcome == "cannot even build":  # RQ's Worker talks to Redis as it is made
+            raise redis.ConnectionError("Connection refused")
+        return Fake(outcome)
+
+    monkeypatch.setattr(worker_module, "make_worker", make)
     monkeypatch.setattr("time.sleep", sleeps.append)
     worker_module.run(runtime=None)
-    assert len(made) == 3 and sleeps == [1.0, 2.0]
+    assert len(made) == 4 and sleeps == [1.0, 2.0, 4.0]
