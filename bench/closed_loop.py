@@ -68,6 +68,7 @@ class Agent:
         self.rng = rng
         self.p_shipping, self.p_currency, self.p_random = 0.6, 0.5, 0.003
         self.risky: set[str] = set()
+        self.learned = False  # has it read any corrections yet
 
     def propose(self, order: dict) -> tuple[dict, float, bool]:
         """(payload, confidence, correct)."""
@@ -83,8 +84,6 @@ class Agent:
         confidence = 0.6 if features & self.risky else (0.97 if self.risky or self.learned else
                                                         self.rng.uniform(0.7, 0.97))
         return {"order": order["id"], "amount": amount, "currency": currency}, round(confidence, 2), correct
-
-    learned = False
 
     def learn(self, corrections: list) -> None:
         """Read the diffs of corrected proposals: which fields did reviewers fix, and on which orders?"""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from core import escalation, inbox, reviews, sampling
 from core.errors import NotFound
@@ -11,6 +12,18 @@ from workers.context import runtime
 from workers.pacing import take_slot
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _lease(rt, key: str):
+    """True when this worker holds `key` for the Slack call; two copies of a job never post twice.
+    The database row written inside it is what says "done"; the lease only covers the call."""
+    held = bool(rt.redis.set(key, "1", nx=True, ex=rt.settings.slack_lease_seconds))
+    try:
+        yield held
+    finally:
+        if held:
+            rt.redis.delete(key)
 
 
 EARLY_SLEEP_LIMIT = 2.0  # seconds a timer job that arrived early waits in place rather than rescheduling
@@ -53,10 +66,9 @@ def notify_escalation(action_id: str, seq: int) -> str:
     esc = escalation.get(gate, action_id, seq)
     if esc is None or esc.notified_at is not None:
         return "nothing owed"
-    lease = f"hitl:notifying:{action_id}:{seq}"
-    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
-        return "being notified by another worker"
-    try:
+    with _lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
+        if not held:
+            return "being notified by another worker"
         ctx = review_context(gate, action_id)
         where = reviews.location(gate, action_id)
         if where is not None:
@@ -70,8 +82,6 @@ def notify_escalation(action_id: str, seq: int) -> str:
                 take_slot(rt.redis, target, rt.settings.slack_post_interval_ms)
                 rt.slack.chat_postMessage(channel=target, text=text, unfurl_links=False)
         escalation.mark_notified(gate, action_id, seq)
-    finally:
-        rt.redis.delete(lease)
     return f"notified {len(esc.targets)} target(s)"
 
 
@@ -90,16 +100,13 @@ def post_audit(action_id: str) -> str:
         log.error("sampled action %s has no audit channel: set audit_channel in the policy or HITL_SLACK_DEFAULT_CHANNEL",
                   action_id)
         return "no channel"
-    lease = f"hitl:auditing:{action_id}"
-    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
-        return "being posted by another worker"
-    try:
+    with _lease(rt, f"hitl:auditing:{action_id}") as held:
+        if not held:
+            return "being posted by another worker"
         take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
         response = rt.slack.chat_postMessage(channel=channel, text=fallback_audit_text(ctx),
                                              blocks=audit_message(ctx, item), unfurl_links=False, unfurl_media=False)
         sampling.record_posted(gate, action_id, response["channel"], response["ts"])
-    finally:
-        rt.redis.delete(lease)
     return "posted"
 
 
@@ -133,20 +140,16 @@ def post_review(action_id: str) -> str:
         return "no channel"
     from bot.slack.blocks import escalation_dm, fallback_text, review_message
 
-    # Two copies of this job (a retry racing the reconciler) must not post twice: a short lease
-    # covers the Slack call; the database row written after it is what says "posted".
-    lease = f"hitl:posting:{action_id}"
-    if not rt.redis.set(lease, "1", nx=True, ex=rt.settings.slack_lease_seconds):
-        return "being posted by another worker"
-    try:
+    # Two copies of this job (a retry racing the reconciler) must not post twice.
+    with _lease(rt, f"hitl:posting:{action_id}") as held:
+        if not held:
+            return "being posted by another worker"
         if reviews.location(gate, action_id) is not None:
             return "already posted"
         take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
         response = rt.slack.chat_postMessage(channel=channel, text=fallback_text(ctx), blocks=review_message(ctx),
                                              unfurl_links=False, unfurl_media=False)
         reviews.record_posted(gate, action_id, response["channel"], response["ts"])
-    finally:
-        rt.redis.delete(lease)
     if ctx.escalation is not None:
         _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(gate, action_id)))
     return "posted"

@@ -38,9 +38,13 @@ class Sandbox:
 
 def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
     """One Web API call. Unknown methods answer like Slack does: ok false, unknown_method."""
+    def structured(key: str) -> Any:
+        # slack_sdk sends blocks and views as JSON strings inside form bodies, and as objects in JSON bodies.
+        value = p.get(key)
+        return json.loads(value) if isinstance(value, str) else value
+
     def blocks() -> list[dict] | None:
-        b = p.get("blocks")
-        return json.loads(b) if isinstance(b, str) else b
+        return structured("blocks")
 
     if method == "auth.test":
         return {"ok": True, "url": "http://sandbox.local/", "team": "Sandbox", "user": "hitl", "team_id": payloads.TEAM,
@@ -60,14 +64,10 @@ def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
     if method == "chat.postEphemeral":
         return {"ok": True, "message_ts": ws.ephemeral(p.get("user", ""), p.get("channel", ""), p.get("text", ""), blocks())}
     if method in ("views.open", "views.push"):
-        view = p.get("view")
-        view = json.loads(view) if isinstance(view, str) else view
-        stored = ws.open_view(p.get("trigger_id"), view, push=method == "views.push")
+        stored = ws.open_view(p.get("trigger_id"), structured("view"), push=method == "views.push")
         return {"ok": True, "view": stored} if stored else {"ok": False, "error": "invalid_trigger_id"}
     if method == "views.update":
-        view = p.get("view")
-        view = json.loads(view) if isinstance(view, str) else view
-        stored = ws.update_view(p.get("view_id", ""), view)
+        stored = ws.update_view(p.get("view_id", ""), structured("view"))
         return {"ok": True, "view": stored} if stored else {"ok": False, "error": "not_found"}
     if method == "conversations.open":
         user = str(p.get("users", "")).split(",")[0]
