@@ -169,6 +169,17 @@ def db_upgrade() -> None:
     click.echo("database is at the newest schema")
 
 
+@db.command("rebuild-rollups")
+def db_rebuild_rollups() -> None:
+    """Recompute the /hitl-stats rollups from every stored decision (safe while the service runs)."""
+    from core import rollups
+
+    gate = _runtime().gate
+    with gate.db.transaction() as s:
+        total = rollups.rebuild(s, progress=lambda n: click.echo(f"\r{n:,} actions read", nl=False, err=True))
+    click.echo(f"\nrollups rebuilt from {total:,} actions", err=True)
+
+
 @cli.group()
 def policy() -> None:
     """Policy files."""

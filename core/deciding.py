@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import audit
+from core import audit, rollups
 from core.access import is_reviewer
 from core.diffing import json_patch, text_diff
 from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
@@ -108,6 +108,7 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         final = k is DecisionKind.REJECT or len(approvers) >= action.approvals_required
         if final:
             events.append(_finish(action, k, reviewer, approvers, now))
+            rollups.decided(s, action)
         audit.append_many(s, events, now)
     # Every vote changes what reviewers see (quorum progress), not only the final one.
     gate.notifier.action_changed(action_id, action.status)

@@ -8,7 +8,7 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit, escalation
+from core import audit, escalation, rollups
 from core.audit import canonical
 from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
 from core.gate import AgentIdentity, Gate
@@ -75,6 +75,7 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         with gate.db.transaction() as s:
             s.add(action)
             s.flush()
+            rollups.proposed(s, action)
             if r.sampled:
                 s.add(SampleAudit(action_id=action.id, created_at=now))
             audit.append_many(s, events, now)

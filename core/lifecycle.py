@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import audit
+from core import audit, rollups
 from core.errors import AlreadyDecided, IllegalTransition, InvalidRequest
 from core.gate import AgentIdentity, Gate
 from core.locking import claim, claim_or_explain
@@ -64,6 +64,7 @@ def end(s, action: Action, status: Status, by: str, now, data: dict) -> None:
     """Move a pending action to a final status inside the caller's transaction, with its audit record."""
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, now, [by]
+    rollups.decided(s, action)
     audit.append(s, "decided", action.id, {"status": status.value, "by": [by], **data}, now)
 
 

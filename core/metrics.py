@@ -12,14 +12,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select, type_coerce
+from sqlalchemy.dialects import postgresql as pg
 
-from core import review_quality
+from core import review_quality, rollups
 from core.gate import Gate
-from core.store.tables import Action, Agent, Escalation, SampleAudit, Vote
+from core.rollups import HUMAN
+from core.store.tables import Action, Agent, Escalation, Rollup, SampleAudit, Vote
 from core.vocabulary import Status
 
-HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
+DAY = timedelta(days=1)
 _WINDOW = re.compile(r"^(\d{1,3})d$")
 PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -33,6 +35,8 @@ class Window:
 
     @classmethod
     def ending(cls, end: datetime, days: int) -> "Window":
+        """Windows end on the hour (the current one: the end of this hour), so rollups cover them exactly."""
+        end = _ceil(end, timedelta(hours=1))
         return cls(days=days, start=end - timedelta(days=days), end=end)
 
     def previous(self) -> "Window":
@@ -47,6 +51,7 @@ class Headline:
     modified: int
     rejected: int
     auto_approved: int
+    blocked: int
     override_rate: float | None
     rejection_rate: float | None
     intervention_rate: float | None  # share of proposals that needed a human
@@ -56,6 +61,7 @@ class Headline:
     distinct_tags: int
     distinct_field_sets: int
     top_tags: list[tuple[str, int]]
+    top_fields: list[tuple[str, int]] = field(default_factory=list)  # top-level payload fields reviewers modified
     sampled: int = 0  # auto-approvals drawn for an audit after the fact
     audited: int = 0  # of those, with a verdict
     escaped: int = 0  # flagged "should not have happened": errors that got through
@@ -78,6 +84,7 @@ class Stats:
     calibration: review_quality.Calibration | None = None
     reviewers: list[review_quality.ReviewerLoad] = field(default_factory=list)
     agreement: review_quality.Agreement | None = None
+    by_type: dict[str, tuple[list, list]] = field(default_factory=dict)  # action type -> (top tags, top fields)
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,19 @@ class Scope:
     agent_ids: tuple[int, ...] | None = None
     action_type: str | None = None
 
-    def filter(self, stmt):
+    def filter(self, stmt, table=Action):
+        """Narrow a statement over `table` (actions, or anything with agent_id and action_type columns)."""
         if self.agent_ids is not None:
-            stmt = stmt.where(Action.agent_id.in_(self.agent_ids))
+            stmt = stmt.where(table.agent_id.in_(self.agent_ids))
         if self.action_type is not None:
-            stmt = stmt.where(Action.action_type == self.action_type)
+            stmt = stmt.where(table.action_type == self.action_type)
         return stmt
+
+    def narrow(self, stmt, action_id):
+        """Filter a statement over a table that refers to actions, joining them only when the scope needs it."""
+        if self.agent_ids is None and self.action_type is None:
+            return stmt
+        return self.filter(stmt.join(Action, Action.id == action_id))
 
 
 def scope_of(gate: Gate, subject: str | None) -> Scope:
@@ -144,85 +158,152 @@ def scope_of(gate: Gate, subject: str | None) -> Scope:
     return Scope(subject, agent_ids=ids) if ids else Scope(subject, action_type=subject)
 
 
-def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
-    with gate.db.read() as s:
-        proposed_stmt = scope.filter(select(Action.decision, func.count()).where(
-            Action.created_at >= window.start, Action.created_at < window.end).group_by(Action.decision))
-        by_decision = dict(s.execute(proposed_stmt).all())
-        decided = s.execute(scope.filter(select(Action.id, Action.decision, Action.created_at, Action.decided_at, Action.patch,
-                                                Action.review_mode)
-                                          .where(Action.decided_at >= window.start, Action.decided_at < window.end,
-                                                 Action.decision.in_(HUMAN)))).all()
-        tags: dict[str, int] = {}
-        # One join over the window (the same rows as `decided`), not an IN list per 500 ids.
-        for (vote_tags,) in s.execute(scope.filter(
-                select(Vote.reason_tags).join(Action, Action.id == Vote.action_id)
-                .where(Action.decided_at >= window.start, Action.decided_at < window.end,
-                       Action.decision.in_(HUMAN)))):
-            for t in vote_tags or []:
-                tags[t] = tags.get(t, 0) + 1
-        audits = s.execute(scope.filter(
-            select(func.count(), func.count(SampleAudit.verdict),
+def _ceil(moment: datetime, step: timedelta) -> datetime:
+    floor = rollups.floor_to(moment, "day" if step == timedelta(days=1) else "hour")
+    return floor if floor == moment else floor + step
+
+
+def _pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime, int]]:
+    """[start, end) as (grain, from, to, sign) rollup ranges: whole UTC days, plus the hours of the days
+    cut at either end. Where a cut day's share is more than half of it, it is read as the whole day
+    minus the hours outside, so no more than twelve hourly rows are read per cut."""
+    first, last = _ceil(start, DAY), rollups.floor_to(end, "day")
+    if first > last:  # within one day
+        return [("hour", start, end, 1)]
+    out = [("day", first, last, 1)] if first < last else []
+    cuts = []
+    if start != first:  # the window starts inside day first - 1
+        cuts.append((first - DAY, (start, first), (first - DAY, start)))
+    if end != last:  # it ends inside day last
+        cuts.append((last, (last, end), (end, last + DAY)))
+    for day, inside, outside in cuts:
+        if inside[1] - inside[0] <= DAY / 2:
+            out.append(("hour", *inside, 1))
+        else:
+            out += [("day", day, day + DAY, 1), ("hour", *outside, -1)]
+    return out
+
+
+def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[dict[str, rollups.Tally]]:
+    """Per period (they may overlap), the rolled-up tally of each action type, from two range reads."""
+    unique = list(dict.fromkeys(periods))  # 7d by week: the two windows are also the last two periods
+    pieces = [(k, *piece) for k, (a, b) in enumerate(unique) for piece in _pieces(a, b)]
+    sums: list[dict[str, rollups.Tally]] = [{} for _ in unique]
+    for grain in ("day", "hour"):
+        ranges = [(a, b, k, sign) for k, g, a, b, sign in pieces if g == grain]
+        for row in rollups.read(s, lambda stmt: scope.filter(stmt, Rollup), grain, {(a, b) for a, b, _, _ in ranges}):
+            for a, b, k, sign in ranges:
+                if a <= row.start < b:
+                    by_type = sums[k]
+                    (by_type.get(row.action_type) or by_type.setdefault(row.action_type, rollups.Tally())).add_row(
+                        row, sign)
+    return [sums[unique.index(p)] for p in periods]
+
+
+def _total(by_type: dict[str, rollups.Tally]) -> rollups.Tally:
+    total = rollups.Tally()
+    for t in by_type.values():
+        total.add(t)
+    return total
+
+
+def _bucket(column, periods):
+    return case(*[(and_(column >= a, column < b), i) for i, (a, b) in enumerate(periods)], else_=None)
+
+
+def _extras(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[dict]:
+    """Sampled audits and escalations per period (periods must not overlap): small tables, read raw."""
+    out = [dict(sampled=0, audited=0, escaped=0, escalations=0, sla_breaches=0) for _ in periods]
+    low, high = min(a for a, _ in periods), max(b for _, b in periods)
+    at = _bucket(SampleAudit.created_at, periods)
+    for i, sampled, audited, escaped in s.execute(scope.narrow(
+            select(at, func.count(), func.count(SampleAudit.verdict),
                    func.count().filter(SampleAudit.verdict == "flagged"))
-            .select_from(SampleAudit).join(Action, Action.id == SampleAudit.action_id)
-            .where(Action.created_at >= window.start, Action.created_at < window.end))).one()
-        fired = s.execute(scope.filter(
-            select(func.count().filter(Escalation.kind.in_(("escalated", "ack_timeout"))),
+            .where(SampleAudit.created_at >= low, SampleAudit.created_at < high).group_by(at), SampleAudit.action_id)):
+        out[i].update(sampled=sampled, audited=audited, escaped=escaped)
+    at = _bucket(Escalation.fired_at, periods)
+    for i, fired, breached in s.execute(scope.narrow(
+            select(at, func.count().filter(Escalation.kind.in_(("escalated", "ack_timeout"))),
                    func.count(func.distinct(Escalation.action_id)))
-            .select_from(Escalation).join(Action, Action.id == Escalation.action_id)
-            .where(Escalation.fired_at >= window.start, Escalation.fired_at < window.end))).one()
-    counts = {k: sum(1 for r in decided if r.decision == k) for k in HUMAN}
-    reviewed = len(decided)
-    ttd = [(r.decided_at - r.created_at).total_seconds() for r in decided]
-    field_sets = {frozenset(op["path"].split("/")[1] for op in r.patch or []) for r in decided
-                  if r.decision == Status.MODIFIED.value and r.patch}
-    proposed = sum(by_decision.values())
-    needed_human = proposed - by_decision.get(Status.AUTO_APPROVED.value, 0) - by_decision.get(Status.BLOCKED.value, 0)
+            .where(Escalation.fired_at >= low, Escalation.fired_at < high).group_by(at), Escalation.action_id)):
+        out[i].update(escalations=fired, sla_breaches=breached)
+    return out
+
+
+def _ttd(s, scope: Scope, start: datetime, end: datetime) -> tuple[float | None, float | None]:
+    """Exact nearest-rank p50 and p90 over the window's human decisions (PostgreSQL sorts them itself)."""
+    where = (Action.decided_at >= start, Action.decided_at < end, Action.decision.in_(HUMAN))
+    if s.get_bind().dialect.name == "postgresql":
+        # One sort of intervals for both (the index holds both timestamps: no table reads).
+        both = type_coerce(func.percentile_disc(pg.array([0.5, 0.9])).within_group(Action.decided_at - Action.created_at),
+                           pg.ARRAY(pg.INTERVAL))
+        found = s.execute(scope.filter(select(both).where(*where))).scalar()
+        return tuple(None if v is None else v.total_seconds() for v in found or (None, None))
+    values = [(d - c).total_seconds() for c, d in s.execute(scope.filter(
+        select(Action.created_at, Action.decided_at).where(*where)))]
+    return percentile(values, 50), percentile(values, 90)
+
+
+def _top(counter, n: int = 5) -> list[tuple[str, int]]:
+    return sorted(((k, v) for k, v in counter.items() if v), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float | None] | None = None) -> Headline:
+    """A period's figures from its tally. Without exact `ttd` the percentiles come from the histogram."""
+    if ttd is None:
+        ttd = rollups.ttd_percentile(t.ttd, 50), rollups.ttd_percentile(t.ttd, 90)
+    reviewed = t.reviewed
     return Headline(
-        proposed=proposed, reviewed=reviewed, approved=counts[Status.APPROVED.value],
-        modified=counts[Status.MODIFIED.value], rejected=counts[Status.REJECTED.value],
-        auto_approved=by_decision.get(Status.AUTO_APPROVED.value, 0),
-        override_rate=_ratio(counts[Status.MODIFIED.value], reviewed),
-        rejection_rate=_ratio(counts[Status.REJECTED.value], reviewed),
-        intervention_rate=_ratio(needed_human, proposed),
-        auto_approve_share=_ratio(by_decision.get(Status.AUTO_APPROVED.value, 0), proposed),
-        ttd_p50=percentile(ttd, 50), ttd_p90=percentile(ttd, 90),
-        distinct_tags=len(tags), distinct_field_sets=len(field_sets),
-        top_tags=sorted(tags.items(), key=lambda kv: (-kv[1], kv[0]))[:5],
-        sampled=audits[0], audited=audits[1], escaped=audits[2], escalations=fired[0], sla_breaches=fired[1],
-        shadow_decided=sum(1 for r in decided if r.review_mode == "shadow"),
-        shadow_agreed=sum(1 for r in decided if r.review_mode == "shadow" and r.decision == Status.APPROVED.value),
+        proposed=t.proposed, reviewed=reviewed, approved=t.approved, modified=t.modified, rejected=t.rejected,
+        auto_approved=t.auto_approved, blocked=t.blocked,
+        override_rate=_ratio(t.modified, reviewed), rejection_rate=_ratio(t.rejected, reviewed),
+        intervention_rate=_ratio(t.proposed - t.auto_approved - t.blocked, t.proposed),
+        auto_approve_share=_ratio(t.auto_approved, t.proposed),
+        ttd_p50=ttd[0], ttd_p90=ttd[1],
+        distinct_tags=sum(1 for v in t.tags.values() if v), distinct_field_sets=sum(1 for v in t.field_sets.values() if v),
+        top_tags=_top(t.tags), top_fields=_top(t.fields),
+        shadow_decided=t.shadow_decided, shadow_agreed=t.shadow_agreed, **extras,
     )
+
+
+def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
+    """One window's figures, exact."""
+    with gate.db.read() as s:
+        return headline_of(_total(_tallies(s, scope, [(window.start, window.end)])[0]),
+                           _extras(s, scope, [(window.start, window.end)])[0], _ttd(s, scope, window.start, window.end))
 
 
 def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
           scope: Scope | None = None) -> Stats:
     window = Window.ending(now or gate.clock(), days)
+    previous = window.previous()
     scope = scope or scope_of(gate, subject)
+    length, count = PERIODS.get(by, PERIODS["week"])
+    periods = [(window.end - timedelta(days=length * (k + 1)), window.end - timedelta(days=length * k))
+               for k in range(count - 1, -1, -1)]
+    windows = [(previous.start, previous.end), (window.start, window.end)]
     with gate.db.read() as s:
+        tallies = _tallies(s, scope, periods + windows)
+        extras = _extras(s, scope, periods) + _extras(s, scope, windows)
+        prev_head, cur_head = (headline_of(_total(tallies[len(periods) + i]), extras[len(periods) + i],
+                                           _ttd(s, scope, a, b)) for i, (a, b) in enumerate(windows))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
-        decided = s.execute(scope.filter(select(Action.confidence, Action.decision).where(
-            Action.decided_at >= window.start, Action.decided_at < window.end, Action.decision.in_(HUMAN)))).all()
-        votes = s.execute(scope.filter(select(Vote.reviewer, Vote.kind, Vote.time_to_decision_s, Vote.action_id,
-                                              Vote.revision).join(Action, Action.id == Vote.action_id).where(
-            Vote.created_at >= window.start, Vote.created_at < window.end))).all()
+        reviewers = review_quality.reviewer_load_of(s, lambda stmt: scope.narrow(stmt, Vote.action_id),
+                                                    window.start, window.end)
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
-    length, count = PERIODS.get(by, PERIODS["week"])
-    current, previous = headline(gate, window, scope), headline(gate, window.previous(), scope)
-    known = {(window.start, window.end): current, (window.previous().start, window.previous().end): previous}
-    trend = []
-    for k in range(count - 1, -1, -1):
-        end = window.end - timedelta(days=length * k)
-        start = end - timedelta(days=length)
-        # With 7d by week the last two periods are the two windows: computed once.
-        trend.append((start, known.get((start, end)) or headline(gate, Window(length, start, end), scope)))
-    return Stats(scope=scope.label, window=window, current=current, previous=previous, pending=pending, oldest_pending=oldest,
-                 by=by, trend=trend,
-                 calibration=review_quality.calibration([(c, d == Status.APPROVED.value) for c, d in decided]),
-                 reviewers=review_quality.reviewer_load([(v.reviewer, v.kind, v.time_to_decision_s) for v in votes]),
-                 agreement=review_quality.agreement([(v.action_id, v.revision, v.kind) for v in votes]))
+    exact = {windows[0]: prev_head, windows[1]: cur_head}
+    # Periods that are one of the two windows (7d by week) show the exact figures.
+    trend = [(a, exact.get((a, b)) or headline_of(_total(tallies[i]), extras[i])) for i, (a, b) in enumerate(periods)]
+    rolled = _total(tallies[-1])
+    calibration = review_quality.calibration_of(rolled.calibration)
+    agreement = review_quality.Agreement(rolled.multi_voted, rolled.multi_agreed)
+    by_type = {t: (_top(tally.tags, 3), _top(tally.fields, 3)) for t, tally in sorted(tallies[-1].items())
+               if tally.reviewed}
+    return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
+                 oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
+                 agreement=agreement, by_type=by_type)
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -279,6 +360,14 @@ def lines(st: Stats) -> list[str]:
     ]
     if c.top_tags:
         out.append("Top reason tags  " + ", ".join(f"{t} ({n})" for t, n in c.top_tags))
+    if c.top_fields:
+        out.append("Most modified    " + ", ".join(f"{f} ({n})" for f, n in c.top_fields))
+    if len(st.by_type) > 1:
+        for action_type, (tags, fields) in list(st.by_type.items())[:8]:
+            if tags or fields:
+                out.append(f"  {action_type}: " + "; ".join(part for part in (
+                    ", ".join(f"{t} ({n})" for t, n in tags), ", ".join(f"{f} ({n}) modified" for f, n in fields))
+                    if part))
     if c.sampled:
         out.append(f"Sampled audits   {c.audited} of {c.sampled} audited; {c.escaped} flagged as should not have "
                    f"happened (escaped errors)")

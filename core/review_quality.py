@@ -3,9 +3,14 @@ human approval, reviewer load, rubber-stamping, and agreement between reviewers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from statistics import median
 
-BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+from sqlalchemy import func, select
+
+from core.rollups import CONFIDENCE_BUCKETS as BUCKETS  # the rollups keep calibration sums by these
+from core.store.tables import Vote
+
 RUBBER_STAMP_MIN_VOTES = 10
 RUBBER_STAMP_APPROVE_SHARE = 0.95
 RUBBER_STAMP_MEDIAN_SECONDS = 5.0
@@ -26,21 +31,19 @@ class Calibration:
     ece: float | None  # expected calibration error: Σ n_b/N · |approval_b − confidence_b|
 
 
-def calibration(rows: list[tuple[float, bool]]) -> Calibration:
-    """`rows`: (confidence, approved unmodified) for human-decided proposals."""
-    buckets = []
-    total = len(rows)
-    ece = 0.0
+def calibration_of(sums) -> Calibration:
+    """From the rolled-up sums per bucket index i: "n:i" decisions, "sum:i" Σ confidence, "ok:i" approved unmodified."""
+    by = {i: (sums.get(f"n:{i}", 0), sums.get(f"sum:{i}", 0.0), sums.get(f"ok:{i}", 0)) for i in range(len(BUCKETS) - 1)}
+    total = sum(n for n, _, _ in by.values())
+    buckets, ece = [], 0.0
     for i, (low, high) in enumerate(zip(BUCKETS, BUCKETS[1:])):
-        last = i == len(BUCKETS) - 2
-        inside = [(c, ok) for c, ok in rows if low <= c < high or (last and c == high)]
-        if not inside:
+        n, conf_sum, ok = by.get(i, (0, 0.0, 0))
+        if not n:
             buckets.append(Bucket(low, high, 0, None, None))
             continue
-        conf = sum(c for c, _ in inside) / len(inside)
-        rate = sum(ok for _, ok in inside) / len(inside)
-        ece += len(inside) / total * abs(rate - conf)
-        buckets.append(Bucket(low, high, len(inside), conf, rate))
+        conf, rate = conf_sum / n, ok / n
+        ece += n / total * abs(rate - conf)
+        buckets.append(Bucket(low, high, n, conf, rate))
     return Calibration(buckets, ece if total else None)
 
 
@@ -55,7 +58,7 @@ class ReviewerLoad:
 
 @dataclass(frozen=True)
 class Agreement:
-    items: int  # action revisions that got more than one vote
+    items: int  # revisions of the actions decided in the window that got more than one vote
     agreeing: int  # of those, all votes the same kind
 
     @property
@@ -68,22 +71,27 @@ def reviewer_load(votes: list[tuple[str, str, float]]) -> list[ReviewerLoad]:
     by: dict[str, list[tuple[str, float]]] = {}
     for reviewer, kind, seconds in votes:
         by.setdefault(reviewer, []).append((kind, seconds))
+    return loads_of([(r, len(vs), sum(k == "approve" for k, _ in vs), median(s for _, s in vs)) for r, vs in by.items()])
+
+
+def loads_of(rows) -> list[ReviewerLoad]:
+    """From per-reviewer sums: (reviewer, votes, approvals, median seconds). Busiest first."""
     out = []
-    for reviewer, vs in by.items():
-        share = sum(k == "approve" for k, _ in vs) / len(vs)
-        med = median(s for _, s in vs)
-        stamp = (len(vs) >= RUBBER_STAMP_MIN_VOTES and share >= RUBBER_STAMP_APPROVE_SHARE
+    for reviewer, votes, approvals, med in rows:
+        share = approvals / votes
+        stamp = (votes >= RUBBER_STAMP_MIN_VOTES and share >= RUBBER_STAMP_APPROVE_SHARE
                  and med <= RUBBER_STAMP_MEDIAN_SECONDS)
-        out.append(ReviewerLoad(reviewer, len(vs), share, med, stamp))
+        out.append(ReviewerLoad(reviewer, votes, share, float(med), stamp))
     return sorted(out, key=lambda r: (-r.votes, r.reviewer))
 
 
-def agreement(votes: list[tuple[str, int, str]]) -> Agreement:
-    """`votes`: (action_id, revision, kind). Items are action revisions with two or more votes."""
-    groups: dict[tuple[str, int], set[str]] = {}
-    counts: dict[tuple[str, int], int] = {}
-    for action_id, revision, kind in votes:
-        groups.setdefault((action_id, revision), set()).add(kind)
-        counts[(action_id, revision)] = counts.get((action_id, revision), 0) + 1
-    multi = [k for k, n in counts.items() if n > 1]
-    return Agreement(len(multi), sum(1 for k in multi if len(groups[k]) == 1))
+def reviewer_load_of(s, narrow, start: datetime, end: datetime) -> list[ReviewerLoad]:
+    """Reviewer load over the votes cast in [start, end); `narrow` joins and filters to the scope."""
+    in_window = (Vote.created_at >= start, Vote.created_at < end)
+    if s.get_bind().dialect.name == "postgresql":  # the median per reviewer, computed where the rows are
+        return loads_of(s.execute(narrow(select(
+            Vote.reviewer, func.count(), func.count().filter(Vote.kind == "approve"),
+            func.percentile_cont(0.5).within_group(Vote.time_to_decision_s)).where(*in_window)
+            .group_by(Vote.reviewer))).all())
+    return reviewer_load(s.execute(narrow(select(Vote.reviewer, Vote.kind, Vote.time_to_decision_s)
+                                          .where(*in_window))).all())

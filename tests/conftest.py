@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from core.gate import Gate
 from core.policy.loader import load_policy_text
 from core.store.db import Database
+from core.store.tables import Base
 from tests.fakes import FixedPolicy, RecordingNotifier
 
 PG_ADMIN_URL = os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -87,7 +88,7 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-TABLES = ("votes", "comments", "review_messages", "interactions", "deliveries", "actions", "agents", "audit_events", "audit_head", "policy_versions")
+TABLES = tuple(Base.metadata.tables)  # every table: one left out would carry rows from test to test
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

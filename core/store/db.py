@@ -1,6 +1,7 @@
 """The database handle: engines for SQLite (embedded default) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -92,6 +93,15 @@ class Database:
             self._async_engine.sync_engine.dispose(close=False)
 
 
+def json_add(a: str | None, b: str | None) -> str:
+    """{k: a[k] + b[k]} over two JSON objects of numbers: how rollup maps merge (PostgreSQL has the
+    same function in SQL, created by migration 0006)."""
+    total = json.loads(a) if a else {}
+    for k, v in (json.loads(b) if b else {}).items():
+        total[k] = total.get(k, 0) + v
+    return json.dumps(total)
+
+
 def _sqlite_setup(engine: Engine) -> None:
     # pysqlite's own transaction handling would start writers DEFERRED, and a deferred reader that
     # later writes fails at once with "database is locked" instead of waiting. Take control of BEGIN.
@@ -104,6 +114,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        dbapi_conn.create_function("hitl_json_add", 2, json_add, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):

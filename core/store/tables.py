@@ -34,7 +34,8 @@ class Action(Base):
         Index("ix_actions_type_created", "action_type", "created_at"),
         Index("ix_actions_status_timer", "status", "timer_at"),
         Index("ix_actions_created", "created_at"),  # /hitl-stats windows: proposals by when they came in
-        Index("ix_actions_decided", "decided_at"),  # and decisions by when they were made
+        # and decisions by when they were made; wide so PostgreSQL answers time-to-decision from the index alone
+        Index("ix_actions_decided", "decided_at", "decision", "created_at", "agent_id", "action_type"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -86,7 +87,11 @@ class Vote(Base):
     """One reviewer's decision on one revision of an action's payload."""
 
     __tablename__ = "votes"
-    __table_args__ = (UniqueConstraint("action_id", "revision", "reviewer", name="uq_votes_once_per_revision"),)
+    __table_args__ = (
+        UniqueConstraint("action_id", "revision", "reviewer", name="uq_votes_once_per_revision"),
+        # /hitl-stats reviewer load over a window, from the index alone
+        Index("ix_votes_created", "created_at", "reviewer", "kind", "time_to_decision_s", "action_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
@@ -205,6 +210,7 @@ class Escalation(Base):
     __table_args__ = (
         UniqueConstraint("action_id", "seq", name="uq_escalations_seq"),
         Index("ix_escalations_unnotified", "notified_at", "fired_at"),
+        Index("ix_escalations_fired", "fired_at"),  # /hitl-stats: escalations over a window
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -223,7 +229,10 @@ class SampleAudit(Base):
     """An auto-approved action drawn for a look after the fact (sample mode), and what the auditor said."""
 
     __tablename__ = "sample_audits"
-    __table_args__ = (Index("ix_sample_audits_unposted", "posted_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_sample_audits_unposted", "posted_at", "created_at"),
+        Index("ix_sample_audits_created", "created_at"),  # /hitl-stats: audits over a window
+    )
 
     action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
     created_at: Mapped[datetime]
@@ -234,3 +243,34 @@ class SampleAudit(Base):
     reason_tags: Mapped[Any | None] = mapped_column(JsonType)
     auditor: Mapped[str | None] = mapped_column(String(100))
     decided_at: Mapped[datetime | None]
+
+
+class Rollup(Base):
+    """/hitl-stats counts for one hour or one UTC day of one agent's proposals of one action type.
+
+    Written in the same transaction as the proposal or decision it counts (core/rollups.py), so a
+    window of any length reads a few hundred rows instead of every decision in it. Proposals count
+    at their created_at, human decisions at their decided_at. `hitl rollups rebuild` recomputes all.
+    """
+
+    __tablename__ = "stat_rollups"
+
+    grain: Mapped[str] = mapped_column(String(4), primary_key=True)  # hour | day
+    start: Mapped[datetime] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    proposed: Mapped[int] = mapped_column(Integer, default=0)
+    auto_approved: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    modified: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    shadow_decided: Mapped[int] = mapped_column(Integer, default=0)
+    shadow_agreed: Mapped[int] = mapped_column(Integer, default=0)
+    multi_voted: Mapped[int] = mapped_column(Integer, default=0)  # revisions with two or more votes
+    multi_agreed: Mapped[int] = mapped_column(Integer, default=0)  # of those, all votes the same kind
+    tags: Mapped[Any] = mapped_column(JsonType)  # reason tag -> votes carrying it
+    fields: Mapped[Any] = mapped_column(JsonType)  # top-level payload field -> modifications touching it
+    field_sets: Mapped[Any] = mapped_column(JsonType)  # sorted fields joined by "\x1f" -> modifications
+    ttd: Mapped[Any] = mapped_column(JsonType)  # time-to-decision histogram: log bucket -> decisions
+    calibration: Mapped[Any] = mapped_column(JsonType)  # per confidence bucket: n, Σ confidence, approved unmodified

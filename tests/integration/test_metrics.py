@@ -53,6 +53,18 @@ def test_headline_matches_hand_computed_values(history):
     assert "Override rate    25% (▲ 25 pts vs the previous window)" in text
     assert "Rejection rate   50% (▲ 50 pts vs the previous window)" in text
     assert "Time to decision p50 1.5m, p90 10.0m" in text
+    assert c.top_fields == [("amount", 1)] and "Most modified    amount (1)" in text
+    assert st.by_type == {"refund": ([("policy_violation", 2), ("edge_case", 1), ("wrong_action", 1)], [("amount", 1)])}
+
+
+def test_breakdown_per_action_type_when_several_were_reviewed(history, agent):
+    with freeze_time("2026-06-07T09:00:00Z"):
+        a = propose(history, agent, "crm")  # sample mode, confidence 0.5 < 0.8: needs a person
+        deciding.decide(history, a, reviewer="UALICE", kind="modify", edited_payload={"amount": 1, "note": "x"},
+                        reason_tags=["incomplete_context"])
+    text = metrics.lines(metrics.stats(history, None, 7, now=datetime(2026, 6, 8, tzinfo=UTC)))
+    assert "  crm: incomplete_context (1); amount (1) modified, note (1) modified" in text
+    assert "  refund: policy_violation (2), edge_case (1), wrong_action (1); amount (1) modified" in text
 
 
 def test_scope_by_action_type_and_agent(history, agent):
