@@ -97,6 +97,7 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
             vote.revision = action.revision
         s.add(vote)
         s.flush()
+        rollups.voted(s, action, vote)
         events = [("voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
                                          "reason_tags": tags, "patch": vote.patch, "source": vote.source})]
 

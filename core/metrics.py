@@ -22,6 +22,10 @@ from core.store.tables import Action, Agent, Escalation, Rollup, SampleAudit, Vo
 from core.vocabulary import Status
 
 DAY = timedelta(days=1)
+# Up to this many decisions (or votes) in a window, its percentiles and medians are computed from the
+# rows themselves (about 1 µs a row on PostgreSQL, read from covering indexes); beyond it, from the
+# rollups' histograms, within 2.5%, and shown with ≈.
+EXACT_LIMIT = 50_000
 _WINDOW = re.compile(r"^(\d{1,3})d$")
 PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -58,6 +62,7 @@ class Headline:
     auto_approve_share: float | None
     ttd_p50: float | None
     ttd_p90: float | None
+    ttd_exact: bool  # False: read from the rollups' histogram, within 2.5%
     distinct_tags: int
     distinct_field_sets: int
     top_tags: list[tuple[str, int]]
@@ -184,19 +189,21 @@ def _pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetim
     return out
 
 
-def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[dict[str, rollups.Tally]]:
+def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]],
+             maps: tuple[str, ...] = rollups.STAT_MAPS) -> list[dict[str, rollups.Tally]]:
     """Per period (they may overlap), the rolled-up tally of each action type, from two range reads."""
     unique = list(dict.fromkeys(periods))  # 7d by week: the two windows are also the last two periods
     pieces = [(k, *piece) for k, (a, b) in enumerate(unique) for piece in _pieces(a, b)]
     sums: list[dict[str, rollups.Tally]] = [{} for _ in unique]
     for grain in ("day", "hour"):
         ranges = [(a, b, k, sign) for k, g, a, b, sign in pieces if g == grain]
-        for row in rollups.read(s, lambda stmt: scope.filter(stmt, Rollup), grain, {(a, b) for a, b, _, _ in ranges}):
+        for row in rollups.read(s, lambda stmt: scope.filter(stmt, Rollup), grain, {(a, b) for a, b, _, _ in ranges},
+                                maps):
             for a, b, k, sign in ranges:
                 if a <= row.start < b:
                     by_type = sums[k]
                     (by_type.get(row.action_type) or by_type.setdefault(row.action_type, rollups.Tally())).add_row(
-                        row, sign)
+                        row, sign, maps)
     return [sums[unique.index(p)] for p in periods]
 
 
@@ -250,6 +257,7 @@ def _top(counter, n: int = 5) -> list[tuple[str, int]]:
 
 def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float | None] | None = None) -> Headline:
     """A period's figures from its tally. Without exact `ttd` the percentiles come from the histogram."""
+    exact = ttd is not None
     if ttd is None:
         ttd = rollups.ttd_percentile(t.ttd, 50), rollups.ttd_percentile(t.ttd, 90)
     reviewed = t.reviewed
@@ -259,18 +267,25 @@ def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float |
         override_rate=_ratio(t.modified, reviewed), rejection_rate=_ratio(t.rejected, reviewed),
         intervention_rate=_ratio(t.proposed - t.auto_approved - t.blocked, t.proposed),
         auto_approve_share=_ratio(t.auto_approved, t.proposed),
-        ttd_p50=ttd[0], ttd_p90=ttd[1],
+        ttd_p50=ttd[0], ttd_p90=ttd[1], ttd_exact=exact,
         distinct_tags=sum(1 for v in t.tags.values() if v), distinct_field_sets=sum(1 for v in t.field_sets.values() if v),
         top_tags=_top(t.tags), top_fields=_top(t.fields),
         shadow_decided=t.shadow_decided, shadow_agreed=t.shadow_agreed, **extras,
     )
 
 
-def headline(gate: Gate, window: Window, scope: Scope) -> Headline:
-    """One window's figures, exact."""
-    with gate.db.read() as s:
-        return headline_of(_total(_tallies(s, scope, [(window.start, window.end)])[0]),
-                           _extras(s, scope, [(window.start, window.end)])[0], _ttd(s, scope, window.start, window.end))
+def _window_headline(s, scope: Scope, start: datetime, end: datetime, t: rollups.Tally, extras: dict) -> Headline:
+    """A window's figures: its percentiles exact from the decisions themselves unless there are too many to sort."""
+    return headline_of(t, extras, _ttd(s, scope, start, end) if t.reviewed <= EXACT_LIMIT else None)
+
+
+def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_quality.ReviewerLoad]:
+    """Exact from the votes themselves; beyond EXACT_LIMIT votes, the medians come from rolled-up histograms."""
+    if votes <= EXACT_LIMIT:
+        return review_quality.reviewer_load_of(s, lambda stmt: scope.narrow(stmt, Vote.action_id), window.start, window.end)
+    sums = rollups.reviewer_sums(_total(_tallies(s, scope, [(window.start, window.end)], ("reviewers",))[0]).reviewers)
+    return review_quality.loads_of([(who, n, ok, rollups.ttd_median(histogram), False)
+                                    for who, (n, ok, histogram) in sums.items()])
 
 
 def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
@@ -285,12 +300,11 @@ def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime |
     with gate.db.read() as s:
         tallies = _tallies(s, scope, periods + windows)
         extras = _extras(s, scope, periods) + _extras(s, scope, windows)
-        prev_head, cur_head = (headline_of(_total(tallies[len(periods) + i]), extras[len(periods) + i],
-                                           _ttd(s, scope, a, b)) for i, (a, b) in enumerate(windows))
+        prev_head, cur_head = (_window_headline(s, scope, a, b, _total(tallies[len(periods) + i]), extras[len(periods) + i])
+                               for i, (a, b) in enumerate(windows))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
-        reviewers = review_quality.reviewer_load_of(s, lambda stmt: scope.narrow(stmt, Vote.action_id),
-                                                    window.start, window.end)
+        reviewers = _reviewer_load(s, scope, window, _total(tallies[-1]).votes)
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     exact = {windows[0]: prev_head, windows[1]: cur_head}
@@ -342,6 +356,9 @@ def lines(st: Stats) -> list[str]:
     c, p = st.current, st.previous
     heads = [h for _, h in st.trend]
 
+    def approx(h: Headline) -> str:
+        return "" if h.ttd_exact or h.ttd_p50 is None else "≈"
+
     def spark(values) -> str:
         line = sparkline(list(values))
         return f"   {line}" if line.strip() else ""
@@ -353,7 +370,8 @@ def lines(st: Stats) -> list[str]:
         + spark(h.override_rate for h in heads),
         f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}"
         + spark(h.rejection_rate for h in heads),
-        f"Time to decision p50 {_secs(c.ttd_p50)}, p90 {_secs(c.ttd_p90)}" + spark(h.ttd_p50 for h in heads),
+        f"Time to decision p50 {approx(c)}{_secs(c.ttd_p50)}, p90 {approx(c)}{_secs(c.ttd_p90)}"
+        + spark(h.ttd_p50 for h in heads),
         f"Exception diversity {c.distinct_tags} reason tags, {c.distinct_field_sets} modified-field sets"
         + spark(h.distinct_tags + h.distinct_field_sets if h.reviewed else None for h in heads),
         f"Needed a human   {_pct(c.intervention_rate)}; auto-approved {_pct(c.auto_approve_share)}",
@@ -383,7 +401,8 @@ def lines(st: Stats) -> list[str]:
         cells = [f"{b.low:.1f}–{b.high:.1f}: {_pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
         out.append(f"Calibration      approved unmodified by confidence: {'; '.join(cells)}; ECE {cal.ece:.2f}")
     if st.reviewers:
-        out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {_secs(r.median_seconds)})"
+        out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {'' if r.exact else '≈'}"
+                                                 f"{_secs(r.median_seconds)})"
                                                  for r in st.reviewers[:5]))
         for r in st.reviewers:
             if r.rubber_stamp:

@@ -54,6 +54,7 @@ class ReviewerLoad:
     approve_share: float
     median_seconds: float
     rubber_stamp: bool  # nearly everything approved, in a couple of seconds
+    exact: bool = True  # False: the median comes from a histogram, within 2.5%
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ def reviewer_load(votes: list[tuple[str, str, float]]) -> list[ReviewerLoad]:
 
 
 def loads_of(rows) -> list[ReviewerLoad]:
-    """From per-reviewer sums: (reviewer, votes, approvals, median seconds). Busiest first."""
+    """From per-reviewer sums: (reviewer, votes, approvals, median seconds[, exact]). Busiest first."""
     out = []
-    for reviewer, votes, approvals, med in rows:
+    for reviewer, votes, approvals, med, *exact in rows:
         share = approvals / votes
         stamp = (votes >= RUBBER_STAMP_MIN_VOTES and share >= RUBBER_STAMP_APPROVE_SHARE
                  and med <= RUBBER_STAMP_MEDIAN_SECONDS)
-        out.append(ReviewerLoad(reviewer, votes, share, float(med), stamp))
+        out.append(ReviewerLoad(reviewer, votes, share, float(med), stamp, *exact))
     return sorted(out, key=lambda r: (-r.votes, r.reviewer))
 
 

@@ -35,9 +35,9 @@ TTD_RATIO = 1.05  # histogram buckets 5% wide: a percentile read from it is with
 FIELD_SEP = "\x1f"
 _STAGED = "hitl_rollups"
 _COUNTS = ("proposed", "auto_approved", "blocked", "approved", "modified", "rejected", "shadow_decided", "shadow_agreed",
-           "multi_voted", "multi_agreed")
-_MAPS = ("tags", "fields", "field_sets", "ttd", "calibration")
-_COLUMNS = [getattr(Rollup, n) for n in _COUNTS + _MAPS]
+           "multi_voted", "multi_agreed", "votes")
+_MAPS = ("tags", "fields", "field_sets", "ttd", "calibration", "reviewers")
+STAT_MAPS = _MAPS[:-1]  # what a window's headline needs: all but the (large) per-reviewer map
 _DECISION_COLUMNS = (Action.id, Action.agent_id, Action.action_type, Action.created_at, Action.decided_at,
                      Action.decision, Action.review_mode, Action.patch, Action.confidence)
 CONFIDENCE_BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -55,11 +55,13 @@ class Tally:
     shadow_agreed: int = 0
     multi_voted: int = 0  # revisions of decided actions that got two or more votes
     multi_agreed: int = 0  # of those, all votes the same kind
+    votes: int = 0  # votes cast (counted when cast, like `reviewers`)
     tags: Counter = field(default_factory=Counter)
     fields: Counter = field(default_factory=Counter)
     field_sets: Counter = field(default_factory=Counter)
     ttd: Counter = field(default_factory=Counter)
     calibration: Counter = field(default_factory=Counter)  # "n:<bucket>", "sum:<bucket>", "ok:<bucket>"
+    reviewers: Counter = field(default_factory=Counter)  # votes cast: "<who>", "<who>\x1fok", "<who>\x1f<ttd bucket>"
 
     def add(self, other: "Tally") -> "Tally":
         for name in _COUNTS:
@@ -68,11 +70,11 @@ class Tally:
             getattr(self, name).update(getattr(other, name))
         return self
 
-    def add_row(self, row, sign: int = 1) -> None:
-        """Add (or with sign -1 take away) a stat_rollups row without building a Tally for it."""
+    def add_row(self, row, sign: int = 1, maps: tuple[str, ...] = _MAPS) -> None:
+        """Add (or with sign -1 take away) a stat_rollups row (with only `maps` read) without building a Tally for it."""
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + sign * getattr(row, name))
-        for name in _MAPS:
+        for name in maps:
             target = getattr(self, name)
             for k, v in (getattr(row, name) or {}).items():
                 target[k] += sign * v
@@ -100,18 +102,27 @@ def ttd_value(bucket: str) -> float:
     return 0.5 if b < 0 else TTD_RATIO ** (b + 0.5)
 
 
-def ttd_percentile(histogram: Counter, p: float) -> float | None:
-    """Nearest rank over the histogram, like metrics.percentile over the values."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = max(1, math.ceil(p / 100 * total))
+def _at_rank(histogram: Counter, rank: int) -> float:
     seen = 0
     for bucket in sorted(histogram, key=int):
         seen += histogram[bucket]
         if seen >= rank:
             return ttd_value(bucket)
-    return None  # unreachable: seen reaches total
+    raise ValueError(f"rank {rank} is beyond the histogram's {seen} values")
+
+
+def ttd_percentile(histogram: Counter, p: float) -> float | None:
+    """Nearest rank over the histogram, like metrics.percentile over the values."""
+    total = sum(histogram.values())
+    return _at_rank(histogram, max(1, math.ceil(p / 100 * total))) if total else None
+
+
+def ttd_median(histogram: Counter) -> float | None:
+    """The middle value, or the mean of the two middle ones, like statistics.median over the values."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    return (_at_rank(histogram, (total + 1) // 2) + _at_rank(histogram, total // 2 + 1)) / 2
 
 
 def modified_fields(patch) -> frozenset[str]:
@@ -158,6 +169,27 @@ def of_decision(action: Action, votes: Iterable[tuple[int, str, list[str] | None
     return t
 
 
+def of_vote(reviewer: str, kind: str, seconds: float) -> Tally:
+    """A vote, counted at its created_at: reviewer load for windows too long to read votes one by one."""
+    return Tally(votes=1, reviewers=Counter({reviewer: 1, f"{reviewer}{FIELD_SEP}ok": int(kind == "approve"),
+                                    f"{reviewer}{FIELD_SEP}{ttd_bucket(seconds)}": 1}))
+
+
+def reviewer_sums(reviewers: Counter) -> dict[str, tuple[int, int, Counter]]:
+    """Back from the map: reviewer -> (votes, approvals, time-to-vote histogram)."""
+    out: dict[str, tuple[int, int, Counter]] = {}
+    for key, n in reviewers.items():
+        who, _, what = key.partition(FIELD_SEP)
+        votes, approvals, histogram = out.setdefault(who, (0, 0, Counter()))
+        if not what:
+            out[who] = (votes + n, approvals, histogram)
+        elif what == "ok":
+            out[who] = (votes, approvals + n, histogram)
+        else:
+            histogram[what] += n
+    return {who: sums for who, sums in out.items() if sums[0] > 0}
+
+
 def floor_to(moment: datetime, grain: str) -> datetime:
     moment = moment.astimezone(UTC)
     if grain == "day":
@@ -175,6 +207,11 @@ def _stage(s: Session, action: Action, at: datetime, tally: Tally) -> None:
 def proposed(s: Session, action: Action) -> None:
     """Count a new proposal (and, when policy decided it on arrival, its decision) at commit."""
     _stage(s, action, action.created_at, of_proposal(action))
+
+
+def voted(s: Session, action: Action, vote: Vote) -> None:
+    """Count a reviewer's vote at commit."""
+    _stage(s, action, vote.created_at, of_vote(vote.reviewer, vote.kind, vote.time_to_decision_s))
 
 
 def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str] | None]] | None = None) -> None:
@@ -236,17 +273,22 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
         if not actions:
             break
         votes: dict[str, list] = {}
-        decided_ids = [a.id for a in actions if a.decision in HUMAN]
-        for chunk in range(0, len(decided_ids), 1000):  # bound the IN list
-            for action_id, *vote in s.execute(select(Vote.action_id, Vote.revision, Vote.kind, Vote.reason_tags)
-                                              .where(Vote.action_id.in_(decided_ids[chunk:chunk + 1000]))):
+        ids = [a.id for a in actions]
+        for chunk in range(0, len(ids), 1000):  # bound the IN list
+            for action_id, *vote in s.execute(select(Vote.action_id, Vote.revision, Vote.kind, Vote.reason_tags,
+                                                     Vote.reviewer, Vote.created_at, Vote.time_to_decision_s)
+                                              .where(Vote.action_id.in_(ids[chunk:chunk + 1000]))):
                 votes.setdefault(action_id, []).append(vote)
         for a in actions:
             hour = (floor_to(a.created_at, "hour"), a.agent_id, a.action_type)
             (totals.get(hour) or totals.setdefault(hour, Tally())).add(of_proposal(a))
+            for _, kind, _, reviewer, cast_at, seconds in votes.get(a.id, []):
+                hour = (floor_to(cast_at, "hour"), a.agent_id, a.action_type)
+                (totals.get(hour) or totals.setdefault(hour, Tally())).add(of_vote(reviewer, kind, seconds))
             if a.decision in HUMAN:
                 hour = (floor_to(a.decided_at, "hour"), a.agent_id, a.action_type)
-                (totals.get(hour) or totals.setdefault(hour, Tally())).add(of_decision(a, votes.get(a.id, [])))
+                (totals.get(hour) or totals.setdefault(hour, Tally())).add(
+                    of_decision(a, [v[:3] for v in votes.get(a.id, [])]))
         seen += len(actions)
         after = actions[-1].id
         if progress:
@@ -261,14 +303,15 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
     return seen
 
 
-def read(s: Session, scope_filter, grain: str, ranges: Iterable[tuple[datetime, datetime]]):
-    """The rows of one grain whose start lies in any of the [from, to) ranges."""
+def read(s: Session, scope_filter, grain: str, ranges: Iterable[tuple[datetime, datetime]], maps: tuple[str, ...]):
+    """The rows of one grain whose start lies in any of the [from, to) ranges: counts and the `maps` named."""
     from sqlalchemy import and_, or_
 
     within = [and_(Rollup.start >= a, Rollup.start < b) for a, b in ranges if a < b]
     if not within:
         return []
-    return s.execute(scope_filter(select(Rollup.start, Rollup.action_type, *_COLUMNS)
+    columns = [getattr(Rollup, n) for n in _COUNTS + maps]
+    return s.execute(scope_filter(select(Rollup.start, Rollup.action_type, *columns)
                                   .where(Rollup.grain == grain, or_(*within)))).all()
 
 

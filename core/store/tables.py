@@ -269,8 +269,10 @@ class Rollup(Base):
     shadow_agreed: Mapped[int] = mapped_column(Integer, default=0)
     multi_voted: Mapped[int] = mapped_column(Integer, default=0)  # revisions with two or more votes
     multi_agreed: Mapped[int] = mapped_column(Integer, default=0)  # of those, all votes the same kind
+    votes: Mapped[int] = mapped_column(Integer, default=0)  # votes cast, counted when cast
     tags: Mapped[Any] = mapped_column(JsonType)  # reason tag -> votes carrying it
     fields: Mapped[Any] = mapped_column(JsonType)  # top-level payload field -> modifications touching it
     field_sets: Mapped[Any] = mapped_column(JsonType)  # sorted fields joined by "\x1f" -> modifications
     ttd: Mapped[Any] = mapped_column(JsonType)  # time-to-decision histogram: log bucket -> decisions
     calibration: Mapped[Any] = mapped_column(JsonType)  # per confidence bucket: n, Σ confidence, approved unmodified
+    reviewers: Mapped[Any] = mapped_column(JsonType)  # per reviewer: votes, approvals, time-to-vote histogram

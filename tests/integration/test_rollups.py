@@ -2,6 +2,7 @@
 paths (votes, quorum, modify, reject, expire, cancel, policy decisions, shadow mode), then every
 figure compared with a direct count over the raw rows, for windows that end mid-hour."""
 import random
+import statistics
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -189,6 +190,24 @@ def test_every_window_and_period_matches_a_count_over_the_raw_rows(history, now,
             assert got == expected, start
 
 
+def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms(history, monkeypatch):
+    gate, _ = history
+    now = datetime(2026, 3, 21, 5, 0, 1, tzinfo=UTC)
+    exact = metrics.stats(gate, None, 30, now=now)
+    monkeypatch.setattr(metrics, "EXACT_LIMIT", 0)
+    rolled = metrics.stats(gate, None, 30, now=now)
+    assert exact.current.ttd_exact and not rolled.current.ttd_exact
+    for p in ("ttd_p50", "ttd_p90"):
+        assert getattr(rolled.current, p) == pytest.approx(getattr(exact.current, p), rel=0.0251)
+    assert [(r.reviewer, r.votes, r.approve_share) for r in rolled.reviewers] == \
+        [(r.reviewer, r.votes, r.approve_share) for r in exact.reviewers]
+    for r, e in zip(rolled.reviewers, exact.reviewers):
+        assert e.exact and not r.exact and r.median_seconds == pytest.approx(e.median_seconds, rel=0.0251)
+    text = "\n".join(metrics.lines(rolled))
+    assert "Time to decision p50 ≈" in text and "(median ≈" in text
+    assert "≈" not in "\n".join(metrics.lines(exact))
+
+
 def test_a_rolled_back_decision_leaves_no_count(db, notifier):
     gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), notifier=notifier)
     agent = create_agent(db, "a1")[0]
@@ -204,13 +223,16 @@ def test_a_rolled_back_decision_leaves_no_count(db, notifier):
     assert (st.current.proposed, st.current.reviewed) == (1, 0)
 
 
-def test_histogram_percentiles_are_within_two_and_a_half_percent():
-    rng = random.Random(3)
-    values = [rng.lognormvariate(4, 2) for _ in range(5000)] + [0.2, 0.7, 1.0]
+@pytest.mark.parametrize("n", [1, 2, 5000, 5001])
+def test_histogram_percentiles_and_medians_are_within_two_and_a_half_percent(n):
+    rng = random.Random(n)
+    values = [rng.lognormvariate(4, 2) for _ in range(n)]
     histogram = Counter(rollups.ttd_bucket(v) for v in values)
     for p in (1, 10, 50, 90, 99):
         exact = metrics.percentile(values, p)
         assert rollups.ttd_percentile(histogram, p) == pytest.approx(exact, rel=0.0251, abs=0.5)
+    assert rollups.ttd_median(histogram) == pytest.approx(statistics.median(values), rel=0.0251, abs=0.5)
+    assert rollups.ttd_median(Counter()) is None and rollups.ttd_percentile(Counter(), 50) is None
 
 
 def test_modified_fields_unescape_json_pointer():

@@ -53,11 +53,13 @@ def upgrade() -> None:
     sa.Column('shadow_agreed', sa.Integer(), nullable=False),
     sa.Column('multi_voted', sa.Integer(), nullable=False),
     sa.Column('multi_agreed', sa.Integer(), nullable=False),
+    sa.Column('votes', sa.Integer(), nullable=False),
     sa.Column('tags', sa.JSON(none_as_null=True), nullable=False),
     sa.Column('fields', sa.JSON(none_as_null=True), nullable=False),
     sa.Column('field_sets', sa.JSON(none_as_null=True), nullable=False),
     sa.Column('ttd', sa.JSON(none_as_null=True), nullable=False),
     sa.Column('calibration', sa.JSON(none_as_null=True), nullable=False),
+    sa.Column('reviewers', sa.JSON(none_as_null=True), nullable=False),
     sa.PrimaryKeyConstraint('grain', 'start', 'agent_id', 'action_type')
     )
     with op.batch_alter_table('votes', schema=None) as batch_op:
