@@ -33,7 +33,11 @@ PROPOSALS = [
      "Two contacts share an email address."),
     ("archive_ticket", "Archive ticket #8812 as resolved", {"ticket": "8812"}, 0.88,
      "No reply from the customer for 30 days."),
+    ("route_ticket", "Send ticket #9120 to billing, high priority", {"queue": "billing", "priority": "high"}, 0.86,
+     "It mentions a double charge."),
 ]
+# What the agent was given, shown to a shadow-mode reviewer instead of its answer.
+CONTEXT = {"route_ticket": {"ticket": "#9120", "message": "I was charged twice for order 1042. Please fix this today!"}}
 
 
 def run(base_url: str, api_key: str, count: int = 24, every: float = 6.0, stop: threading.Event | None = None) -> None:
@@ -47,7 +51,8 @@ def run(base_url: str, api_key: str, count: int = 24, every: float = 6.0, stop: 
         action_type, title, payload, confidence, summary = next(cycle)
         jitter = max(0.05, min(1.0, confidence + rng.uniform(-0.05, 0.05))) if i >= len(PROPOSALS) else confidence
         try:
-            a = client.request(action_type, title, payload, jitter, summary=summary, run_id=f"demo-{i}")
+            a = client.request(action_type, title, payload, jitter, summary=summary, run_id=f"demo-{i}",
+                               context=CONTEXT.get(action_type))
             log.info("demo agent: %s → %s", title, a.status)
         except HitlError as exc:
             log.warning("demo agent: %s: %s", title, exc)

@@ -101,6 +101,8 @@ def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     try:
         ctx = review_context(deps.gate, clicked_value(body))
+        if blocks.unaided(ctx):  # only an old message or a crafted click gets here
+            raise NotAuthorised("this is a shadow review: the agent's proposal is shown once it is decided")
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return

@@ -9,7 +9,7 @@ from bot.slack import ids
 from bot.slack.text import MASK, clip, masked, mrkdwn, plain, show_value
 from core.deciding import RATING_KEYS
 from core.queries import ReviewContext
-from core.vocabulary import Status
+from core.vocabulary import ReviewMode, Status
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -75,17 +75,28 @@ def _who(users: list[str]) -> str:
     return ", ".join(f"<@{u}>" if u[:1] in "UW" and u.isalnum() else mrkdwn(u, 100) for u in users) or "policy"
 
 
+def unaided(ctx: ReviewContext) -> bool:
+    """Shadow mode, still open: the reviewer decides without seeing what the agent proposed."""
+    return ctx.action.review_mode is ReviewMode.SHADOW and ctx.action.decision is None
+
+
+def title(ctx: ReviewContext) -> str:
+    """The agent's title, except in an unaided review, where it would give the agent's answer away."""
+    return f"{ctx.action.action_type} (shadow review)" if unaided(ctx) else ctx.action.title
+
+
 def fallback_text(ctx: ReviewContext) -> str:
     """The notification text; while a tree runs it mentions the current level's targets (that is what pings)."""
-    text = mrkdwn(f"Review needed: {ctx.action.title}", 300)
+    text = mrkdwn(f"Review needed: {title(ctx)}", 300)
     if ctx.escalation is not None and not ctx.escalation.paused:
         text += " · " + _targets(ctx.escalation.targets)
     return text
 
 
-def payload_fields(ctx: ReviewContext) -> tuple[list[dict], int]:
-    """Sections of `*key*\\nvalue` fields; returns (blocks, fields not shown)."""
-    shown = masked(ctx.action.current_payload, ctx.route.get("mask_fields") or [])
+def payload_fields(ctx: ReviewContext, values: dict | None = None) -> tuple[list[dict], int]:
+    """Sections of `*key*\\nvalue` fields (the current payload unless `values` is given); returns
+    (blocks, fields not shown)."""
+    shown = masked(ctx.action.current_payload if values is None else values, ctx.route.get("mask_fields") or [])
     items = list(shown.items())
     fields = [_text("mrkdwn", clip(f"*{mrkdwn(str(k), 200)}*\n{show_value(v, FIELD_VALUE_CHARS)}", 2000))
               for k, v in items[:SHOWN_FIELDS]]
@@ -95,11 +106,12 @@ def payload_fields(ctx: ReviewContext) -> tuple[list[dict], int]:
 
 def review_message(ctx: ReviewContext) -> list[dict]:
     a = ctx.action
+    blind = unaided(ctx)
     facts = [
         f"*Agent*\n{mrkdwn(ctx.agent, 200)}",
         f"*Action type*\n`{mrkdwn(a.action_type, 100)}`",
         f"*Risk*\n{a.risk.value}",
-        f"*Confidence*\n{a.confidence:.0%}",
+        *([] if blind else [f"*Confidence*\n{a.confidence:.0%}"]),
         f"*Review mode*\n{a.review_mode.value}",
     ]
     if ctx.due_at is not None:
@@ -110,15 +122,28 @@ def review_message(ctx: ReviewContext) -> list[dict]:
         where = f"Level {e.level} of {e.levels}" + (f", round {e.round} of {e.rounds}" if e.rounds > 1 else "")
         facts.append(f"*Escalation*\n{where}: {_targets(e.targets)}" + (" (paused: claimed)" if e.paused else ""))
     blocks: list[dict] = [
-        {"type": "header", "text": _text("plain_text", plain(a.title, 150))},
+        {"type": "header", "text": _text("plain_text", plain(title(ctx), 150))},
         {"type": "section", "fields": [_text("mrkdwn", f) for f in facts]},
     ]
-    if a.summary:
-        blocks.append(_section(clip("*Reasoning*\n" + mrkdwn(a.summary, 2900), 3000)))
-    field_blocks, hidden = payload_fields(ctx)
-    blocks += field_blocks
+    if blind:
+        # The situation the agent was given, not its answer: no title, reasoning, confidence or payload.
+        blocks.append(_section("*Shadow mode*: decide what should happen without the agent's answer. Press "
+                               "*Decide…* and fill in the action as you would do it, or *Reject* it. The agent's "
+                               "proposal is compared with your decision and shown here afterwards."))
+        field_blocks, hidden = payload_fields(ctx, a.context)
+        blocks += ([_section("*Context*")] + field_blocks) if field_blocks else []
+    else:
+        if a.summary:
+            blocks.append(_section(clip("*Reasoning*\n" + mrkdwn(a.summary, 2900), 3000)))
+        if a.review_mode is ReviewMode.SHADOW and a.decision is not None:
+            agreed = a.decision.status is Status.APPROVED
+            blocks.append(_section("*Shadow mode*: the agent had proposed the payload below; "
+                                   + ("it matched the decision ✅" if agreed else "the decision differed")))
+        field_blocks, hidden = payload_fields(ctx, a.payload if a.review_mode is ReviewMode.SHADOW else None)
+        blocks += field_blocks
+    why = "" if blind else f": {mrkdwn(ctx.route.get('explanation', ''), 300)}"  # it may quote the confidence
     blocks.append(_context(
-        f"Routed by *{mrkdwn(a.rule, 300)}*: {mrkdwn(ctx.route.get('explanation', ''), 300)}",
+        f"Routed by *{mrkdwn(a.rule, 300)}*{why}",
         f"policy `{mrkdwn(a.policy_version, 80)}` · `{a.id}`" + (f" · {hidden} more field(s) not shown" if hidden else ""),
     ))
     blocks += _status_blocks(ctx)
@@ -137,19 +162,16 @@ def _status_blocks(ctx: ReviewContext) -> list[dict]:
         if a.claimed_by:
             progress.append(f"🙋 {_who([a.claimed_by])} is on it")
         blocks = [_context(*[p for p in progress if p])] if any(progress) else []
-        blocks.append({
-            "type": "actions",
-            "block_id": f"{ids.ACTIONS_BLOCK}.{a.revision}",
-            "elements": [
-                _button("Approve", ids.APPROVE, a.id, "primary"),
-                _button("Modify…", ids.MODIFY, a.id),
-                _button("Reject", ids.REJECT, a.id, "danger"),
-                {"type": "static_select", "action_id": ids.REASON_TAG,
-                 "placeholder": _text("plain_text", "Reason tag…"), "options": _options(ctx.reason_tags)},
-                _button("Claim", ids.CLAIM, a.id),
-                _button("Full payload", ids.VIEW_PAYLOAD, a.id),
-            ],
-        })
+        select = {"type": "static_select", "action_id": ids.REASON_TAG,
+                  "placeholder": _text("plain_text", "Reason tag…"), "options": _options(ctx.reason_tags)}
+        if unaided(ctx):  # nothing that shows or signs off the agent's proposal unseen
+            elements = [_button("Decide…", ids.MODIFY, a.id, "primary"), _button("Reject", ids.REJECT, a.id, "danger"),
+                        select, _button("Claim", ids.CLAIM, a.id)]
+        else:
+            elements = [_button("Approve", ids.APPROVE, a.id, "primary"), _button("Modify…", ids.MODIFY, a.id),
+                        _button("Reject", ids.REJECT, a.id, "danger"), select, _button("Claim", ids.CLAIM, a.id),
+                        _button("Full payload", ids.VIEW_PAYLOAD, a.id)]
+        blocks.append({"type": "actions", "block_id": f"{ids.ACTIONS_BLOCK}.{a.revision}", "elements": elements})
         return blocks
     d = a.decision
     line = f"{STATUS_ICON.get(d.status, '')} *{d.status.value.replace('_', ' ').capitalize()}*"
@@ -186,7 +208,7 @@ def escalation_dm(ctx: ReviewContext, level: int, where) -> str:
     """A direct message (or a notice in a target channel) pointing at the review; `level` counts from 0."""
     place = f" in <#{where.channel}>" if where is not None else ""
     due = f" Next escalation {_date(ctx.due_at)}." if ctx.due_at else ""
-    return clip(f"⏫ *{mrkdwn(ctx.action.title, 200)}* needs a decision{place} "
+    return clip(f"⏫ *{mrkdwn(title(ctx), 200)}* needs a decision{place} "
                 f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, escalation level {level + 1}).{due}",
                 3000)
 
@@ -231,7 +253,7 @@ def reject_modal(ctx: ReviewContext, metadata: str) -> dict:
         "title": _text("plain_text", "Reject action"), "submit": _text("plain_text", "Reject"),
         "close": _text("plain_text", "Cancel"),
         "blocks": [
-            _section(clip(f"*{mrkdwn(ctx.action.title, 200)}*", 3000)),
+            _section(clip(f"*{mrkdwn(title(ctx), 200)}*", 3000)),
             {"type": "input", "block_id": ids.TAGS_BLOCK, "label": _text("plain_text", "Why? (reason tags)"),
              "element": {"type": "multi_static_select", "action_id": ids.INPUT, "options": _options(ctx.reason_tags),
                          "placeholder": _text("plain_text", "Pick one or more")}},
@@ -245,8 +267,9 @@ def _comment_input() -> dict:
             "element": {"type": "plain_text_input", "action_id": ids.INPUT, "multiline": True, "max_length": 3000}}
 
 
-def _field_input(key: str, value: Any) -> dict | None:
-    """One input per top-level payload field; None when Slack cannot hold it (then JSON mode is used)."""
+def _field_input(key: str, value: Any, prefill: bool = True) -> dict | None:
+    """One input per top-level payload field, of the value's type, holding the value unless not
+    `prefill`; None when Slack cannot hold it (then JSON mode is used)."""
     label = _text("plain_text", clip(key, 2000))
     block_id = ids.FIELD_PREFIX + key
     if len(block_id) > 255:
@@ -265,7 +288,7 @@ def _field_input(key: str, value: Any) -> dict | None:
         hint = None
     if len(text) > 3000:
         return None
-    if text:
+    if text and prefill:
         element["initial_value"] = text
     block = {"type": "input", "block_id": block_id, "label": label, "element": element, "optional": isinstance(value, str)}
     if hint:
@@ -274,14 +297,20 @@ def _field_input(key: str, value: Any) -> dict | None:
 
 
 def modify_modal(ctx: ReviewContext, metadata: str) -> dict:
+    """Edit the payload; in an unaided (shadow) review, the same inputs start empty: the reviewer
+    fills in the action as they would do it, and the agent's proposal is compared afterwards."""
     a = ctx.action
+    blind = unaided(ctx)
     hidden = set(ctx.route.get("mask_fields") or [])
     editable = {k: v for k, v in a.current_payload.items() if k not in hidden}
-    inputs = [_field_input(k, v) for k, v in editable.items()]
-    extra = [_ratings_input(k) for k in RATING_KEYS] + [_tags_input(ctx, optional=True), _comment_input()]
-    intro = [_context(clip(f"Editing *{mrkdwn(a.title, 200)}*. Masked fields are kept as they are.", 3000))]
+    inputs = [_field_input(k, v, prefill=not blind) for k, v in editable.items()]
+    extra = ([] if blind else [_ratings_input(k) for k in RATING_KEYS]) + [_tags_input(ctx, optional=True),
+                                                                           _comment_input()]
+    intro = [_context(clip(f"What should *{mrkdwn(title(ctx), 200)}* do? Fill in every field as you would do it; "
+                           "masked fields keep the agent's values." if blind else
+                           f"Editing *{mrkdwn(a.title, 200)}*. Masked fields are kept as they are.", 3000))]
     if None in inputs or len(intro) + len(inputs) + len(extra) > MAX_MODAL_BLOCKS:
-        raw = json.dumps(editable, ensure_ascii=False, indent=1)
+        raw = json.dumps({k: None for k in editable} if blind else editable, ensure_ascii=False, indent=1)
         if len(raw) > 3000:
             inputs = [_section("This payload is too large to edit in Slack. Use `hitl decide "
                                f"{a.id} modify --payload …` instead.")]
@@ -291,7 +320,8 @@ def modify_modal(ctx: ReviewContext, metadata: str) -> dict:
                                    "initial_value": raw}}]
     return {
         "type": "modal", "callback_id": ids.MODIFY_VIEW, "private_metadata": metadata,
-        "title": _text("plain_text", "Modify action"), "submit": _text("plain_text", "Approve edits"),
+        "title": _text("plain_text", "Your decision" if blind else "Modify action"),
+        "submit": _text("plain_text", "Decide" if blind else "Approve edits"),
         "close": _text("plain_text", "Cancel"),
         "blocks": (intro + inputs + extra)[:MAX_MODAL_BLOCKS],
     }
@@ -320,4 +350,4 @@ def payload_modal(ctx: ReviewContext) -> dict:
             "close": _text("plain_text", "Close"), "blocks": blocks}
 
 
-__all__ = ["MASK", "audit_message", "diff_reply", "escalation_dm", "escalation_reply", "fallback_audit_text", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]
+__all__ = ["MASK", "audit_message", "title", "unaided", "diff_reply", "escalation_dm", "escalation_reply", "fallback_audit_text", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]

@@ -10,6 +10,7 @@ from bot.slack.payloads import input_value, metadata, user_id
 from core import deciding
 from core.errors import HitlError
 from core.queries import review_context
+from core.vocabulary import ReviewMode
 
 
 def register(app, deps: SlackDeps) -> None:
@@ -102,5 +103,7 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
         ack(response_action="errors", errors={first: notice(exc)[:150]})
         return
     ack()
-    if result.action.votes and result.action.votes[-1].text_diff:
+    # In a shadow review the diff against the agent's proposal would show it to the next reviewer.
+    shown = result.final or result.action.review_mode is not ReviewMode.SHADOW
+    if shown and result.action.votes and result.action.votes[-1].text_diff:
         deps.later("workers.jobs.post_diff_reply", action_id, reviewer)

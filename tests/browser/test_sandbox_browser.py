@@ -79,3 +79,27 @@ def test_hitl_stats_typed_in_the_sandbox_shows_the_numbers(page, dev):
     expect(answer).to_contain_text("3 proposed, 1 reviewed by people")
     expect(answer).to_contain_text("policy_violation (1)")
     assert dev.agent.get(f"/v1/actions/{pending['id']}").json()["status"] == "rejected"
+
+
+def test_a_shadow_review_is_decided_unaided_then_shows_the_agents_answer(page, dev):
+    a = dev.propose(action_type="route_ticket", title="Send ticket #31 to billing", summary="mentions a charge",
+                    payload={"queue": "billing", "priority": "high"}, confidence=0.8,
+                    context={"message": "I was charged twice for order 31"})
+    open_channel(page, dev, channel="C0OUTBOUND")
+    message = review(page, "route_ticket (shadow review)")
+    expect(message).to_contain_text("I was charged twice for order 31")
+    expect(message).not_to_contain_text("billing")
+    expect(message.locator("button[data-action-id='hitl_approve']")).to_have_count(0)
+    message.locator("button[data-action-id='hitl_modify']").click()
+    modal = page.get_by_role("dialog")
+    expect(modal).to_contain_text("Your decision")
+    for key, value in (("queue", "billing"), ("priority", "high")):
+        field = modal.locator(f"[data-block-id='f:{key}'] input, [data-block-id='f:{key}'] textarea")
+        expect(field).to_have_value("")
+        field.fill(value)
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_have_count(0)
+    revealed = review(page, "Send ticket #31 to billing")
+    expect(revealed).to_contain_text("it matched the decision", timeout=30_000)
+    expect(revealed).to_contain_text("Approved by @alice")
+    assert dev.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
