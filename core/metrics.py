@@ -191,10 +191,13 @@ def _pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetim
 
 def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]],
              maps: tuple[str, ...] = rollups.STAT_MAPS) -> list[dict[str, rollups.Tally]]:
-    """Per period (they may overlap), the rolled-up tally of each action type, from two range reads."""
-    unique = list(dict.fromkeys(periods))  # 7d by week: the two windows are also the last two periods
-    pieces = [(k, *piece) for k, (a, b) in enumerate(unique) for piece in _pieces(a, b)]
-    sums: list[dict[str, rollups.Tally]] = [{} for _ in unique]
+    """Per period (they may overlap), the rolled-up tally of each action type. The time line is cut
+    at every period boundary into disjoint segments; each rollup row is added to its segment once
+    (a cut day at most twice), and a period is the sum of its segments."""
+    bounds = sorted({t for p in periods for t in p})
+    segments = list(zip(bounds, bounds[1:]))
+    pieces = [(k, *piece) for k, (a, b) in enumerate(segments) for piece in _pieces(a, b)]
+    sums: list[dict[str, rollups.Tally]] = [{} for _ in segments]
     for grain in ("day", "hour"):
         ranges = [(a, b, k, sign) for k, g, a, b, sign in pieces if g == grain]
         for row in rollups.read(s, lambda stmt: scope.filter(stmt, Rollup), grain, {(a, b) for a, b, _, _ in ranges},
@@ -204,7 +207,15 @@ def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]],
                     by_type = sums[k]
                     (by_type.get(row.action_type) or by_type.setdefault(row.action_type, rollups.Tally())).add_row(
                         row, sign, maps)
-    return [sums[unique.index(p)] for p in periods]
+    out = []
+    for a, b in periods:
+        by_type: dict[str, rollups.Tally] = {}
+        for k, (c, d) in enumerate(segments):
+            if a <= c and d <= b:
+                for action_type, tally in sums[k].items():
+                    by_type.setdefault(action_type, rollups.Tally()).add(tally)
+        out.append(by_type)
+    return out
 
 
 def _total(by_type: dict[str, rollups.Tally]) -> rollups.Tally:

@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, event, func, select, text
+import orjson
+from sqlalchemy import Text, cast, delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from core.store.tables import Action, Rollup, Vote
@@ -71,13 +72,17 @@ class Tally:
         return self
 
     def add_row(self, row, sign: int = 1, maps: tuple[str, ...] = _MAPS) -> None:
-        """Add (or with sign -1 take away) a stat_rollups row (with only `maps` read) without building a Tally for it."""
+        """Add (or with sign -1 take away) a row from `read` (its maps still JSON text) without building a Tally for it."""
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + sign * getattr(row, name))
         for name in maps:
+            raw = getattr(row, name)
+            if raw == "{}":
+                continue
             target = getattr(self, name)
-            for k, v in (getattr(row, name) or {}).items():
-                target[k] += sign * v
+            get = target.get  # plain dict.get: Counter's __missing__ is slow in this, the hottest loop
+            for k, v in orjson.loads(raw).items():
+                target[k] = get(k, 0) + sign * v
 
     @property
     def reviewed(self) -> int:
@@ -310,7 +315,9 @@ def read(s: Session, scope_filter, grain: str, ranges: Iterable[tuple[datetime, 
     within = [and_(Rollup.start >= a, Rollup.start < b) for a, b in ranges if a < b]
     if not within:
         return []
-    columns = [getattr(Rollup, n) for n in _COUNTS + maps]
+    # The maps come back as text and are parsed by add_row with orjson: several times faster than
+    # the driver's json.loads, which dominated reading a 90-day window.
+    columns = [getattr(Rollup, n) for n in _COUNTS] + [cast(getattr(Rollup, n), Text).label(n) for n in maps]
     return s.execute(scope_filter(select(Rollup.start, Rollup.action_type, *columns)
                                   .where(Rollup.grain == grain, or_(*within)))).all()
 
