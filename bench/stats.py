@@ -41,8 +41,9 @@ FROM generate_series(1, :n) AS g,
      LATERAL (SELECT CASE WHEN g % 10 < 7 THEN 'approved' WHEN g % 10 < 9 THEN 'modified' ELSE 'rejected' END
               AS kind) AS k;
 
-INSERT INTO votes (action_id, revision, reviewer, kind, reason_tags, source, created_at, time_to_decision_s)
-SELECT a.id, 0, 'U' || (substr(a.id, 5)::int % 20),
+INSERT INTO votes (action_id, agent_id, action_type, revision, reviewer, kind, reason_tags, source, created_at,
+                   time_to_decision_s)
+SELECT a.id, a.agent_id, a.action_type, 0, 'U' || (substr(a.id, 5)::int % 20),
        CASE a.decision WHEN 'approved' THEN 'approve' WHEN 'modified' THEN 'modify' ELSE 'reject' END,
        (CASE WHEN a.decision = 'rejected' THEN '["policy_violation"]' ELSE '[]' END)::json, 'bench', a.decided_at,
        extract(epoch FROM a.decided_at - a.created_at)

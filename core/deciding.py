@@ -84,7 +84,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
             k = DecisionKind.APPROVE  # an edit that changes nothing is an approval
             edited_payload = None
 
-        vote = Vote(action_id=action.id, revision=action.revision, reviewer=reviewer, kind=k.value, reason_tags=tags,
+        vote = Vote(action_id=action.id, agent_id=action.agent_id, action_type=action.action_type,
+                    revision=action.revision, reviewer=reviewer, kind=k.value, reason_tags=tags,
                     comment=comment, ratings=ratings or None, source=source[:32], created_at=now,
                     time_to_decision_s=(now - action.created_at).total_seconds())
         if k is DecisionKind.MODIFY:

@@ -293,7 +293,7 @@ def _window_headline(s, scope: Scope, start: datetime, end: datetime, t: rollups
 def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_quality.ReviewerLoad]:
     """Exact from the votes themselves; beyond EXACT_LIMIT votes, the medians come from rolled-up histograms."""
     if votes <= EXACT_LIMIT:
-        return review_quality.reviewer_load_of(s, lambda stmt: scope.narrow(stmt, Vote.action_id), window.start, window.end)
+        return review_quality.reviewer_load_of(s, lambda stmt: scope.filter(stmt, Vote), window.start, window.end)
     sums = rollups.reviewer_sums(_total(_tallies(s, scope, [(window.start, window.end)], ("reviewers",))[0]).reviewers)
     return review_quality.loads_of([(who, n, ok, rollups.ttd_median(histogram), False)
                                     for who, (n, ok, histogram) in sums.items()])

@@ -87,7 +87,7 @@ def loads_of(rows) -> list[ReviewerLoad]:
 
 
 def reviewer_load_of(s, narrow, start: datetime, end: datetime) -> list[ReviewerLoad]:
-    """Reviewer load over the votes cast in [start, end); `narrow` joins and filters to the scope."""
+    """Reviewer load over the votes cast in [start, end); `narrow` filters them to the scope."""
     in_window = (Vote.created_at >= start, Vote.created_at < end)
     if s.get_bind().dialect.name == "postgresql":  # the median per reviewer, computed where the rows are
         return loads_of(s.execute(narrow(select(

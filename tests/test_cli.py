@@ -63,7 +63,8 @@ def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
     assert bad.returncode == 2 and "unknown queue(s) nope" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypatch):
+def _one_modified_refund(tmp_path, monkeypatch, after=None) -> None:
+    """The embedded SQLite store in tmp_path/var with one refund modified from 9 to 5; `after(db)` runs last."""
     from core import deciding, intake
     from core.agents import create_agent
     from core.gate import Gate
@@ -81,7 +82,30 @@ def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypat
     agent, _ = create_agent(db, "exporter")
     a = intake.submit(gate, agent, Proposal(action_type="refund", title="r", payload={"amount": 9}, confidence=0.1))[0]
     deciding.decide(gate, a.id, reviewer="U0ALICE01", kind="modify", edited_payload={"amount": 5})
+    if after:
+        after(db)
     db.dispose()
+
+
+def test_rebuild_rollups_restores_the_stats_from_the_decisions(tmp_path, monkeypatch):
+    from sqlalchemy import text
+
+    def lose_rollups(db):
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM stat_rollups"))
+
+    _one_modified_refund(tmp_path, monkeypatch, after=lose_rollups)
+    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    assert "0 proposed, 0 reviewed" in hitl("stats", env=env, cwd=tmp_path).stdout
+    rebuilt = hitl("db", "rebuild-rollups", env=env, cwd=tmp_path)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rollups rebuilt from 1 actions" in rebuilt.stderr
+    shown = hitl("stats", env=env, cwd=tmp_path).stdout
+    assert "1 proposed, 1 reviewed by people" in shown and "Override rate    100%" in shown
+
+
+def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypatch):
+    _one_modified_refund(tmp_path, monkeypatch)
     out = tmp_path / "pref.jsonl"
     done = hitl("export", "--format", "preference", "--since", "2000-01-01", "-o", str(out),
                 env={"HITL_DATA_DIR": str(tmp_path / "var")}, cwd=tmp_path)

@@ -31,8 +31,8 @@ class DecisionWaiter:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: closing a Redis connection while cancelled once hung a test's shutdown for good.
+            await asyncio.wait({self._task}, timeout=5)
 
     @contextlib.contextmanager
     def watch(self, action_id: str):

@@ -89,12 +89,15 @@ class Vote(Base):
     __tablename__ = "votes"
     __table_args__ = (
         UniqueConstraint("action_id", "revision", "reviewer", name="uq_votes_once_per_revision"),
-        # /hitl-stats reviewer load over a window, from the index alone
-        Index("ix_votes_created", "created_at", "reviewer", "kind", "time_to_decision_s", "action_id"),
+        # /hitl-stats reviewer load over a window, from the index alone, for any scope
+        Index("ix_votes_created", "created_at", "reviewer", "kind", "time_to_decision_s", "agent_id", "action_type"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), index=True)
+    # The action's, copied (they never change) so /hitl-stats can scope votes without a join.
+    agent_id: Mapped[int | None] = mapped_column(Integer)
+    action_type: Mapped[str | None] = mapped_column(String(64))
     revision: Mapped[int] = mapped_column(Integer)
     reviewer: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))

@@ -1,4 +1,4 @@
-"""hourly and daily /hitl-stats rollups, and window indexes for what is still read raw
+"""hourly and daily /hitl-stats rollups, window indexes for what is still read raw, votes' scope
 
 Revision ID: 0006
 Revises: 0005
@@ -63,8 +63,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('grain', 'start', 'agent_id', 'action_type')
     )
     with op.batch_alter_table('votes', schema=None) as batch_op:
-        batch_op.create_index('ix_votes_created', ['created_at', 'reviewer', 'kind', 'time_to_decision_s', 'action_id'],
-                              unique=False)
+        batch_op.add_column(sa.Column('agent_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('action_type', sa.String(length=64), nullable=True))
+    op.execute("UPDATE votes SET agent_id = (SELECT agent_id FROM actions WHERE actions.id = votes.action_id), "
+               "action_type = (SELECT action_type FROM actions WHERE actions.id = votes.action_id)")
+    with op.batch_alter_table('votes', schema=None) as batch_op:
+        batch_op.create_index('ix_votes_created', ['created_at', 'reviewer', 'kind', 'time_to_decision_s', 'agent_id',
+                                                   'action_type'], unique=False)
     with op.batch_alter_table('actions', schema=None) as batch_op:
         batch_op.drop_index('ix_actions_decided')
         batch_op.create_index('ix_actions_decided', ['decided_at', 'decision', 'created_at', 'agent_id', 'action_type'],
@@ -94,4 +99,6 @@ def downgrade() -> None:
         batch_op.create_index('ix_actions_decided', ['decided_at'], unique=False)
     with op.batch_alter_table('votes', schema=None) as batch_op:
         batch_op.drop_index('ix_votes_created')
+        batch_op.drop_column('action_type')
+        batch_op.drop_column('agent_id')
     op.drop_table('stat_rollups')
