@@ -136,9 +136,15 @@ def modified_fields(patch) -> frozenset[str]:
                      if op.get("path", "").count("/") >= 1)
 
 
-def of_proposal(action: Action) -> Tally:
-    return Tally(proposed=1, auto_approved=int(action.decision == Status.AUTO_APPROVED.value),
-                 blocked=int(action.decision == Status.BLOCKED.value))
+# The count_* functions add one event to a tally in place: the commit hook and `rebuild` both use
+# them, so live counts and rebuilt ones cannot drift apart.
+
+def count_proposal(t: Tally, action: Action) -> Tally:
+    """A proposal, counted at its created_at."""
+    t.proposed += 1
+    t.auto_approved += action.decision == Status.AUTO_APPROVED.value
+    t.blocked += action.decision == Status.BLOCKED.value
+    return t
 
 
 def confidence_bucket(confidence: float) -> int:
@@ -149,35 +155,45 @@ def confidence_bucket(confidence: float) -> int:
     return len(CONFIDENCE_BUCKETS) - 2
 
 
-def of_decision(action: Action, votes: Iterable[tuple[int, str, list[str] | None]]) -> Tally:
-    """A human decision (approved, modified, rejected) counted at its decided_at; anything else counts nothing.
-    `votes`: the action's votes as (revision, kind, reason tags)."""
+def count_decision(t: Tally, action: Action, votes: Iterable[tuple[int, str, list[str] | None]]) -> Tally:
+    """A human decision (approved, modified, rejected), counted at its decided_at; anything else counts
+    nothing. `votes`: the action's votes as (revision, kind, reason tags)."""
     if action.decision not in HUMAN:
-        return Tally()
-    t = Tally(**{action.decision: 1})
+        return t
+    approved = action.decision == Status.APPROVED.value
+    setattr(t, action.decision, getattr(t, action.decision) + 1)
     if action.review_mode == ReviewMode.SHADOW.value:
-        t.shadow_decided, t.shadow_agreed = 1, int(action.decision == Status.APPROVED.value)
+        t.shadow_decided += 1
+        t.shadow_agreed += approved
     kinds: dict[int, list[str]] = {}
     for revision, kind, tags in votes:
-        t.tags.update(tags or [])
+        for tag in tags or ():
+            t.tags[tag] += 1
         kinds.setdefault(revision, []).append(kind)
-    multi = [ks for ks in kinds.values() if len(ks) > 1]
-    t.multi_voted, t.multi_agreed = len(multi), sum(1 for ks in multi if len(set(ks)) == 1)
+    for ks in kinds.values():
+        if len(ks) > 1:
+            t.multi_voted += 1
+            t.multi_agreed += len(set(ks)) == 1
     bucket = confidence_bucket(action.confidence)
-    t.calibration.update({f"n:{bucket}": 1, f"sum:{bucket}": action.confidence,
-                          f"ok:{bucket}": int(action.decision == Status.APPROVED.value)})
+    t.calibration[f"n:{bucket}"] += 1
+    t.calibration[f"sum:{bucket}"] += action.confidence
+    t.calibration[f"ok:{bucket}"] += approved
     if action.decision == Status.MODIFIED.value and action.patch:
         touched = modified_fields(action.patch)
-        t.fields.update(touched)
+        for f in touched:
+            t.fields[f] += 1
         t.field_sets[FIELD_SEP.join(sorted(touched))] += 1
     t.ttd[ttd_bucket((action.decided_at - action.created_at).total_seconds())] += 1
     return t
 
 
-def of_vote(reviewer: str, kind: str, seconds: float) -> Tally:
+def count_vote(t: Tally, reviewer: str, kind: str, seconds: float) -> Tally:
     """A vote, counted at its created_at: reviewer load for windows too long to read votes one by one."""
-    return Tally(votes=1, reviewers=Counter({reviewer: 1, f"{reviewer}{FIELD_SEP}ok": int(kind == "approve"),
-                                    f"{reviewer}{FIELD_SEP}{ttd_bucket(seconds)}": 1}))
+    t.votes += 1
+    t.reviewers[reviewer] += 1
+    t.reviewers[f"{reviewer}{FIELD_SEP}ok"] += kind == "approve"
+    t.reviewers[f"{reviewer}{FIELD_SEP}{ttd_bucket(seconds)}"] += 1
+    return t
 
 
 def reviewer_sums(reviewers: Counter) -> dict[str, tuple[int, int, Counter]]:
@@ -211,12 +227,12 @@ def _stage(s: Session, action: Action, at: datetime, tally: Tally) -> None:
 
 def proposed(s: Session, action: Action) -> None:
     """Count a new proposal (and, when policy decided it on arrival, its decision) at commit."""
-    _stage(s, action, action.created_at, of_proposal(action))
+    _stage(s, action, action.created_at, count_proposal(Tally(), action))
 
 
 def voted(s: Session, action: Action, vote: Vote) -> None:
     """Count a reviewer's vote at commit."""
-    _stage(s, action, vote.created_at, of_vote(vote.reviewer, vote.kind, vote.time_to_decision_s))
+    _stage(s, action, vote.created_at, count_vote(Tally(), vote.reviewer, vote.kind, vote.time_to_decision_s))
 
 
 def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str] | None]] | None = None) -> None:
@@ -226,7 +242,7 @@ def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str
     if votes is None:
         s.flush()  # the deciding vote may still be pending in the session
         votes = s.execute(select(Vote.revision, Vote.kind, Vote.reason_tags).where(Vote.action_id == action.id))
-    _stage(s, action, action.decided_at, of_decision(action, votes))
+    _stage(s, action, action.decided_at, count_decision(Tally(), action, votes))
 
 
 @event.listens_for(Session, "before_commit")
@@ -284,16 +300,16 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
                                                      Vote.reviewer, Vote.created_at, Vote.time_to_decision_s)
                                               .where(Vote.action_id.in_(ids[chunk:chunk + 1000]))):
                 votes.setdefault(action_id, []).append(vote)
+        def at(moment: datetime, a) -> Tally:
+            key = (moment.replace(minute=0, second=0, microsecond=0), a.agent_id, a.action_type)  # already UTC
+            return totals.get(key) or totals.setdefault(key, Tally())
+
         for a in actions:
-            hour = (floor_to(a.created_at, "hour"), a.agent_id, a.action_type)
-            (totals.get(hour) or totals.setdefault(hour, Tally())).add(of_proposal(a))
-            for _, kind, _, reviewer, cast_at, seconds in votes.get(a.id, []):
-                hour = (floor_to(cast_at, "hour"), a.agent_id, a.action_type)
-                (totals.get(hour) or totals.setdefault(hour, Tally())).add(of_vote(reviewer, kind, seconds))
+            count_proposal(at(a.created_at, a), a)
+            for _, kind, _, reviewer, cast_at, seconds in votes.get(a.id, ()):
+                count_vote(at(cast_at, a), reviewer, kind, seconds)
             if a.decision in HUMAN:
-                hour = (floor_to(a.decided_at, "hour"), a.agent_id, a.action_type)
-                (totals.get(hour) or totals.setdefault(hour, Tally())).add(
-                    of_decision(a, [v[:3] for v in votes.get(a.id, [])]))
+                count_decision(at(a.decided_at, a), a, [v[:3] for v in votes.get(a.id, ())])
         seen += len(actions)
         after = actions[-1].id
         if progress:
