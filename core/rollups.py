@@ -5,13 +5,14 @@ linearly with history (7.6 s at a million decisions). A tally per hour and per U
 and action type, makes a window of any length a few hundred row reads.
 
 How it stays true:
-- `proposed` and `decided` stage a `Tally` in the session; one `before_commit` hook folds the staged
-  tallies into `stat_rollups` in key order, so concurrent transactions lock rollup rows in the same
-  order and never deadlock, and a rolled-back decision leaves no count behind.
-- `rebuild` recomputes every row from actions and votes with the same two functions (for the
-  migration that introduced the table, and for `hitl rollups rebuild`).
-- What the tallies cannot give exactly (percentiles) is recomputed from raw rows for the window a
-  manager asked about; the histogram only draws the sparkline of older periods.
+- `proposed`, `voted` and `decided` stage a `Tally` in the session; one `before_commit` hook folds
+  the staged tallies into `stat_rollups` in key order, so concurrent transactions lock rollup rows
+  in the same order and never deadlock, and a rolled-back decision leaves no count behind.
+- `rebuild` recomputes every row from actions and votes with the same count_* functions (for the
+  migration that introduced the table, and for `hitl db rebuild-rollups`).
+- What a tally cannot give exactly (percentiles, medians) metrics.py recomputes from the raw rows
+  of the window a manager asked about, up to EXACT_LIMIT rows; beyond that, and for the older
+  sparkline periods, it reads the histograms here, within 2.5%.
 """
 from __future__ import annotations
 
@@ -87,11 +88,6 @@ class Tally:
     @property
     def reviewed(self) -> int:
         return self.approved + self.modified + self.rejected
-
-    @classmethod
-    def of_row(cls, row) -> "Tally":
-        return cls(**{n: getattr(row, n) for n in _COUNTS},
-                   **{n: Counter(getattr(row, n) or {}) for n in _MAPS})
 
     def columns(self) -> dict:
         return {**{n: getattr(self, n) for n in _COUNTS}, **{n: dict(getattr(self, n)) for n in _MAPS}}
