@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
-from core import review_quality, rollups
+from core import recommend, review_quality, rollups
 from core.gate import Gate
 from core.rollups import HUMAN
 from core.store.tables import Action, Agent, Escalation, Rollup, SampleAudit, Vote
@@ -26,6 +26,9 @@ DAY = timedelta(days=1)
 # rows themselves (about 1 µs a row on PostgreSQL, read from covering indexes); beyond it, from the
 # rollups' histograms, within 2.5%, and shown with ≈.
 EXACT_LIMIT = 50_000
+# `hitl recommend` reads every proposal in the window in Python: /hitl-stats repeats its advice only
+# up to this many reviewed (measured: +90 ms at 3,900 reviewed), and otherwise points to the command.
+RECOMMEND_LIMIT = 5_000
 _WINDOW = re.compile(r"^(\d{1,3})d$")
 PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -90,6 +93,10 @@ class Stats:
     reviewers: list[review_quality.ReviewerLoad] = field(default_factory=list)
     agreement: review_quality.Agreement | None = None
     by_type: dict[str, tuple[list, list]] = field(default_factory=dict)  # action type -> (top tags, top fields)
+    # Per action type reviewed in the window: the threshold and earned-autonomy advice of `hitl recommend`,
+    # from the same window. Empty for an agent's own view, and beyond RECOMMEND_LIMIT (then: run `hitl recommend`).
+    recommendations: list[tuple[recommend.Recommendation, recommend.Autonomy]] = field(default_factory=list)
+    recommend_skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,9 +336,23 @@ def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime |
     agreement = review_quality.Agreement(rolled.multi_voted, rolled.multi_agreed)
     by_type = {t: (_top(tally.tags, 3), _top(tally.fields, 3)) for t, tally in sorted(tallies[-1].items())
                if tally.reviewed}
+    advice, skipped = _advice(gate, scope, window, by_type, cur_head.reviewed)
     return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
                  oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
-                 agreement=agreement, by_type=by_type)
+                 agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped)
+
+
+def _advice(gate: Gate, scope: Scope, window: Window, by_type: dict, reviewed: int):
+    """`hitl recommend` for the action types reviewed in the window, over the same window. It reads
+    every proposal in it, so past RECOMMEND_LIMIT reviewed it is left to `hitl recommend`."""
+    if scope.agent_ids is not None or not by_type:  # thresholds are policy-wide: not an agent's own view
+        return [], False
+    if reviewed > RECOMMEND_LIMIT:
+        return [], True
+    policy = gate.policies.current().policy
+    return [(recommend.recommend(gate, t, days=window.days, now=window.end),
+             recommend.autonomy(gate, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
+                                now=window.end)) for t in by_type], False
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -422,6 +443,15 @@ def lines(st: Stats) -> list[str]:
             if r.rubber_stamp:
                 out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
                            f"in a median of {_secs(r.median_seconds)}")
+    for r, a in st.recommendations:
+        if r.threshold is not None:
+            out.append(f"Recommended      {r.action_type}: auto_approve_threshold {r.threshold:g} would auto-approve "
+                       f"{r.auto_approve_share:.0%}, escaped errors at most {r.expected_escaped_rate:.1%} ({r.why})")
+        if a.recommended or a.alert:
+            move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
+            out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}; {a.why}")
+    if st.recommend_skipped:
+        out.append("Recommended      too many decisions to weigh here: run `hitl recommend`")
     if st.agreement is not None and st.agreement.items:
         out.append(f"Agreement        {_pct(st.agreement.rate)} of {st.agreement.items} item(s) reviewed more than once")
     return out

@@ -145,3 +145,23 @@ def test_shadow_mode_agreement_is_reported(db, notifier, agent):
     st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert (st.current.shadow_decided, st.current.shadow_agreed) == (4, 2)
     assert "Shadow mode      the agent's proposal matched the human's decision in 50% of 4" in metrics.lines(st)
+
+
+def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(gate, agent, monkeypatch):
+    with freeze_time("2026-06-02T09:00:00Z"):
+        for confidence, kind, n in ((0.9, "approve", 80), (0.5, "reject", 10)):
+            for _ in range(n):
+                a = intake.submit(gate, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+                                                        confidence=confidence))[0].id
+                deciding.decide(gate, a, reviewer="UALICE", kind=kind,
+                                **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
+    now = datetime(2026, 6, 3, tzinfo=UTC)
+    st = metrics.stats(gate, "refund", 7, now=now)
+    (r, a), = st.recommendations
+    assert (r.threshold, r.samples, r.auto_approve_share) == (0.9, 80, 80 / 90)
+    text = "\n".join(metrics.lines(st))
+    assert "Recommended      refund: auto_approve_threshold 0.9 would auto-approve 89%, escaped errors at most 4.6%" in text
+    assert metrics.stats(gate, agent.name, 7, now=now, scope=metrics.Scope("mine", agent_ids=(agent.id,))).recommendations == []
+    monkeypatch.setattr(metrics, "RECOMMEND_LIMIT", 10)
+    skipped = metrics.stats(gate, "refund", 7, now=now)
+    assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(metrics.lines(skipped))
