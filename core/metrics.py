@@ -1,4 +1,5 @@
-"""The numbers managers read (/hitl-stats, `hitl stats`): computed exactly from stored decisions.
+"""The numbers managers read (/hitl-stats, `hitl stats`, GET /v1/stats), from the rollups that
+core/rollups.py keeps with every proposal, vote and decision; percentiles exact up to EXACT_LIMIT.
 
 Definitions (ARCHITECTURE.md vocabulary): reviewed = approved + modified + rejected by a human in
 the window; override rate = modified / reviewed; rejection rate = rejected / reviewed;

@@ -86,7 +86,8 @@ def test_a_real_worker_with_its_scheduler_runs_the_tree_on_time(slack, settings,
     lateness = [(e.fired_at - e.due_at).total_seconds() for e in fired]
     assert min(lateness) >= 0, lateness  # never early
     # RQ's scheduler polls each second (ours five times a second); the whole-second round-up adds < 1 s.
-    assert max(lateness) < (3 if command == STOCK_RQ else 2), lateness
+    # The stock worker also forks and imports the app for every job (0.6 s here): one CI run saw 3.3 s.
+    assert max(lateness) < (4 if command == STOCK_RQ else 2), lateness
     where = slack.location(a["id"])
     replies = [p for p in slack.fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts]
     assert len(replies) == 3 and "<@UBOB>" in replies[0]["text"]
