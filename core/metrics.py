@@ -44,7 +44,7 @@ class Window:
     @classmethod
     def ending(cls, end: datetime, days: int) -> "Window":
         """Windows end on the hour (the current one: the end of this hour), so rollups cover them exactly."""
-        end = _ceil(end, timedelta(hours=1))
+        end = _ceil(end, "hour")
         return cls(days=days, start=end - timedelta(days=days), end=end)
 
     def previous(self) -> "Window":
@@ -171,16 +171,16 @@ def scope_of(gate: Gate, subject: str | None) -> Scope:
     return Scope(subject, agent_ids=ids) if ids else Scope(subject, action_type=subject)
 
 
-def _ceil(moment: datetime, step: timedelta) -> datetime:
-    floor = rollups.floor_to(moment, "day" if step == timedelta(days=1) else "hour")
-    return floor if floor == moment else floor + step
+def _ceil(moment: datetime, grain: str) -> datetime:
+    floor = rollups.floor_to(moment, grain)
+    return floor if floor == moment else floor + rollups.GRAINS[grain]
 
 
 def _pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime, int]]:
     """[start, end) as (grain, from, to, sign) rollup ranges: whole UTC days, plus the hours of the days
     cut at either end. Where a cut day's share is more than half of it, it is read as the whole day
     minus the hours outside, so no more than twelve hourly rows are read per cut."""
-    first, last = _ceil(start, DAY), rollups.floor_to(end, "day")
+    first, last = _ceil(start, "day"), rollups.floor_to(end, "day")
     if first > last:  # within one day
         return [("hour", start, end, 1)]
     out = [("day", first, last, 1)] if first < last else []

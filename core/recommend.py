@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.gate import Gate
+from core.rollups import HUMAN
 from core.store.tables import Action
 from core.vocabulary import Status
 
-HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
 Z95 = 1.959963984540054
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Text, cast, delete, event, func, select, text
+from sqlalchemy import Text, and_, cast, delete, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.store.tables import Action, Rollup, Vote
@@ -322,8 +322,6 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
 
 def read(s: Session, scope_filter, grain: str, ranges: Iterable[tuple[datetime, datetime]], maps: tuple[str, ...]):
     """The rows of one grain whose start lies in any of the [from, to) ranges: counts and the `maps` named."""
-    from sqlalchemy import and_, or_
-
     within = [and_(Rollup.start >= a, Rollup.start < b) for a, b in ranges if a < b]
     if not within:
         return []
