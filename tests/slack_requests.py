@@ -1,4 +1,4 @@
-"""Signed requests shaped exactly like ../shared/slack/samples, with our values put in."""
+"""Signed requests shaped exactly like Slack's own (tests/fixtures/slack/samples), with our values put in."""
 from __future__ import annotations
 
 import copy
@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "slack" / "samples"
-SCHEMAS = SAMPLES.parent / "schemas"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "slack"  # copies of Slack's data, see SOURCES.md there
+SAMPLES = FIXTURES / "samples"
+SCHEMAS = FIXTURES / "schemas"
 SECRET = "test-signing-secret"
 
 

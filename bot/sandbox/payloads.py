@@ -1,5 +1,5 @@
-"""Requests the sandbox sends to the bot, shaped like Slack's own (the samples in ../shared/slack/
-samples; tests/sandbox compares the shapes) and signed with the app's signing secret (v0 scheme)."""
+"""Requests the sandbox sends to the bot, shaped like Slack's own (the samples in tests/fixtures/slack/
+samples; tests/slack/test_sandbox_payloads.py compares the shapes) and signed with the app's signing secret (v0 scheme)."""
 from __future__ import annotations
 
 import hashlib

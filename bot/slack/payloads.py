@@ -1,4 +1,4 @@
-"""Reading Slack interaction payloads (shapes as in ../shared/slack/samples)."""
+"""Reading Slack interaction payloads (shapes as in tests/fixtures/slack/samples)."""
 from __future__ import annotations
 
 import json

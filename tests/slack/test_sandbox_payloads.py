@@ -1,5 +1,5 @@
 """The sandbox's requests to the bot must look like Slack's: the same keys, nested the same way,
-as the real payloads in ../shared/slack/samples, and signed by the v0 scheme (Slack's test vector)."""
+as the real payloads in tests/fixtures/slack/samples, and signed by the v0 scheme (Slack's test vector)."""
 from __future__ import annotations
 
 from urllib.parse import parse_qs
