@@ -40,7 +40,7 @@ class FakeSlack:
                             params[key] = json.loads(params[key])
                 status, body, headers = fake._answer(method, params, self.headers.get("Authorization", ""))
                 if method in fake.hangs:
-                    time.sleep(fake.hangs[method])
+                    time.sleep(fake.hangs[method])  # pacing: a Slack that takes this long to answer
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

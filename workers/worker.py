@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from rq import SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
@@ -66,6 +67,8 @@ def make_worker(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES):
             super().run_maintenance_tasks()
             try:
                 reconcile(runtime, self.connection, every)
+            except StopRequested:  # SIGTERM during the pass: RQ's loop must see it, or the worker never stops
+                raise
             except Exception:  # a failed pass is retried next tick; never take the worker down
                 log.exception("reconciler pass failed")
 

@@ -48,6 +48,10 @@ class DecisionWaiter:
                 if not waiters:
                     del self._events[action_id]
 
+    def waiting(self, action_id: str) -> int:
+        """How many long-polls of this process wait on the action right now."""
+        return len(self._events.get(action_id, ()))
+
     def _wake(self, action_id: str | None = None) -> None:
         targets = self._events.get(action_id, ()) if action_id else [e for s in self._events.values() for e in s]
         for loop, event in list(targets):

@@ -6,10 +6,10 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 from hitl_client import HitlClient, require_approval
 from hitl_client.client import HitlError
+from tests.waiting import wait_for
 
 
 def cli(settings, *args) -> subprocess.CompletedProcess:
@@ -18,9 +18,10 @@ def cli(settings, *args) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True, timeout=60)
 
 
-def decide_later(settings, action_id: str, *args, delay=0.3):
+def decide_later(live, settings, action_id: str, *args):
+    """`hitl decide` once the agent is waiting on the action, the way a reviewer answers later."""
     def run():
-        time.sleep(delay)
+        wait_for(lambda: live.app.state.waiter.waiting(action_id), 60, "the agent to wait for the decision")
         result = cli(settings, "decide", action_id, *args)
         assert result.returncode == 0, result.stderr
 
@@ -34,7 +35,7 @@ def test_client_wait_returns_modified_payload_decided_by_cli(live, settings):
         action = hitl.request("refund", "Refund order 42", {"amount": 120, "order": "42"}, 0.7, summary="double charge",
                               state={"turn": 7})
         assert action.status == "pending" and not action.decided
-        t = decide_later(settings, action.id, "modify", "--reviewer", "UALICE", "--set", "amount=100",
+        t = decide_later(live, settings, action.id, "modify", "--reviewer", "UALICE", "--set", "amount=100",
                          "--comment", "partial refund", "--tag", "edge_case")
         decided = hitl.wait(action.id, timeout=30)
         t.join()
@@ -61,7 +62,7 @@ def test_decorator_runs_with_edited_arguments(live, settings):
     def spy(*args, **kwargs):
         a = original(*args, **kwargs)
         seen.append(a.id)
-        decide_later(settings, a.id, "modify", "--reviewer", "UBOB", "--set", "amount=5", delay=0.2)
+        decide_later(live, settings, a.id, "modify", "--reviewer", "UBOB", "--set", "amount=5")
         return a
 
     hitl.request = spy
@@ -83,8 +84,8 @@ def test_decorator_returns_reasons_to_the_llm_on_rejection(live, settings):
 
     def spy(*args, **kwargs):
         a = original(*args, **kwargs)
-        decide_later(settings, a.id, "reject", "--reviewer", "UALICE", "--tag", "policy_violation",
-                     "--comment", "over the 30-day window", delay=0.2)
+        decide_later(live, settings, a.id, "reject", "--reviewer", "UALICE", "--tag", "policy_violation",
+                     "--comment", "over the 30-day window")
         return a
 
     hitl.request = spy

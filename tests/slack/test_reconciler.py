@@ -111,8 +111,7 @@ def test_posting_slots_are_one_interval_apart_and_per_channel(redis_url):
         take_slot(conn, "C0ONE", interval_ms=300)
         granted.append(time.monotonic())
     assert all(b - a >= 0.29 for a, b in zip(granted, granted[1:]))
-    before = time.monotonic()
-    assert take_slot(conn, "C0OTHER", interval_ms=300) == 0.0 and time.monotonic() - before < 0.1  # independent
+    assert take_slot(conn, "C0OTHER", interval_ms=300) == 0.0  # another channel's slot is free: no wait at all
     assert take_slot(conn, "C0ANY", interval_ms=0) == 0.0
 
 

@@ -10,9 +10,9 @@ import time
 import pytest
 
 from tests.conftest import free_port
-
 from tests.slack.conftest import use_policy
-from tests.slack.test_worker_faults import kill, start, status, wait_for
+from tests.slack.test_worker_faults import kill, start, status
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs the redis-server binary")
 
@@ -34,7 +34,7 @@ class RedisServer:
         """Stop without saving (so the data is gone), run `while_down`, start again on the same port."""
         self.stop()
         result = while_down()
-        time.sleep(down_for)
+        time.sleep(down_for)  # pacing, not waiting: the outage itself lasts this long
         self.start()
         return result
 
@@ -68,15 +68,15 @@ def test_redis_restart_mid_run_loses_nothing(slack, settings, worker_env, redis_
     worker = start([sys.executable, "-m", "bot.cli", "worker"], env)
     try:
         before = slack.propose(title="before the restart")
-        wait_for(lambda: slack.location(before["id"]), 30, "the first review to be posted")
+        wait_for(lambda: slack.location(before["id"]), 60, "the first review to be posted")
 
         # Accepted while Redis is down (201): the database is the source of truth.
         during = redis_server.restart(1.0, lambda: slack.propose(title="while Redis is down"))
         after = slack.propose(title="after the restart")
 
         for a in (before, during, after):
-            wait_for(lambda a=a: slack.location(a["id"]), 40, f"{a['title']} to be posted")
-            wait_for(lambda a=a: status(slack, a["id"]) == "expired", 40, f"{a['title']} to run out its tree")
+            wait_for(lambda a=a: slack.location(a["id"]), 60, f"{a['title']} to be posted")
+            wait_for(lambda a=a: status(slack, a["id"]) == "expired", 60, f"{a['title']} to run out its tree")
     finally:
         kill(worker)
         print("\n".join(line for line in worker.stderr.read().splitlines() if not line.startswith(" "))[-6000:])

@@ -1,9 +1,11 @@
+import asyncio
 import threading
-import time
 
 import pytest
 
+from bot.web import actions as actions_route
 from core import deciding
+from tests.waiting import wait_for
 
 PROPOSAL = {"action_type": "refund", "title": "Refund #7", "summary": "damaged", "payload": {"amount": 30},
             "confidence": 0.6, "state": {"cursor": "abc"}}
@@ -123,23 +125,40 @@ def test_long_poll_times_out_with_no_decision(api):
     assert api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 61}).status_code == 422
 
 
-def test_long_poll_is_woken_by_the_notification_not_by_polling(api, runtime):
-    api.app.state.waiter.recheck = 30  # a database recheck alone could not answer within the wait below
+def test_long_poll_is_woken_by_the_notification_not_by_polling(api, runtime, monkeypatch):
+    waiter = api.app.state.waiter
+    waiter.recheck = 3600  # no database recheck within the wait: only the notification can end it early
     a = post(api).json()
-    deadline = time.monotonic() + 5
-    while not api.app.state.waiter.subscribed.is_set() and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(waiter.subscribed.is_set, 60, "the waiter to subscribe to notifications")
+    reads, timed_out = [], []
+    real_read, real_wait_for = actions_route.get_action, asyncio.wait_for
 
-    def decide_soon():
-        time.sleep(0.3)
+    def counting_read(*args):
+        view = real_read(*args)
+        reads.append(view.decision)
+        return view
+
+    async def recording_wait_for(awaitable, timeout):
+        try:
+            return await real_wait_for(awaitable, timeout)
+        except TimeoutError:
+            timed_out.append(timeout)
+            raise
+
+    monkeypatch.setattr(actions_route, "get_action", counting_read)
+    monkeypatch.setattr(actions_route.asyncio, "wait_for", recording_wait_for)
+
+    def decide_while_it_waits():  # after the long-poll's first read found nothing: it is waiting now
+        wait_for(lambda: reads, 60, "the long-poll's first read")
         deciding.decide(runtime.gate, a["id"], reviewer="UALICE", kind="approve")
 
-    threading.Thread(target=decide_soon).start()
-    started = time.monotonic()
-    r = api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 20})
-    elapsed = time.monotonic() - started
+    decider = threading.Thread(target=decide_while_it_waits)
+    decider.start()
+    r = api.get(f"/v1/actions/{a['id']}/decision", params={"wait": 60})
+    decider.join()
     assert r.json()["decision"]["status"] == "approved"
-    assert elapsed < 10, "the long-poll was not woken by the Redis notification"
+    assert reads[0] is None and len(reads) == 2  # read, woken, read again
+    assert timed_out == [], "the long-poll ran to its timeout: the Redis notification did not wake it"
 
 
 def test_healthz(api, runtime):
