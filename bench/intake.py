@@ -12,10 +12,10 @@ Ratios within the run are what to compare; absolute numbers move with the machin
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
-
 from core import deciding, intake  # noqa: E402
 from core.agents import create_agent  # noqa: E402
 from core.gate import Gate  # noqa: E402
@@ -112,7 +111,8 @@ request = function()
     ["Authorization"] = "Bearer {key}", ["Idempotency-Key"] = "wrk-" .. tostring(math.random(1, 2^30)) .. "-" .. n}}, body)
 end
 """)
-    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), f"{base}/v1/actions"],
+    out = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script),
+                          f"{base}/v1/actions"],
                          capture_output=True, text=True, check=True).stdout
     lat = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.M))
     rps = re.search(r"Requests/sec:\s+(\S+)", out).group(1)

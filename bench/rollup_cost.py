@@ -76,7 +76,8 @@ def main() -> None:
     with throwaway_database(args.pg_url) as url:
         db = Database(url, pool_size=16)
         gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "bench.yaml")), notifier=RecordingNotifier())
-        print(f"{'threads':>7} {'intake on':>10} {'intake off':>10} {'ratio':>6} {'decide on':>10} {'decide off':>10} {'ratio':>6}")
+        print(f"{'threads':>7} {'intake on':>10} {'intake off':>10} {'ratio':>6} "
+              f"{'decide on':>10} {'decide off':>10} {'ratio':>6}")
         measure(gate, 4, 200)  # warm up: connections, compiled statements, plans
         for threads in (int(t) for t in args.threads.split(",")):
             # off, on, off again: the table grows as the run goes, so "on" sits between two "off"s.
@@ -85,7 +86,7 @@ def main() -> None:
             intake_on, decide_on = measure(gate, threads, args.n)
             with rollups_off():
                 second = measure(gate, threads, args.n)
-            intake_off, decide_off = ((a + b) / 2 for a, b in zip(first, second))
+            intake_off, decide_off = ((a + b) / 2 for a, b in zip(first, second, strict=True))
             print(f"{threads:>7} {intake_on:>8.0f}/s {intake_off:>8.0f}/s {intake_on / intake_off:>6.2f} "
                   f"{decide_on:>8.0f}/s {decide_off:>8.0f}/s {decide_on / decide_off:>6.2f}", flush=True)
         db.dispose()

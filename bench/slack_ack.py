@@ -12,9 +12,9 @@ Slack's limit is 3 s; the target is p99 under 50 ms.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
-import os
 import subprocess
 import sys
 import tempfile
@@ -29,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
-
 from bot.slack import ids  # noqa: E402
 from core.agents import create_agent  # noqa: E402
 from core.store.db import Database  # noqa: E402

@@ -69,10 +69,9 @@ def measure(url: str, n: int, days: int) -> list[str]:
 
     from core import metrics, rollups
     from core.gate import Gate
+    from core.policy.loader import load_policy_text
     from core.store.db import Database
     from tests.fakes import FixedPolicy, RecordingNotifier
-
-    from core.policy.loader import load_policy_text
 
     db = Database(url)
     started = time.perf_counter()

@@ -36,11 +36,13 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
     host, port = host or settings.host, port or settings.port
     runtime = _runtime(log_level=settings.log_level)
     click.echo(f"hitl-gate: database {runtime.gate.db.url.render_as_string(hide_password=True)}")
-    click.echo(f"hitl-gate: policy {runtime.gate.policies.current().source} (version {runtime.gate.policies.current().version})")
+    loaded = runtime.gate.policies.current()
+    click.echo(f"hitl-gate: policy {loaded.source} (version {loaded.version})")
     click.echo(f"hitl-gate: intake on http://{host}:{port}  (API docs at /docs, OpenAPI at /openapi.json)")
     click.echo("hitl-gate: create an agent key with: .venv/bin/hitl agents create my-agent")
     if runtime.slack is None:
-        click.echo("hitl-gate: Slack is not configured (HITL_SLACK_BOT_TOKEN, HITL_SLACK_SIGNING_SECRET); decide with `hitl decide`")
+        click.echo("hitl-gate: Slack is not configured (HITL_SLACK_BOT_TOKEN, HITL_SLACK_SIGNING_SECRET); "
+                   "decide with `hitl decide`")
     if socket_mode:
         if runtime.settings.slack_app_token is None or runtime.slack is None:
             raise click.UsageError("--socket-mode needs HITL_SLACK_BOT_TOKEN and HITL_SLACK_APP_TOKEN (xapp-…)")
@@ -111,7 +113,8 @@ def dev(host: str | None, port: int | None, demo: bool | None) -> None:
         stop_demo = demo_agent.start(base, key)
     click.echo(f"hitl-gate dev: intake on {base} (API docs at {base}/docs)")
     if sandboxed:
-        click.echo(f"hitl-gate dev: open the Slack sandbox at {base}/sandbox/  (no Slack credentials: nothing leaves this machine)")
+        click.echo(f"hitl-gate dev: open the Slack sandbox at {base}/sandbox/  "
+                   "(no Slack credentials: nothing leaves this machine)")
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
@@ -223,7 +226,8 @@ def agents_create(name: str, action_types: str | None) -> None:
 
     types = [t.strip() for t in action_types.split(",") if t.strip()] if action_types else None
     agent, key = create_agent(_runtime().gate.db, name, types)
-    click.echo(f"agent {agent.name} created; may propose: {', '.join(agent.action_types) if agent.action_types else 'any action type'}")
+    allowed = ", ".join(agent.action_types) if agent.action_types else "any action type"
+    click.echo(f"agent {agent.name} created; may propose: {allowed}")
     click.echo("key (shown once, store it now):", err=True)
     click.echo(key)
 
@@ -286,7 +290,8 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> 
         if a.decision.text_diff:
             click.echo(a.decision.text_diff)
     else:
-        click.echo(f"{a.id}: vote recorded; {len(a.quorum.approvals)} of {a.quorum.required} approvals: {', '.join(a.quorum.approvals)}")
+        click.echo(f"{a.id}: vote recorded; {len(a.quorum.approvals)} of {a.quorum.required} approvals: "
+                   f"{', '.join(a.quorum.approvals)}")
 
 
 @cli.group()

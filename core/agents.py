@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from core.errors import InvalidRequest, NotFound
 from core.gate import AgentIdentity
 from core.keys import display_prefix, hash_key, new_key
-from core.store.db import Database
+from core.store.db import Database, affected
 from core.store.tables import Agent
 from core.store.types import utcnow
 
@@ -41,7 +41,7 @@ def authenticate(db: Database, key: str) -> AgentIdentity | None:
 def revoke_agent(db: Database, name: str) -> None:
     with db.transaction() as s:
         done = s.execute(update(Agent).where(Agent.name == name, Agent.revoked_at.is_(None)).values(revoked_at=utcnow()))
-        if done.rowcount == 0:
+        if affected(done) == 0:
             raise NotFound(f"no active agent named {name!r}")
 
 
@@ -51,7 +51,7 @@ def rotate_key(db: Database, name: str) -> str:
     with db.transaction() as s:
         done = s.execute(update(Agent).where(Agent.name == name, Agent.revoked_at.is_(None))
                          .values(key_hash=hash_key(key), key_prefix=display_prefix(key)))
-        if done.rowcount == 0:
+        if affected(done) == 0:
             raise NotFound(f"no active agent named {name!r}")
     return key
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,11 +25,11 @@ def _digest(prev_hash: str, seq: int, action_id: str | None, kind: str, data: An
     return hashlib.sha256((prev_hash + record).encode()).hexdigest()
 
 
-def append(session: Session, kind: str, action_id: str | None, data: dict[str, Any], now: datetime) -> None:
+def append(session: Session, kind: str, action_id: str | None, data: Mapping[str, Any], now: datetime) -> None:
     append_many(session, [(kind, action_id, data)], now)
 
 
-def append_many(session: Session, events: list[tuple[str, str | None, dict[str, Any]]], now: datetime) -> None:
+def append_many(session: Session, events: Sequence[tuple[str, str | None, Mapping[str, Any]]], now: datetime) -> None:
     """Append inside the caller's transaction, so the events commit or roll back with the change they record.
 
     Call it last in the transaction: from here to the commit, other appenders wait on the head row.
@@ -85,7 +86,8 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
             checked += 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != last_seq or head.hash != prev):
-        problems.append(f"the log ends at event {last_seq} but the head records event {head.seq}: trailing events were deleted")
+        problems.append(f"the log ends at event {last_seq} but the head records event {head.seq}: "
+                        "trailing events were deleted")
     if head is None and checked:
         problems.append("the audit head row is missing")
     return VerifyReport(ok=not problems, checked=checked, problems=problems)

@@ -20,6 +20,7 @@ from core import audit
 from core.gate import Gate
 from core.queries import load_view
 from core.states import DECIDED
+from core.store.db import affected
 from core.store.tables import Action, Agent, Delivery
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -79,6 +80,8 @@ def prepare(gate: Gate, action_id: str) -> Attempt | None:
             pass  # another worker created it
         with gate.db.read() as s:
             delivery = s.get(Delivery, action_id)
+    if delivery is None or agent is None or view.decision is None:
+        return None  # gone meanwhile (a deleted agent or delivery): nothing can be owed to it
     if delivery.state != PENDING or delivery.next_attempt_at > now:
         return None
     body = json.dumps({
@@ -121,4 +124,4 @@ def retry(gate: Gate, action_ids: list[str] | None = None) -> int:
         stmt = update(Delivery).where(Delivery.state == DEAD)
         if action_ids:
             stmt = stmt.where(or_(*[Delivery.action_id == a for a in action_ids]))
-        return s.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=gate.clock())).rowcount
+        return affected(s.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=gate.clock())))

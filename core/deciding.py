@@ -15,8 +15,8 @@ from core.locking import claim_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
 from core.states import transition
-from core.text import json_problem, text_problem
 from core.store.tables import Action, Vote
+from core.text import json_problem, text_problem
 from core.views import ActionView
 from core.vocabulary import DecisionKind, Status
 
@@ -89,6 +89,7 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
                     comment=comment, ratings=ratings or None, source=source[:32], created_at=now,
                     time_to_decision_s=(now - action.created_at).total_seconds())
         if k is DecisionKind.MODIFY:
+            assert edited_payload is not None  # validate_vote refuses a modify without an edited payload
             vote.edited_payload = edited_payload
             vote.patch = json_patch(action.current_payload, edited_payload)
             vote.text_diff = text_diff(action.current_payload, edited_payload)

@@ -24,10 +24,12 @@ from core import audit
 from core.gate import Gate
 from core.lifecycle import end
 from core.policy.model import EscalationTree
+from core.store.db import affected
 from core.store.tables import Action, Escalation
 from core.vocabulary import FinalAction, Status
 
-FINAL_STATUS = {FinalAction.EXPIRE: Status.EXPIRED, FinalAction.REJECT: Status.REJECTED, FinalAction.APPROVE: Status.APPROVED}
+FINAL_STATUS = {FinalAction.EXPIRE: Status.EXPIRED, FinalAction.REJECT: Status.REJECTED,
+                FinalAction.APPROVE: Status.APPROVED}
 
 
 def tree_of(route: dict[str, Any] | None) -> EscalationTree | None:
@@ -81,9 +83,9 @@ def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
             .where(Action.id == action_id, Action.status == Status.PENDING.value, Action.timer_seq == timer_seq)
             .values(timer_seq=Action.timer_seq + 1, lock_version=Action.lock_version + 1)
             .execution_options(synchronize_session=False))
-        if taken.rowcount == 0:
+        if affected(taken) == 0:
             return Fired("none")
-        action = s.get(Action, action_id, populate_existing=True)
+        action = s.get_one(Action, action_id, populate_existing=True)  # the update above just matched it
         events: list = []
         fired = _run(s, action, now, _last_seqs(s, [action_id]).get(action_id, 0) + 1, events)
         if events:
@@ -128,6 +130,8 @@ def _last_seqs(s: Session, action_ids: list[str]) -> dict[str, int]:
 def _run(s: Session, action: Action, now: datetime, seq: int, events: list) -> Fired:
     """Decide what the due timer means and change the (locked) action accordingly."""
     due = action.timer_at
+    if due is None:  # both callers select only actions with a timer; without one nothing is due
+        return Fired("none")
     tree = tree_of(action.route)
     if action.deadline is not None and now >= action.deadline:
         end(s, action, Status.EXPIRED, "policy", now, {"reason": "the agent's deadline passed"})
@@ -184,7 +188,7 @@ def after_fire(gate: Gate, action_id: str, fired: Fired) -> None:
     """Tell the adapters: the action's watchers, the next timer, the escalation's targets."""
     if fired.kind in ("escalated", "ack_timeout", "final", "deadline"):
         gate.notifier.action_changed(action_id, (fired.status or Status.PENDING).value)
-    if fired.kind != "early" and fired.next_at is not None and gate.timers is not None:
+    if fired.kind != "early" and fired.next_at is not None and fired.timer_seq is not None and gate.timers is not None:
         gate.timers.set(action_id, fired.timer_seq, fired.next_at)
     if fired.escalation_seq is not None and gate.publisher is not None:
         gate.publisher.escalated(action_id, fired.escalation_seq)

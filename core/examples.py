@@ -46,6 +46,8 @@ def recent(gate: Gate, agent: AgentIdentity, action_type: str, limit: int = 5) -
                 votes.setdefault(v.action_id, []).append(v)
     out = []
     for a in rows:
+        if a.decision is None:  # the query asks for decided actions; an undecided one teaches nothing
+            continue
         deciding = [v for v in votes.get(a.id, []) if v.kind in ("modify", "reject")]
         if not deciding:  # decided by policy or by a cancel, not by a person
             continue

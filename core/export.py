@@ -40,7 +40,7 @@ def _query(fmt: str, since: datetime | None, until: datetime | None):
 
 def count(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> int:
     with gate.db.read() as s:
-        return s.scalar(select(func.count()).select_from(_query(fmt, since, until).subquery()))
+        return s.scalar(select(func.count()).select_from(_query(fmt, since, until).subquery())) or 0
 
 
 def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
@@ -70,6 +70,10 @@ def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime
         last = (actions[-1].decided_at, actions[-1].id)
 
 
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
 def _input(a: Action, agent: str) -> dict[str, Any]:
     """What the agent knew when it proposed: the task, its reasoning and context (not its answer)."""
     return {"agent": agent, "action_type": a.action_type, "title": a.title, "reasoning": a.summary,
@@ -81,7 +85,7 @@ def _shape(fmt: str, a: Action, votes: list[Vote], audit: SampleAudit | None, ag
     comments = [v.comment for v in votes if v.comment]
     meta = {"action_id": a.id, "decision": a.decision, "confidence": a.confidence, "risk": a.risk,
             "reason_tags": tags, "comment": "\n".join(comments) or None,
-            "reviewers": sorted({v.reviewer for v in votes}), "decided_at": a.decided_at.isoformat()}
+            "reviewers": sorted({v.reviewer for v in votes}), "decided_at": _iso(a.decided_at)}
     if fmt == "sft":
         return {"input": _input(a, agent), "output": a.final_payload, "meta": meta}
     if fmt == "preference":
@@ -91,7 +95,7 @@ def _shape(fmt: str, a: Action, votes: list[Vote], audit: SampleAudit | None, ag
         "action_id": a.id, "agent": agent, "action_type": a.action_type, "title": a.title, "summary": a.summary,
         "payload": a.payload, "confidence": a.confidence, "risk": a.risk, "context": a.context, "run_id": a.run_id,
         "review_mode": a.review_mode, "rule": a.rule, "policy_version": a.policy_version,
-        "created_at": a.created_at.isoformat(), "decision": a.decision, "decided_at": a.decided_at.isoformat(),
+        "created_at": a.created_at.isoformat(), "decision": a.decision, "decided_at": _iso(a.decided_at),
         "decided_by": a.decided_by, "final_payload": a.final_payload, "patch": a.patch, "text_diff": a.text_diff,
         "votes": [{"reviewer": v.reviewer, "kind": v.kind, "revision": v.revision, "reason_tags": v.reason_tags,
                    "comment": v.comment, "ratings": v.ratings, "patch": v.patch,

@@ -13,6 +13,7 @@ from core import deciding, reviews
 from core.errors import HitlError
 from core.gate import Gate
 from core.ports import GroupDirectory
+from core.store.db import affected
 from core.store.tables import Interaction
 
 KINDS = ("approve", "reject", "claim")
@@ -72,7 +73,7 @@ def apply(gate: Gate, interaction_id: int, groups: GroupDirectory | None, explai
     with gate.db.transaction() as s:
         done = s.execute(update(Interaction).where(Interaction.id == interaction_id, Interaction.applied_at.is_(None))
                          .values(applied_at=gate.clock(), result=result[:1000]))
-    if done.rowcount == 0:
+    if affected(done) == 0:
         return None  # another worker applied it at the same time; it sent any notice
     return Applied(notice=notice, reply_channel=row.reply_channel, reviewer=row.reviewer)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,10 +17,9 @@ from core.policy.loader import LoadedPolicy
 from core.policy.routing import route
 from core.proposal import Proposal
 from core.queries import load_view
-from core.views import action_view
 from core.states import transition
 from core.store.tables import Action, PolicyVersion, SampleAudit
-from core.views import ActionView
+from core.views import ActionView, action_view
 from core.vocabulary import Status
 
 
@@ -27,7 +27,8 @@ def new_action_id() -> str:
     return "act_" + uuid.uuid4().hex
 
 
-def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key: str | None = None) -> tuple[ActionView, bool]:
+def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal,
+           idempotency_key: str | None = None) -> tuple[ActionView, bool]:
     """Returns (action, created). A replay of the same Idempotency-Key returns the first action and False."""
     if not agent.may_propose(proposal.action_type):
         raise NotAuthorised(f"this agent key may not propose action type {proposal.action_type!r}")
@@ -61,7 +62,7 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal, idempotency_key
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
-    events = [
+    events: list[tuple[str, str | None, dict[str, Any]]] = [
         ("created", action.id, {"agent": agent.name, "action_type": action.action_type, "request_hash": request_hash,
                                 "policy_version": loaded.version}),
         ("routed", action.id, {"status": action.status, "review_mode": action.review_mode, "rule": r.rule,

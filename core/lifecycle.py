@@ -46,7 +46,7 @@ def report_outcome(gate: Gate, agent: AgentIdentity, action_id: str, outcome: st
         try:
             action = claim_or_explain(s, action_id, GO_AHEAD, agent_id=agent.id)
         except AlreadyDecided as exc:
-            current = s.get(Action, action_id)
+            current = s.get_one(Action, action_id)  # claim_or_explain found it
             if current.status == Status.PENDING:
                 raise IllegalTransition(current.status, target) from None
             if current.outcome_at is not None:

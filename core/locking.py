@@ -12,6 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from core.errors import AlreadyDecided, NotFound
+from core.store.db import affected
 from core.store.tables import Action
 
 
@@ -22,9 +23,9 @@ def claim(s: Session, action_id: str, from_statuses: Iterable[str]) -> Action | 
         .values(lock_version=Action.lock_version + 1)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount == 0:
+    if affected(done) == 0:
         return None
-    return s.get(Action, action_id, populate_existing=True)
+    return s.get_one(Action, action_id, populate_existing=True)  # the update above just matched it
 
 
 def claim_or_explain(s: Session, action_id: str, from_statuses: Iterable[str], agent_id: int | None = None) -> Action:

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
@@ -42,12 +43,12 @@ class Window:
     end: datetime
 
     @classmethod
-    def ending(cls, end: datetime, days: int) -> "Window":
+    def ending(cls, end: datetime, days: int) -> Window:
         """Windows end on the hour (the current one: the end of this hour), so rollups cover them exactly."""
         end = _ceil(end, "hour")
         return cls(days=days, start=end - timedelta(days=days), end=end)
 
-    def previous(self) -> "Window":
+    def previous(self) -> Window:
         return Window.ending(self.start, self.days)
 
 
@@ -203,7 +204,7 @@ def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]],
     at every period boundary into disjoint segments; each rollup row is added to its segment once
     (a cut day at most twice), and a period is the sum of its segments."""
     bounds = sorted({t for p in periods for t in p})
-    segments = list(zip(bounds, bounds[1:]))
+    segments = list(pairwise(bounds))
     pieces = [(k, *piece) for k, (a, b) in enumerate(segments) for piece in _pieces(a, b)]
     sums: list[dict[str, rollups.Tally]] = [{} for _ in segments]
     for grain in ("day", "hour"):
@@ -212,8 +213,8 @@ def _tallies(s, scope: Scope, periods: list[tuple[datetime, datetime]],
                                 maps):
             for a, b, k, sign in ranges:
                 if a <= row.start < b:
-                    by_type = sums[k]
-                    (by_type.get(row.action_type) or by_type.setdefault(row.action_type, rollups.Tally())).add_row(
+                    into = sums[k]
+                    (into.get(row.action_type) or into.setdefault(row.action_type, rollups.Tally())).add_row(
                         row, sign, maps)
     out = []
     for a, b in periods:
@@ -264,7 +265,8 @@ def _ttd(s, scope: Scope, start: datetime, end: datetime) -> tuple[float | None,
         both = type_coerce(func.percentile_disc(pg.array([0.5, 0.9])).within_group(Action.decided_at - Action.created_at),
                            pg.ARRAY(pg.INTERVAL))
         found = s.execute(scope.filter(select(both).where(*where))).scalar()
-        return tuple(None if v is None else v.total_seconds() for v in found or (None, None))
+        p50, p90 = (None if v is None else v.total_seconds() for v in found or (None, None))
+        return p50, p90
     values = [(d - c).total_seconds() for c, d in s.execute(scope.filter(
         select(Action.created_at, Action.decided_at).where(*where)))]
     return percentile(values, 50), percentile(values, 90)
@@ -322,8 +324,9 @@ def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime |
     with gate.db.read() as s:
         tallies = _tallies(s, scope, periods + windows)
         extras = _extras(s, scope, periods) + _extras(s, scope, windows)
-        prev_head, cur_head = (_window_headline(s, scope, a, b, _total(tallies[len(periods) + i]), extras[len(periods) + i],
-                                                limit) for i, ((a, b), limit) in enumerate(zip(windows, limits)))
+        first = len(periods)
+        prev_head, cur_head = (_window_headline(s, scope, a, b, _total(tallies[first + i]), extras[first + i], limit)
+                               for i, ((a, b), limit) in enumerate(zip(windows, limits, strict=True)))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
         reviewers = _reviewer_load(s, scope, window, _total(tallies[-1]).votes)
@@ -444,10 +447,10 @@ def lines(st: Stats) -> list[str]:
             if r.rubber_stamp:
                 out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
                            f"in a median of {_secs(r.median_seconds)}")
-    for r, a in st.recommendations:
-        if r.threshold is not None:
-            out.append(f"Recommended      {r.action_type}: auto_approve_threshold {r.threshold:g} would auto-approve "
-                       f"{r.auto_approve_share:.0%}, escaped errors at most {r.expected_escaped_rate:.1%} ({r.why})")
+    for rec, a in st.recommendations:
+        if rec.threshold is not None:
+            out.append(f"Recommended      {rec.action_type}: auto_approve_threshold {rec.threshold:g} would auto-approve "
+                       f"{rec.auto_approve_share:.0%}, escaped errors at most {rec.expected_escaped_rate:.1%} ({rec.why})")
         if a.recommended or a.alert:
             move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
             out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}; {a.why}")

@@ -24,13 +24,15 @@ class Proposal(BaseModel):
     summary: str = Field(default="", max_length=10_000, pattern=NO_NUL, description="The agent's reasoning.")
     payload: dict[str, Any] = Field(description="The editable JSON object the action will run with.")
     confidence: float = Field(ge=0.0, le=1.0, description="The agent's confidence that the action is right, 0..1.")
-    risk: Risk | None = Field(default=None, description="The agent's own risk estimate; the higher of this and the policy's risk applies.")
+    risk: Risk | None = Field(default=None, description="The agent's own risk estimate; "
+                                                        "the higher of this and the policy's risk applies.")
     context: dict[str, Any] = Field(default_factory=dict, description="Evidence and links shown to the reviewer.")
     run_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     call_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     state: Any = Field(default=None, description="Opaque value returned unchanged with the decision.")
     callback_url: AnyHttpUrl | None = Field(default=None, description="Where the decision is POSTed, signed.")
-    deadline: datetime | None = Field(default=None, description="When the agent stops caring about an answer (ISO 8601 with offset).")
+    deadline: datetime | None = Field(default=None,
+                                      description="When the agent stops caring about an answer (ISO 8601 with offset).")
 
     @field_validator("title", "summary", "run_id", "call_id")
     @classmethod

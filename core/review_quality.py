@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from statistics import median
 
 from sqlalchemy import func, select
@@ -36,7 +37,7 @@ def calibration_of(sums) -> Calibration:
     by = {i: (sums.get(f"n:{i}", 0), sums.get(f"sum:{i}", 0.0), sums.get(f"ok:{i}", 0)) for i in range(len(BUCKETS) - 1)}
     total = sum(n for n, _, _ in by.values())
     buckets, ece = [], 0.0
-    for i, (low, high) in enumerate(zip(BUCKETS, BUCKETS[1:])):
+    for i, (low, high) in enumerate(pairwise(BUCKETS)):
         n, conf_sum, ok = by.get(i, (0, 0.0, 0))
         if not n:
             buckets.append(Bucket(low, high, 0, None, None))

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, event, func, or_, select, text
+from sqlalchemy import Text, and_, cast, delete, event, func, insert, or_, select, text
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from core.store.tables import Action, Rollup, Vote
@@ -65,7 +66,7 @@ class Tally:
     calibration: Counter = field(default_factory=Counter)  # "n:<bucket>", "sum:<bucket>", "ok:<bucket>"
     reviewers: Counter = field(default_factory=Counter)  # votes cast: "<who>", "<who>\x1fok", "<who>\x1f<ttd bucket>"
 
-    def add(self, other: "Tally") -> "Tally":
+    def add(self, other: Tally) -> Tally:
         for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in _MAPS:
@@ -135,7 +136,7 @@ def modified_fields(patch) -> frozenset[str]:
 # The count_* functions add one event to a tally in place: the commit hook and `rebuild` both use
 # them, so live counts and rebuilt ones cannot drift apart.
 
-def count_proposal(t: Tally, action: Action) -> Tally:
+def count_proposal(t: Tally, action: Action | Row) -> Tally:
     """A proposal, counted at its created_at."""
     t.proposed += 1
     t.auto_approved += action.decision == Status.AUTO_APPROVED.value
@@ -151,7 +152,7 @@ def confidence_bucket(confidence: float) -> int:
     return len(CONFIDENCE_BUCKETS) - 2
 
 
-def count_decision(t: Tally, action: Action, votes: Iterable[tuple[int, str, list[str] | None]]) -> Tally:
+def count_decision(t: Tally, action: Action | Row, votes: Iterable[tuple[int, str, list[str] | None]]) -> Tally:
     """A human decision (approved, modified, rejected), counted at its decided_at; anything else counts
     nothing. `votes`: the action's votes as (revision, kind, reason tags)."""
     if action.decision not in HUMAN:
@@ -172,14 +173,15 @@ def count_decision(t: Tally, action: Action, votes: Iterable[tuple[int, str, lis
             t.multi_agreed += len(set(ks)) == 1
     bucket = confidence_bucket(action.confidence)
     t.calibration[f"n:{bucket}"] += 1
-    t.calibration[f"sum:{bucket}"] += action.confidence
+    t.calibration[f"sum:{bucket}"] += action.confidence  # type: ignore[assignment]  # Counter adds floats; typeshed says int
     t.calibration[f"ok:{bucket}"] += approved
     if action.decision == Status.MODIFIED.value and action.patch:
         touched = modified_fields(action.patch)
         for f in touched:
             t.fields[f] += 1
         t.field_sets[FIELD_SEP.join(sorted(touched))] += 1
-    t.ttd[ttd_bucket((action.decided_at - action.created_at).total_seconds())] += 1
+    if action.decided_at is not None:
+        t.ttd[ttd_bucket((action.decided_at - action.created_at).total_seconds())] += 1
     return t
 
 
@@ -233,7 +235,7 @@ def voted(s: Session, action: Action, vote: Vote) -> None:
 
 def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str] | None]] | None = None) -> None:
     """Count a decision at commit. `votes`: (revision, kind, reason tags) of the action's votes, read here when not given."""
-    if action.decision not in HUMAN:
+    if action.decision not in HUMAN or action.decided_at is None:
         return
     if votes is None:
         s.flush()  # the deciding vote may still be pending in the session
@@ -261,17 +263,22 @@ def fold(s: Session, tallies: dict) -> None:
 @functools.cache
 def _upsert(dialect: str):
     """The one upsert statement, built once per dialect so SQLAlchemy compiles it once."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     table = Rollup.__table__
-    stmt = insert(table)
-    new = stmt.excluded
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.grain, table.c.start, table.c.agent_id, table.c.action_type],
-        set_={**{n: table.c[n] + new[n] for n in _COUNTS},
-              **{n: func.hitl_json_add(table.c[n], new[n], type_=JsonType) for n in _MAPS}})
+    keys = [table.c.grain, table.c.start, table.c.agent_id, table.c.action_type]
+
+    def merged(new) -> dict:
+        return {**{n: table.c[n] + new[n] for n in _COUNTS},
+                **{n: func.hitl_json_add(table.c[n], new[n], type_=JsonType) for n in _MAPS}}
+
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        pg_stmt = postgresql.insert(Rollup)
+        return pg_stmt.on_conflict_do_update(index_elements=keys, set_=merged(pg_stmt.excluded))
+    from sqlalchemy.dialects import sqlite
+
+    lite_stmt = sqlite.insert(Rollup)
+    return lite_stmt.on_conflict_do_update(index_elements=keys, set_=merged(lite_stmt.excluded))
 
 
 def rebuild(s: Session, page: int = 5000, progress=None) -> int:
@@ -316,7 +323,7 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
     rows = [{"grain": grain, "start": k[0], "agent_id": k[1], "action_type": k[2], **t.columns()}
             for grain, sums in (("day", days), ("hour", totals)) for k, t in sorted(sums.items(), key=lambda kv: kv[0])]
     for i in range(0, len(rows), 1000):
-        s.execute(Rollup.__table__.insert(), rows[i:i + 1000])
+        s.execute(insert(Rollup), rows[i:i + 1000])
     return seen
 
 

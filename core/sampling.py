@@ -15,6 +15,7 @@ from core.access import is_reviewer
 from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised, NotFound
 from core.gate import Gate
 from core.ports import GroupDirectory
+from core.store.db import affected
 from core.store.tables import Action, SampleAudit
 
 LOOKS_RIGHT = "looks_right"
@@ -42,9 +43,9 @@ def record_posted(gate: Gate, action_id: str, channel: str, message_ts: str) -> 
                          .where(SampleAudit.action_id == action_id, SampleAudit.posted_at.is_(None))
                          .values(channel=channel, message_ts=message_ts, posted_at=now)
                          .execution_options(synchronize_session=False))
-        if done.rowcount:
+        if affected(done):
             audit.append(s, "audit_posted", action_id, {"channel": channel, "ts": message_ts}, now)
-        return bool(done.rowcount)
+        return bool(affected(done))
 
 
 def record_verdict(gate: Gate, action_id: str, auditor: str, verdict: str, reason_tags: list[str],
@@ -69,9 +70,9 @@ def record_verdict(gate: Gate, action_id: str, auditor: str, verdict: str, reaso
                          .where(SampleAudit.action_id == action_id, SampleAudit.verdict.is_(None))
                          .values(verdict=verdict, reason_tags=list(reason_tags), auditor=auditor, decided_at=now)
                          .execution_options(synchronize_session=False))
-        if not done.rowcount:
+        if not affected(done):
             s.refresh(item)
-            raise AlreadyDecided(item.verdict, [item.auditor])
+            raise AlreadyDecided(item.verdict, [item.auditor] if item.auditor else [])
         audit.append(s, "audited", action_id, {"verdict": verdict, "reason_tags": list(reason_tags), "by": auditor}, now)
         s.refresh(item)
         return item

@@ -11,8 +11,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HITL_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default=Path("var"), description="Embedded defaults live here: the SQLite file and Redis.")
-    database_url: str | None = Field(default=None, description="e.g. postgresql+psycopg://user@host/db; default SQLite in data_dir")
-    redis_url: SecretStr | None = Field(default=None, description="e.g. redis://host:6379/0; default an embedded Redis in data_dir")
+    database_url: str | None = Field(default=None,
+                                     description="e.g. postgresql+psycopg://user@host/db; default SQLite in data_dir")
+    redis_url: SecretStr | None = Field(default=None,
+                                        description="e.g. redis://host:6379/0; default an embedded Redis in data_dir")
     policy_file: Path | None = Field(default=None, description="Policy YAML; without one every action goes to review.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -35,12 +37,14 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(default=None, description="xapp-… for Socket Mode.")
     slack_api_url: str = Field(default="https://slack.com/api/", description="Web API base URL (tests point it at a fake).")
     slack_default_channel: str | None = Field(default=None, description="Where reviews go when the policy names no channel.")
-    slack_post_interval_ms: int = Field(default=1000, ge=0, description="Pacing per channel (Slack: ~1 message/s); 0 turns it off.")
+    slack_post_interval_ms: int = Field(default=1000, ge=0,
+                                        description="Pacing per channel (Slack: ~1 message/s); 0 turns it off.")
     slack_group_cache_seconds: float = Field(default=60.0, description="How long user-group membership is cached.")
 
     @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and (self.slack_signing_secret is not None or self.slack_app_token is not None)
+        return self.slack_bot_token is not None and (self.slack_signing_secret is not None
+                                                     or self.slack_app_token is not None)
 
     @property
     def effective_database_url(self) -> str:

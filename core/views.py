@@ -1,6 +1,7 @@
 """What the outside sees of an action: the intake's response shapes and the CLI's output."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,8 @@ class VoteView(BaseModel):
     reason_tags: list[str]
     comment: str | None
     ratings: dict[str, int] | None
-    patch: list[dict[str, Any]] | None = Field(description="RFC 6902 JSON Patch of this vote's edit against the previous revision.")
+    patch: list[dict[str, Any]] | None = Field(
+        description="RFC 6902 JSON Patch of this vote's edit against the previous revision.")
     text_diff: str | None
     source: str
     at: datetime
@@ -92,12 +94,13 @@ def vote_view(v: Vote) -> VoteView:
     )
 
 
-def action_view(a: Action, votes: list[Vote], comments: list[Comment] = ()) -> ActionView:
+def action_view(a: Action, votes: list[Vote], comments: Sequence[Comment] = ()) -> ActionView:
     votes = sorted(votes, key=lambda v: (v.created_at, v.id or 0))
     current = [v for v in votes if v.revision == a.revision and v.kind != DecisionKind.REJECT]
     decision = None
-    if a.decision is not None:
-        counted = current if a.decision in (Status.APPROVED, Status.MODIFIED) else [v for v in votes if v.kind == DecisionKind.REJECT]
+    if a.decision is not None and a.decided_at is not None:  # every decision is stored with its time
+        approved = a.decision in (Status.APPROVED, Status.MODIFIED)
+        counted = current if approved else [v for v in votes if v.kind == DecisionKind.REJECT]
         tags: list[str] = []
         for v in counted:
             tags += [t for t in v.reason_tags or [] if t not in tags]
@@ -120,7 +123,8 @@ def action_view(a: Action, votes: list[Vote], comments: list[Comment] = ()) -> A
     return ActionView(
         id=a.id, action_type=a.action_type, title=a.title, summary=a.summary, status=Status(a.status),
         review_mode=ReviewMode(a.review_mode), rule=a.rule, explanation=a.route.get("explanation", ""), risk=Risk(a.risk),
-        confidence=a.confidence, payload=a.payload, current_payload=a.current_payload, revision=a.revision, context=a.context or {}, run_id=a.run_id, call_id=a.call_id,
+        confidence=a.confidence, payload=a.payload, current_payload=a.current_payload, revision=a.revision,
+        context=a.context or {}, run_id=a.run_id, call_id=a.call_id,
         state=a.state, deadline=a.deadline, policy_version=a.policy_version, created_at=a.created_at,
         quorum=QuorumView(required=a.approvals_required, approvals=[v.reviewer for v in current]),
         claimed_by=a.claimed_by, votes=[vote_view(v) for v in votes], decision=decision, outcome=outcome,

@@ -60,7 +60,8 @@ class Rejected(Exception):
 
     def __init__(self, action: Action):
         d = action.decision or {}
-        super().__init__(f"{action.id} {d.get('status')}: {', '.join(d.get('reason_tags') or [])} {d.get('comment') or ''}".strip())
+        tags = ", ".join(d.get("reason_tags") or [])
+        super().__init__(f"{action.id} {d.get('status')}: {tags} {d.get('comment') or ''}".strip())
         self.action = action
 
 
@@ -72,7 +73,7 @@ class HitlClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "HitlClient":
+    def __enter__(self) -> HitlClient:
         return self
 
     def __exit__(self, *exc) -> None:

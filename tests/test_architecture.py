@@ -42,6 +42,7 @@ def test_package_respects_the_dependency_rule(package):
 
 def test_the_checker_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import os\nfrom slack_sdk import WebClient\nimport redis.asyncio\ndef f():\n    from bot.web.app import x\n")
+    bad.write_text("import os\nfrom slack_sdk import WebClient\nimport redis.asyncio\n"
+                   "def f():\n    from bot.web.app import x\n")
     assert violations(imports_of(bad), FORBIDDEN["core"]) == ["bot.web.app", "redis.asyncio", "slack_sdk"]
     assert violations(imports_of(bad), FORBIDDEN["workers"]) == ["bot.web.app"]

@@ -44,7 +44,8 @@ def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
     assert key.startswith("hitl_") and "refund" in created.stdout
     listed = hitl("agents", "list", env=env, cwd=tmp_path)
     assert "bot-1" in listed.stdout and key not in listed.stdout
-    assert hitl("agents", "create", "bot-1", env=env, cwd=tmp_path).stderr.strip() == "error: an agent named 'bot-1' exists already"
+    again = hitl("agents", "create", "bot-1", env=env, cwd=tmp_path)
+    assert again.stderr.strip() == "error: an agent named 'bot-1' exists already"
     verify = hitl("audit", "verify", env=env, cwd=tmp_path)
     assert verify.returncode == 0 and "audit log intact" in verify.stdout
     missing = hitl("decide", "act_nope", "approve", "--reviewer", "U1", env=env, cwd=tmp_path)

@@ -57,7 +57,7 @@ def rebuild_timers(runtime, connection: redis.Redis, horizon_seconds: float) -> 
         for second in seconds:
             pipe.exists(f"rq:job:{timer_job_id(second)}")
         present = pipe.execute()
-    for second, exists in zip(seconds, present):
+    for second, exists in zip(seconds, present, strict=True):
         if not exists:
             count += enqueue(connection, "workers.jobs.fire_timers", second, job_id=timer_job_id(second),
                              at=datetime.fromtimestamp(second, UTC))

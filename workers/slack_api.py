@@ -12,5 +12,6 @@ def web_client(settings: Settings) -> WebClient:
     base = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
     client = WebClient(token=token, base_url=base, timeout=10)
     # 429: wait Retry-After; connection resets: retry. (Durable retries with backoff live in the jobs.)
-    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2), ConnectionErrorRetryHandler(max_retry_count=2)])
+    client.retry_handlers.extend([RateLimitErrorRetryHandler(max_retry_count=2),
+                                  ConnectionErrorRetryHandler(max_retry_count=2)])
     return client

@@ -174,7 +174,8 @@ def router(sandbox: Sandbox) -> APIRouter:
             return {"ok": False, "error": "view_not_open"}
         body = payloads.view_submission(s.user, ws.users.get(s.user, s.user), view, s.values, ws.new_trigger(s.user))
         answer = sandbox.send(payloads.form(body), "application/x-www-form-urlencoded")
-        result = answer.json() if answer.content and answer.headers.get("content-type", "").startswith("application/json") else {}
+        is_json = answer.headers.get("content-type", "").startswith("application/json")
+        result = answer.json() if answer.content and is_json else {}
         if result.get("response_action") == "errors":
             return {"ok": False, "errors": result.get("errors", {})}
         if answer.status_code == 200:

@@ -47,7 +47,7 @@ class Workspace:
     # ---- set-up ----
 
     @classmethod
-    def from_policy(cls, policy) -> "Workspace":
+    def from_policy(cls, policy) -> Workspace:
         """People, groups and channels named by the policy, so every reviewer and escalation target
         exists; each user group gets two members of its own, plus one outsider who may decide nothing."""
         ws = cls()
@@ -86,7 +86,8 @@ class Workspace:
     def _changed(self) -> None:
         self.version += 1
 
-    def post(self, channel: str, text: str, blocks: list[dict] | None, thread_ts: str | None, user: str = BOT_USER) -> Message:
+    def post(self, channel: str, text: str, blocks: list[dict] | None, thread_ts: str | None,
+             user: str = BOT_USER) -> Message:
         with self._lock:
             if channel.startswith("D") and channel not in self.channels:
                 self.channels[channel] = "dm"

@@ -100,7 +100,8 @@ def payload_fields(ctx: ReviewContext, values: dict | None = None) -> tuple[list
     items = list(shown.items())
     fields = [_text("mrkdwn", clip(f"*{mrkdwn(str(k), 200)}*\n{show_value(v, FIELD_VALUE_CHARS)}", 2000))
               for k, v in items[:SHOWN_FIELDS]]
-    blocks = [{"type": "section", "fields": fields[i:i + FIELDS_PER_SECTION]} for i in range(0, len(fields), FIELDS_PER_SECTION)]
+    blocks = [{"type": "section", "fields": fields[i:i + FIELDS_PER_SECTION]}
+              for i in range(0, len(fields), FIELDS_PER_SECTION)]
     return blocks, max(0, len(items) - SHOWN_FIELDS)
 
 
@@ -209,7 +210,8 @@ def escalation_dm(ctx: ReviewContext, level: int, where) -> str:
     place = f" in <#{where.channel}>" if where is not None else ""
     due = f" Next escalation {_date(ctx.due_at)}." if ctx.due_at else ""
     return clip(f"⏫ *{mrkdwn(title(ctx), 200)}* needs a decision{place} "
-                f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, escalation level {level + 1}).{due}",
+                f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, "
+                f"escalation level {level + 1}).{due}",
                 3000)
 
 
@@ -350,4 +352,5 @@ def payload_modal(ctx: ReviewContext) -> dict:
             "close": _text("plain_text", "Close"), "blocks": blocks}
 
 
-__all__ = ["MASK", "audit_message", "title", "unaided", "diff_reply", "escalation_dm", "escalation_reply", "fallback_audit_text", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]
+__all__ = ["MASK", "audit_message", "title", "unaided", "diff_reply", "escalation_dm", "escalation_reply",
+           "fallback_audit_text", "fallback_text", "modify_modal", "payload_modal", "reject_modal", "review_message"]

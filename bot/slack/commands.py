@@ -10,6 +10,7 @@ def register(app, deps: SlackDeps) -> None:
 
 def on_stats(deps: SlackDeps, ack, body: dict) -> None:
     if not deps.later("workers.jobs.answer_stats", body["response_url"], body.get("text", "")):
-        ack(response_type="ephemeral", text="hitl-stats is unavailable right now (the job queue is down); try again shortly.")
+        ack(response_type="ephemeral",
+            text="hitl-stats is unavailable right now (the job queue is down); try again shortly.")
         return
     ack(response_type="ephemeral", text="Working out the numbers…")

@@ -72,7 +72,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        names = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+                 413: "payload_too_large"}
         return JSONResponse(body(names.get(exc.status_code, "http_error"), str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

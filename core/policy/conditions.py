@@ -36,7 +36,7 @@ class Condition:
     text: str
 
     @classmethod
-    def parse(cls, text: str) -> "Condition":
+    def parse(cls, text: str) -> Condition:
         if not isinstance(text, str):
             raise ConditionSyntaxError(f"a condition is a string like 'amount > 500', got {type(text).__name__}")
         m = _PATTERN.match(text)

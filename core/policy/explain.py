@@ -21,7 +21,8 @@ def _summary(name: str, e: ActionTypePolicy) -> list[str]:
     parts.append(f"{e.approvals_required} approval{'s' if e.approvals_required > 1 else ''}")
     lines = [", ".join(parts)]
     who = [*e.reviewers.users, *e.reviewers.groups]
-    lines.append(f"    reviewers: {', '.join(who) if who else 'anyone who sees the review'}; channel: {e.channel or 'default'}")
+    reviewers = ", ".join(who) if who else "anyone who sees the review"
+    lines.append(f"    reviewers: {reviewers}; channel: {e.channel or 'default'}")
     if e.escalation:
         levels = " → ".join(f"{'/'.join(lv.targets)} after {lv.timeout:g}s" for lv in e.escalation.levels)
         lines.append(f"    escalation: {levels}; repeat {e.escalation.repeat}×, then {e.escalation.final_action.value}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,8 @@ def load_policy_text(text: str, source: str = "<policy>") -> LoadedPolicy:
         errors = exc.errors()
         # A failed list item also fails its parent's length check: report the cause only.
         locs = [tuple(e["loc"]) for e in errors]
-        errors = [e for e in errors if not any(len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in locs)]
+        errors = [e for e in errors
+                  if not any(len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in locs)]
         raise PolicyError([_describe(err, lines, source) for err in errors]) from None
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     version = f"{policy.version}@{digest}" if policy.version else digest
@@ -96,7 +98,7 @@ def _dotted(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(err: dict, lines: dict[tuple, int], source: str) -> str:
+def _describe(err: Mapping[str, Any], lines: dict[tuple, int], source: str) -> str:
     loc = tuple(p for p in err["loc"] if p not in ("[key]",) and not (isinstance(p, str) and p.startswith("function-")))
     # The deepest part of the path that exists in the file tells the line.
     probe = loc
@@ -112,6 +114,7 @@ def _describe(err: dict, lines: dict[tuple, int], source: str) -> str:
         msg = f"{msg} (got {err.get('input')!r})"
     elif err["type"] == "string_pattern_mismatch" and "[key]" in err["loc"]:
         msg = f"action type name {loc[-1]!r} may use letters, digits and _ . : - (up to 64 characters)"
-    elif err["type"] not in ("value_error", "assertion_error") and "input" in err and not isinstance(err["input"], (dict, list)):
+    elif (err["type"] not in ("value_error", "assertion_error") and "input" in err
+          and not isinstance(err["input"], (dict, list))):
         msg = f"{msg} (got {err['input']!r})"
     return f"{source}:{line}: {_dotted(loc)}: {msg}"

@@ -58,7 +58,8 @@ class Reviewers(_Strict):
     def _from_list(cls, v: Any) -> Any:
         # `reviewers: [U123, S456]` is the short form; ids are sorted by kind.
         if isinstance(v, list):
-            users, groups = [], []
+            users: list[str] = []
+            groups: list[str] = []
             for t in v:
                 if not isinstance(t, str):
                     raise ValueError(f"reviewer ids are strings, got {t!r}")
@@ -129,7 +130,7 @@ class Rule(_Strict):
     NULLABLE: ClassVar[tuple[str, ...]] = ("auto_approve_threshold", "escalation", "channel", "audit_channel")
 
     @model_validator(mode="after")
-    def _null_only_where_meaningful(self) -> "Rule":
+    def _null_only_where_meaningful(self) -> Rule:
         for key in self.model_fields_set - {"name", "when"}:
             if getattr(self, key) is None and key not in self.NULLABLE:
                 raise ValueError(f"{key} cannot be null in a rule; leave it out to keep the action type's setting")
@@ -171,13 +172,13 @@ class ActionTypePolicy(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _approve_on_silence_only_at_low_risk(self) -> "ActionTypePolicy":
+    def _approve_on_silence_only_at_low_risk(self) -> ActionTypePolicy:
         # An unanswered high-risk action must never go ahead by itself. Checked for the type's own
         # settings and for every rule's effective combination (a rule may change either half).
         combos = [("", self.risk, self.escalation)]
         for i, rule in enumerate(self.rules):
             fields = rule.model_fields_set
-            combos.append((f"rules[{i}]: ", rule.risk if "risk" in fields else self.risk,
+            combos.append((f"rules[{i}]: ", rule.risk if rule.risk is not None else self.risk,  # never null: see Rule
                            rule.escalation if "escalation" in fields else self.escalation))
         for where, risk, tree in combos:
             if tree is not None and tree.final_action is FinalAction.APPROVE and risk.rank >= Risk.HIGH.rank:

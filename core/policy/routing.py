@@ -62,7 +62,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
     base_name = proposal.action_type if known else "default"
     facts = facts_of(proposal)
 
-    settings = {
+    settings: dict[str, Any] = {
         "review_mode": entry.review_mode,
         "risk": entry.risk,
         "auto_approve_threshold": entry.auto_approve_threshold,

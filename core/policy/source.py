@@ -23,6 +23,8 @@ class FilePolicySource:
             self._stamp = self._stat()
 
     def _stat(self) -> tuple[float, int] | None:
+        if self.path is None:
+            return None
         try:
             st = os.stat(self.path)
             return (st.st_mtime, st.st_size)

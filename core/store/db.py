@@ -6,13 +6,23 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:  # the async engine is imported only where it is used (PostgreSQL clicks)
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 727_274_001  # pg advisory lock id: many web processes may start at once
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched: the compare-and-set answer every claim relies on.
+    (Session.execute is typed as returning Result, which hides CursorResult.rowcount.)"""
+    return cast(CursorResult[Any], result).rowcount
 
 
 class Database:
@@ -34,10 +44,10 @@ class Database:
         self._writes = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(self.engine.execution_options(hitl_read_only=True), expire_on_commit=False)
         self._pool_size = pool_size
-        self._async_engine = None
+        self._async_engine: AsyncEngine | None = None
 
     @property
-    def async_engine(self):
+    def async_engine(self) -> AsyncEngine:
         """PostgreSQL only: for the few writes made on an event loop, which must wait without blocking it."""
         if self.is_sqlite:
             raise RuntimeError("the SQLite store has no async engine; its writes are local and short")

@@ -13,7 +13,6 @@ import pytest
 
 from tests.conftest import free_port
 
-
 CHROMIUM = os.environ.get("HITL_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("HITL_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 DEMO_POLICY = Path(__file__).resolve().parents[2] / "examples" / "demo-policy.yaml"

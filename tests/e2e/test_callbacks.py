@@ -103,7 +103,8 @@ def test_down_endpoint_backs_off_then_dead_letters_and_retry_redelivers(keyed, r
     receiver.up = True
     env = {**os.environ, "HITL_DATABASE_URL": settings.database_url, "HITL_REDIS_URL": settings.redis_url.get_secret_value(),
            "HITL_DATA_DIR": str(settings.data_dir), "HITL_LOG_LEVEL": "WARNING"}
-    listed = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "failed"], env=env, capture_output=True, text=True)
+    listed = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "failed"], env=env, capture_output=True,
+                            text=True)
     assert action.id in listed.stdout and "HTTP 503" in listed.stdout
     again = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "retry"], env=env, capture_output=True, text=True)
     assert again.stdout.strip() == "1 deliveries queued again", again.stderr

@@ -64,7 +64,7 @@ def test_concurrent_replays_create_exactly_one_action(gate, agent, db):
     def go():
         try:
             results.append(intake.submit(gate, agent, proposal(), idempotency_key="race"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=go) for _ in range(8)]

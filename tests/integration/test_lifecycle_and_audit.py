@@ -84,7 +84,8 @@ def _history(gate, agent):
 def test_audit_chain_records_every_step(gate, agent, db):
     a = _history(gate, agent)
     with db.read() as s:
-        kinds = [k for (k,) in s.execute(text("SELECT kind FROM audit_events WHERE action_id = :a ORDER BY seq"), {"a": a.id})]
+        rows = s.execute(text("SELECT kind FROM audit_events WHERE action_id = :a ORDER BY seq"), {"a": a.id})
+        kinds = [k for (k,) in rows]
         assert kinds == ["created", "routed", "voted", "decided", "outcome"]
         report = audit.verify(s)
     assert report.ok and report.checked == 8

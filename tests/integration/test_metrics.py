@@ -161,7 +161,8 @@ def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(ga
     assert (r.threshold, r.samples, r.auto_approve_share) == (0.9, 80, 80 / 90)
     text = "\n".join(metrics.lines(st))
     assert "Recommended      refund: auto_approve_threshold 0.9 would auto-approve 89%, escaped errors at most 4.6%" in text
-    assert metrics.stats(gate, agent.name, 7, now=now, scope=metrics.Scope("mine", agent_ids=(agent.id,))).recommendations == []
+    mine = metrics.Scope("mine", agent_ids=(agent.id,))
+    assert metrics.stats(gate, agent.name, 7, now=now, scope=mine).recommendations == []
     monkeypatch.setattr(metrics, "RECOMMEND_LIMIT", 10)
     skipped = metrics.stats(gate, "refund", 7, now=now)
     assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(metrics.lines(skipped))

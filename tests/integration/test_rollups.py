@@ -203,7 +203,7 @@ def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms
         assert getattr(rolled.current, p) == pytest.approx(getattr(exact.current, p), rel=0.0251)
     assert [(r.reviewer, r.votes, r.approve_share) for r in rolled.reviewers] == \
         [(r.reviewer, r.votes, r.approve_share) for r in exact.reviewers]
-    for r, e in zip(rolled.reviewers, exact.reviewers):
+    for r, e in zip(rolled.reviewers, exact.reviewers, strict=True):
         assert e.exact and not r.exact and r.median_seconds == pytest.approx(e.median_seconds, rel=0.0251)
     text = "\n".join(metrics.lines(rolled))
     assert "Time to decision p50 ≈" in text and "(median ≈" in text

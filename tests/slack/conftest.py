@@ -21,10 +21,10 @@ def fake_slack():
 
 @pytest.fixture
 def slack_runtime(settings, fake_slack):
-    from bot.bootstrap import build_runtime
-    import workers.context
-
     from pydantic import SecretStr
+
+    import workers.context
+    from bot.bootstrap import build_runtime
 
     s = settings.model_copy(update={"slack_bot_token": SecretStr("xoxb-test"), "slack_signing_secret": SecretStr(SECRET),
                                     "slack_api_url": fake_slack.url, "slack_default_channel": "C0REVIEW"})

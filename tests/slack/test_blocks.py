@@ -20,7 +20,8 @@ HOSTILE = "<!channel> <!here> <@U0BOSS> <https://evil.example|Approve here> &amp
 def ctx(payload=None, title="Refund", summary="because", mask=(), decision=None, required=1, approvals=()):
     payload = {"amount": 5} if payload is None else payload
     view = ActionView(
-        id="act_" + "0" * 32, action_type="refund", title=title, summary=summary, status="pending" if not decision else decision.status,
+        id="act_" + "0" * 32, action_type="refund", title=title, summary=summary,
+        status="pending" if not decision else decision.status,
         review_mode="review", rule="refund.rules[0] (big)", explanation="confidence 0.5 < 0.9", risk="high",
         confidence=0.5, payload=payload, current_payload=payload, revision=0, context={}, run_id=None, call_id=None,
         state=None, deadline=None, policy_version="p@1", created_at=NOW,
@@ -104,7 +105,8 @@ def test_quorum_progress_line():
 ])
 def test_modals_validate(payload):
     c = ctx(payload=payload)
-    for view in (blocks.modify_modal(c, json.dumps({"a": c.action.id})), blocks.reject_modal(c, "{}"), blocks.payload_modal(c)):
+    views = (blocks.modify_modal(c, json.dumps({"a": c.action.id})), blocks.reject_modal(c, "{}"), blocks.payload_modal(c))
+    for view in views:
         assert_valid_modal(view)
 
 

@@ -3,7 +3,6 @@ Time is the gate's clock, moved by the test (the live server runs in another thr
 from __future__ import annotations
 
 import math
-
 from datetime import UTC, datetime, timedelta
 
 import pytest

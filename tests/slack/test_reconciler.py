@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import pairwise
 
 from bot.slack import ids
 from tests.slack_requests import block_action
@@ -110,7 +111,7 @@ def test_posting_slots_are_one_interval_apart_and_per_channel(redis_url):
     for _ in range(3):
         take_slot(conn, "C0ONE", interval_ms=300)
         granted.append(time.monotonic())
-    assert all(b - a >= 0.29 for a, b in zip(granted, granted[1:]))
+    assert all(b - a >= 0.29 for a, b in pairwise(granted))
     assert take_slot(conn, "C0OTHER", interval_ms=300) == 0.0  # another channel's slot is free: no wait at all
     assert take_slot(conn, "C0ANY", interval_ms=0) == 0.0
 

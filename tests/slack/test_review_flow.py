@@ -161,7 +161,8 @@ def test_thread_reply_becomes_a_comment(slack):
 
     a = slack.propose()
     slack.drain()
-    event = thread_reply_event("UBOB", "C0REVIEW", slack.location(a["id"]).message_ts, "checked the ledger, looks right", "1700000099.000001")
+    event = thread_reply_event("UBOB", "C0REVIEW", slack.location(a["id"]).message_ts, "checked the ledger, looks right",
+                               "1700000099.000001")
     assert slack.post_event(event).status_code == 200
     assert slack.post_event(event).status_code == 200  # Slack retries: stored once
     comments = slack.agent.get(f"/v1/actions/{a['id']}").json()["comments"]
@@ -214,7 +215,8 @@ def test_hitl_stats_acks_at_once_and_answers_through_response_url(slack):
     slack.drain()
     slack.post_interaction(block_action("UALICE", ids.REJECT, a["id"], reason_tag="wrong_action"))
     slack.drain()
-    fields = dict(pair.split("=", 1) for pair in (SAMPLES / "slash_command_body_docs_example.txt").read_text().strip().split("&"))
+    body = (SAMPLES / "slash_command_body_docs_example.txt").read_text().strip()
+    fields = dict(pair.split("=", 1) for pair in body.split("&"))
     from urllib.parse import unquote_plus
 
     fields = {k: unquote_plus(v) for k, v in fields.items()}

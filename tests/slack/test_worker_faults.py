@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,8 @@ def test_a_real_worker_with_its_scheduler_runs_the_tree_in_order_and_never_early
     assert [(e.kind, e.level, e.round) for e in fired] == [("escalated", 1, 0), ("escalated", 0, 1), ("escalated", 1, 1),
                                                            ("final", 1, 1)]
     assert all(e.fired_at >= e.due_at for e in fired), [(e.due_at, e.fired_at) for e in fired]  # never early
-    assert all(a.due_at < b.due_at for a, b in zip(fired, fired[1:]))  # each level's clock starts after the last fired
+    # each level's clock starts after the last one fired
+    assert all(a.due_at < b.due_at for a, b in pairwise(fired))
     where = slack.location(a["id"])
     replies = [p for p in slack.fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts]
     assert len(replies) == 3 and "<@UBOB>" in replies[0]["text"]

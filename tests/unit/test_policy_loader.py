@@ -48,7 +48,8 @@ def test_errors_name_file_line_and_field():
         approvals_required: 2
 """
     assert problems(text) == [
-        "p.yaml:3: action_types.refund.review_mode: Input should be 'auto', 'sample', 'review', 'block' or 'shadow' (got 'manual')",
+        "p.yaml:3: action_types.refund.review_mode: "
+        "Input should be 'auto', 'sample', 'review', 'block' or 'shadow' (got 'manual')",
         "p.yaml:5: action_types.refund.reviewers: 'C123' is a channel; reviewers are users (U…) or user groups (S…)",
         "p.yaml:9: action_types.refund.escalation.levels[0].timeout: '5x' is not a duration: use 30s, 15m, 2h or 1d",
         "p.yaml:11: action_types.refund.rules[0].when: cannot read condition 'amount >> 5': expected '<field> <op> <value>' "

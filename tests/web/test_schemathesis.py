@@ -3,8 +3,8 @@ or a response outside the declared schema."""
 from __future__ import annotations
 
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 EXPECTED = {"POST /v1/actions", "GET /v1/actions/{action_id}", "GET /v1/actions/{action_id}/decision",
             "POST /v1/actions/{action_id}/outcome", "POST /v1/actions/{action_id}/cancel", "GET /healthz"}

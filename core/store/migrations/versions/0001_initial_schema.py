@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-21
 """
-from alembic import op
 import sqlalchemy as sa
-import core.store.types
+from alembic import op
 
+import core.store.types
 
 revision = '0001'
 down_revision = None

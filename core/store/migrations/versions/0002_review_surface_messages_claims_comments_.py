@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21
 """
-from alembic import op
 import sqlalchemy as sa
-import core.store.types
+from alembic import op
 
+import core.store.types
 
 revision = '0002'
 down_revision = '0001'

@@ -7,10 +7,10 @@ Create Date: 2026-11-21
 Pending actions created before this revision keep their agent deadline as their timer, so they
 still expire; their escalation trees (never run before) start from the first level only for new actions.
 """
-from alembic import op
 import sqlalchemy as sa
-import core.store.types
+from alembic import op
 
+import core.store.types
 
 revision = '0004'
 down_revision = '0003'

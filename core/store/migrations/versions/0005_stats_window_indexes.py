@@ -9,7 +9,6 @@ each period scanned the whole table (bench/stats.py).
 """
 from alembic import op
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None

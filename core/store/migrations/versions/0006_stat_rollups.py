@@ -7,12 +7,11 @@ Create Date: 2026-11-21
 The rollups are filled from the existing history here, with the same functions that keep them
 current afterwards (core.rollups), so counts before and after the upgrade agree.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.orm import Session
 
 import core.store.types
-
 
 revision = '0006'
 down_revision = '0005'
