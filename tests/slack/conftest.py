@@ -46,7 +46,8 @@ class SlackHarness:
     def drain(self) -> None:
         """Run every queued job to completion (an RQ SimpleWorker in burst mode, JSON serializer)."""
         rt = self.server.runtime
-        from workers.queue import QUEUES, queue
+        from workers.names import QUEUES
+        from workers.queue import queue
 
         queues = [queue(rt.redis, name) for name in QUEUES]
         worker = SimpleWorker(queues, connection=rt.redis, serializer=JSONSerializer)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from core.store.tables import Action, Escalation
 from tests.slack.conftest import use_policy
-from workers.queue import ESCALATIONS, QUEUES, RQTimers, queue, timer_job_id, timer_second
+from workers.names import ESCALATIONS, QUEUES
+from workers.queue import RQTimers, queue, timer_job_id, timer_second
 from workers.reconciler import reconcile
 
 TREE = """
