@@ -81,73 +81,10 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
 def dev(host: str | None, port: int | None, demo: bool | None) -> None:
     """Everything on one machine: the web process, a worker, the demo agent and, when no Slack
     credentials are configured, the local Slack sandbox (the bot talks to it, never to Slack)."""
-    import os
-    import secrets
-    import subprocess
-
-    import uvicorn
-    from pydantic import SecretStr
-
-    from bot.bootstrap import build_runtime
-    from bot.web.app import create_app
+    from bot.dev import run
 
     settings = Settings()
-    host, port = host or settings.host, port or settings.port
-    base = f"http://{host}:{port}"
-    sandboxed = not settings.slack_enabled
-    if sandboxed:
-        settings = settings.model_copy(update={
-            "slack_bot_token": SecretStr("xoxb-sandbox"), "slack_signing_secret": SecretStr(secrets.token_hex(16)),
-            "slack_api_url": f"{base}/sandbox/api/", "slack_default_channel": "C0REVIEWS1"})
-    if demo is None:
-        demo = sandboxed
-    if sandboxed and host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"hitl-gate dev: warning: the sandbox lets anyone who reaches {host}:{port} act as any user", err=True)
-    runtime = build_runtime(settings, log_level=settings.log_level)
-    app = create_app(runtime)
-    if sandboxed:
-        from bot.sandbox.routes import Sandbox, router
-        from bot.sandbox.workspace import Workspace
-
-        workspace = Workspace.from_policy(runtime.gate.policies.current().policy)
-        app.include_router(router(Sandbox(workspace, settings.slack_signing_secret.get_secret_value(), base)))
-    env = {**os.environ, **_env_of(settings)}
-    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env)
-    stop_demo = None
-    if demo:
-        from bot.sandbox import demo as demo_agent
-        from core.agents import create_agent, rotate_key
-        from core.errors import NotFound
-
-        try:
-            key = rotate_key(runtime.gate.db, "demo-agent")  # a fresh key each run; none is ever printed
-        except NotFound:
-            _identity, key = create_agent(runtime.gate.db, "demo-agent")
-        stop_demo = demo_agent.start(base, key)
-    click.echo(f"hitl-gate dev: intake on {base} (API docs at {base}/docs)")
-    if sandboxed:
-        click.echo(f"hitl-gate dev: open the Slack sandbox at {base}/sandbox/  "
-                   "(no Slack credentials: nothing leaves this machine)")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
-    finally:
-        if stop_demo is not None:
-            stop_demo.set()
-        worker.terminate()
-        worker.wait(15)
-
-
-def _env_of(settings: Settings) -> dict[str, str]:
-    """The settings as HITL_* variables, for a child process (the worker) to build the same runtime."""
-    env = {}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[f"HITL_{name.upper()}"] = str(value)
-    env["HITL_DATABASE_URL"] = settings.effective_database_url
-    return env
+    run(settings, host or settings.host, port or settings.port, demo)
 
 
 @cli.command()

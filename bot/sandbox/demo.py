@@ -53,7 +53,7 @@ def run(base_url: str, api_key: str, count: int = 24, every: float = 6.0, stop: 
         try:
             a = client.request(action_type, title, payload, jitter, summary=summary, run_id=f"demo-{i}",
                                context=CONTEXT.get(action_type))
-            log.info("demo agent: %s → %s", title, a.status)
+            log.debug("demo agent: %s %s → %s", a.id, title, a.status)
         except HitlError as exc:
             log.warning("demo agent: %s: %s", title, exc)
         if stop.wait(every if i >= 5 else 1.0):  # a quick first handful, then a steady trickle

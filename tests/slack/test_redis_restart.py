@@ -95,7 +95,7 @@ def test_the_worker_loop_starts_again_when_rq_quits_on_an_error(monkeypatch):
         def __init__(self, outcome):
             self.outcome, self._stop_requested, self._shutdown_requested_date = outcome, False, None
 
-        def work(self, burst, with_scheduler):
+        def work(self, burst, with_scheduler, logging_level=None):
             assert with_scheduler and not burst
             if self.outcome == "redis down":
                 raise redis.ConnectionError("Connection refused")
