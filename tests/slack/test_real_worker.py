@@ -4,9 +4,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.slack.blockkit import assert_valid_message
 
 
+@pytest.mark.worker
 def test_hitl_worker_process_posts_the_review(slack, worker_env):
     a = slack.propose(title="Posted by a real worker")
     done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env=worker_env, capture_output=True,

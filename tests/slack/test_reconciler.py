@@ -6,11 +6,14 @@ import subprocess
 import sys
 from itertools import pairwise
 
+import pytest
+
 from bot.slack import ids
 from tests.slack_requests import block_action
 from workers.worker import make_worker
 
 
+@pytest.mark.worker
 def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(slack, worker_env):
     proposed = [slack.propose(title=f"Refund {i}")["id"] for i in range(3)]
     slack.server.runtime.redis.flushall()  # our private Redis: the three post jobs are gone

@@ -62,6 +62,7 @@ def redis_url(redis_server):
     return f"redis://127.0.0.1:{redis_server.port}/0"
 
 
+@pytest.mark.worker
 def test_redis_restart_mid_run_loses_nothing(slack, settings, worker_env, redis_server):
     use_policy(settings, "action_types:\n  refund:\n    escalation:\n      levels: [{targets: [UALICE], timeout: 8s}]\n")
     env = {**worker_env, "HITL_RECONCILE_INTERVAL_SECONDS": "1", "HITL_RECONCILE_GRACE_SECONDS": "1"}

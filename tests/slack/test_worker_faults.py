@@ -56,6 +56,7 @@ def status(slack, action_id: str) -> str:
 STOCK_RQ = "stock rq worker --with-scheduler"
 
 
+@pytest.mark.worker
 @pytest.mark.parametrize("command", [STOCK_RQ, "hitl worker"])
 def test_a_real_worker_with_its_scheduler_runs_the_tree_in_order_and_never_early(slack, settings, worker_env, command):
     """How late the timers fire is bench/escalations.py's figure (`--worker rq` for the stock worker);
@@ -84,6 +85,7 @@ def test_a_real_worker_with_its_scheduler_runs_the_tree_in_order_and_never_early
     assert len(replies) == 3 and "<@UBOB>" in replies[0]["text"]
 
 
+@pytest.mark.worker
 def test_worker_killed_mid_slack_call_loses_nothing(slack, settings, worker_env):
     use_policy(settings, FAST_TREE.replace("timeout: 1s", "timeout: 3s"))
     env = {**worker_env, "HITL_SLACK_LEASE_SECONDS": "2", "HITL_RECONCILE_INTERVAL_SECONDS": "1",
@@ -113,6 +115,7 @@ def test_worker_killed_mid_slack_call_loses_nothing(slack, settings, worker_env)
     assert len(reviews) == 2
 
 
+@pytest.mark.worker
 def test_hitl_worker_stops_on_sigterm(worker_env):
     """Warm shutdown: an idle worker exits at once (its restart loop must not mistake this for a crash)."""
     import redis

@@ -2,10 +2,14 @@
 or a response outside the declared schema."""
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
+# Examples per operation: make test uses 40; make test-fast asks for fewer (HITL_FUZZ_EXAMPLES=10).
+EXAMPLES = int(os.environ.get("HITL_FUZZ_EXAMPLES", "40"))
 EXPECTED = {"POST /v1/actions", "GET /v1/actions/{action_id}", "GET /v1/actions/{action_id}/decision",
             "POST /v1/actions/{action_id}/outcome", "POST /v1/actions/{action_id}/cancel", "GET /healthz"}
 
@@ -17,7 +21,7 @@ def test_api_never_errors_and_matches_its_schema(live):
     assert {f"{op.method.upper()} {op.path}" for op in operations} >= EXPECTED
     for operation in operations:
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case):
             if isinstance(case.query, dict) and _number(case.query.get("wait")):
                 case.query["wait"] = min(float(case.query["wait"]), 0.05)  # keep long-polls short
