@@ -7,9 +7,11 @@ A Claim acknowledges: escalation pauses, and if no decision follows within `ack_
 lapses and the tree restarts from level 0. A decision ends it. The agent's own deadline expires the
 action whatever the tree says.
 
-One timer per action is kept in the database (`timer_at`, versioned by `timer_seq`). Whatever runs
-timers (RQ's scheduler, the reconciler, a test) calls `fire`, which re-checks the state and the
-time, so a timer that runs twice, late, early or after a decision does nothing wrong.
+One timer per action is kept in the database (`timer_at`, versioned by `timer_seq`). The workers
+run them in batches: RQ's scheduler releases a `fire_timers` job for each second that has timers,
+and the reconciler enqueues one for overdue ones; both call `fire_due`, which takes every due
+action under a row lock and re-checks its state and time (`fire` does the same for one action).
+So a timer that runs twice, late, early or after a decision does nothing wrong.
 """
 from __future__ import annotations
 

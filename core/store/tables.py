@@ -253,7 +253,7 @@ class Rollup(Base):
 
     Written in the same transaction as the proposal or decision it counts (core/rollups.py), so a
     window of any length reads a few hundred rows instead of every decision in it. Proposals count
-    at their created_at, human decisions at their decided_at. `hitl rollups rebuild` recomputes all.
+    at their created_at, human decisions at their decided_at. `hitl db rebuild-rollups` recomputes all.
     """
 
     __tablename__ = "stat_rollups"
