@@ -190,14 +190,13 @@ class LiveServer:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
-        import time
+        from tests.waiting import wait_for
 
         self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the web server did not start")
-            time.sleep(0.02)
+        wait_for(lambda: self.server.started or not self.thread.is_alive(), 60, "the web server to start",
+                 interval=0.02)
+        if not self.server.started:
+            raise RuntimeError("the web server thread ended before it started serving")
         return self
 
     def __exit__(self, *exc):

@@ -10,22 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
 
 from tests.conftest import free_port
-from tests.waiting import wait_for
+from tests.waiting import answers, wait_for
 
 pytestmark = pytest.mark.worker  # a real worker process
 DEMO_POLICY = Path(__file__).resolve().parents[1] / "examples" / "demo-policy.yaml"
-
-
-def answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def posted_reviews(db: Path) -> int:

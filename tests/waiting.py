@@ -20,3 +20,13 @@ def wait_for(predicate: Callable[[], T], timeout: float, what: str, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def answers(url: str, **params) -> bool:
+    """Whether a server answers 200 at `url` yet (a predicate for wait_for)."""
+    import httpx
+
+    try:
+        return httpx.get(url, params=params, timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.waiting import answers, wait_for
 
 CHROMIUM = os.environ.get("HITL_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("HITL_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
@@ -64,18 +64,10 @@ def dev(tmp_path, database_url, redis_url):
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/sandbox/ui/state", params={"user": "U0ALICE01"}).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read())
-            time.sleep(0.2)
-        else:
-            raise AssertionError("hitl dev did not come up")
+        wait_for(lambda: proc.poll() is not None or answers(f"{url}/sandbox/ui/state", user="U0ALICE01"), 90,
+                 "hitl dev to serve the sandbox")
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read() if proc.stdout else "hitl dev exited")
         yield Dev(url, key)
     finally:
         import signal
