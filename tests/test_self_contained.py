@@ -38,7 +38,7 @@ def test_no_file_reads_a_path_outside_the_repository():
 def test_the_check_catches_a_reach_outside(tmp_path):
     (tmp_path / "tests").mkdir()
     bad = tmp_path / "tests" / "bad.py"
-    bad.write_text('A = Path(__file__).resolve().parents[2] / "shared"\nB = open("../shared/slack/x.json")\n'
+    bad.write_text('A = Path(__file__).resolve().parents[2] / "sibling"\nB = open("../sibling/slack/x.json")\n'
                    'C = Path(__file__).resolve().parents[1] / "examples"\n')
     assert [hit.split(":")[1] for hit in escapes(bad, tmp_path)] == ["1", "2"]
 
