@@ -89,7 +89,10 @@ def _stop(worker: subprocess.Popen) -> None:
 
 def banner(settings: Settings, runtime, base: str, sandboxed: bool, demo: bool) -> str:
     loaded = runtime.gate.policies.current()
-    redis = "embedded Redis" if settings.redis_url is None else "Redis at " + _hide(settings.redis_url.get_secret_value())
+    from sqlalchemy.engine import make_url  # its URL masking works for redis:// URLs too
+
+    redis = ("embedded Redis" if settings.redis_url is None
+             else "Redis at " + make_url(settings.redis_url.get_secret_value()).render_as_string(hide_password=True))
     database = runtime.gate.db.url.render_as_string(hide_password=True)
     lines = ["", "hitl-gate dev is running"]
     if sandboxed:
@@ -106,15 +109,6 @@ def banner(settings: Settings, runtime, base: str, sandboxed: bool, demo: bool) 
               "Below: only warnings and notable events; HITL_LOG_LEVEL=debug shows every job.",
               f"HITL_PORT={settings.port + 1} make run moves the port. Ctrl+C stops everything.", ""]
     return "\n".join(lines)
-
-
-def _hide(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password:
-        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
-    return urlunsplit(parts)
 
 
 def env_of(settings: Settings) -> dict[str, str]:

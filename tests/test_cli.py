@@ -15,6 +15,13 @@ def hitl(*args, env=None, cwd=None):
                           env={**os.environ, **(env or {})}, cwd=cwd)
 
 
+def embedded_defaults(tmp_path, monkeypatch) -> dict[str, str]:
+    """A user's first run: no database, Redis or policy configured, the data folder in tmp_path."""
+    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
+        monkeypatch.delenv(k, raising=False)
+    return {"HITL_DATA_DIR": str(tmp_path / "var")}
+
+
 def test_policy_check_explains_the_route_of_a_sample():
     sample = {"action_type": "refund", "payload": {"amount": 900, "customer": {"tier": "vip"}}, "confidence": 0.99}
     r = hitl("policy", "check", str(EXAMPLE), "--sample", json.dumps(sample))
@@ -35,9 +42,7 @@ def test_policy_check_reports_file_and_line(tmp_path):
 
 
 def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
-    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    env = embedded_defaults(tmp_path, monkeypatch)
     created = hitl("agents", "create", "bot-1", "--action-types", "refund,ping", env=env, cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip().splitlines()[-1]
@@ -53,9 +58,7 @@ def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
 
 
 def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
-    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    env = embedded_defaults(tmp_path, monkeypatch)
     rec = hitl("recommend", "refund", "--min-samples", "5", env=env, cwd=tmp_path)
     assert rec.returncode == 0, rec.stderr
     assert rec.stdout.strip() == ("refund: keep reviewing; no threshold reaches a 95% unmodified-approval lower bound "
@@ -74,8 +77,7 @@ def _one_modified_refund(tmp_path, monkeypatch, after=None) -> None:
     from core.store.db import Database
     from tests.fakes import RecordingNotifier
 
-    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
-        monkeypatch.delenv(k, raising=False)
+    embedded_defaults(tmp_path, monkeypatch)
     (tmp_path / "var").mkdir()
     db = Database(f"sqlite:///{tmp_path / 'var' / 'hitl.db'}")
     db.migrate()
@@ -145,10 +147,8 @@ def test_operator_commands_import_only_what_they_use(tmp_path, monkeypatch):
     from core.proposal import Proposal
     from tests.fakes import RecordingNotifier
 
-    for k in ("HITL_DATABASE_URL", "HITL_REDIS_URL", "HITL_POLICY_FILE"):
-        monkeypatch.delenv(k, raising=False)
-    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
-    monkeypatch.setenv("HITL_DATA_DIR", env["HITL_DATA_DIR"])
+    env = embedded_defaults(tmp_path, monkeypatch)
+    monkeypatch.setenv("HITL_DATA_DIR", env["HITL_DATA_DIR"])  # for build_store in this process too
     gate = build_store(migrate=True)  # the schema is current, and one action waits for a decision
     gate.notifier = RecordingNotifier()
     agent, _ = create_agent(gate.db, "proposer")
