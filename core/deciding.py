@@ -6,19 +6,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import audit, rollups
 from core.access import is_reviewer
+from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
+from core.effects import Effect
 from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
 from core.gate import Gate
-from core.locking import claim_or_explain
+from core.locking import lock_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
 from core.states import transition
 from core.store.tables import Action, Vote
-from core.text import json_problem, text_problem
-from core.views import ActionView
-from core.vocabulary import DecisionKind, Status
+from core.text_checks import json_problem, text_problem
+from core.unit_of_work import unit_of_work
+from core.vocabulary import DecisionKind, ReviewMode, Status
 
 RATING_KEYS = ("accuracy", "completeness", "tone", "policy_compliance")
 MAX_COMMENT = 3000
@@ -70,10 +71,9 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
     tags = list(dict.fromkeys(reason_tags or []))
     comment = comment.strip() or None if comment else None
     k = validate_vote(kind, tags, ratings, gate.policies.current().policy.reason_tags, comment, edited_payload)
-    now = gate.clock()
-
-    with gate.db.transaction() as s:
-        action = claim_or_explain(s, action_id, [Status.PENDING])
+    with unit_of_work(gate) as work:
+        s, now = work.session, work.now
+        action = lock_or_explain(s, action_id, [Status.PENDING])
         if groups is not None and not is_reviewer(action.route.get("reviewers") or {}, reviewer, groups):
             raise NotAuthorised(f"{reviewer} is not a reviewer for {action.action_type}")
         previous = s.scalar(select(Vote).where(Vote.action_id == action.id, Vote.revision == action.revision,
@@ -99,9 +99,9 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
             vote.revision = action.revision
         s.add(vote)
         s.flush()
-        rollups.voted(s, action, vote)
-        events = [("voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
-                                         "reason_tags": tags, "patch": vote.patch, "source": vote.source})]
+        work.count_vote(action, vote)
+        work.log("voted", action.id, {"reviewer": reviewer, "kind": k.value, "revision": vote.revision,
+                                      "reason_tags": tags, "patch": vote.patch, "source": vote.source})
 
         approvers = list(s.scalars(
             select(Vote.reviewer).where(Vote.action_id == action.id, Vote.revision == action.revision,
@@ -110,11 +110,14 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         ))
         final = k is DecisionKind.REJECT or len(approvers) >= action.approvals_required
         if final:
-            events.append(_finish(action, k, reviewer, approvers, now))
-            rollups.decided(s, action)
-        audit.append_many(s, events, now)
-    # Every vote changes what reviewers see (quorum progress), not only the final one.
-    gate.notifier.action_changed(action_id, action.status)
+            work.log(*_finish(action, k, reviewer, approvers, now))
+            work.count_decided(action)
+        # Every vote changes what reviewers see (quorum progress), not only the final one.
+        work.action_changed(action)
+        # The diff goes to the review's thread; in a shadow review, only once decided, or it would
+        # show the agent's proposal to the next reviewer.
+        if vote.text_diff and (final or action.review_mode != ReviewMode.SHADOW.value):
+            work.owe(Effect.DIFF_TO_POST, action.id, reviewer)
     if not with_view:
         return None
     with gate.db.read() as s:

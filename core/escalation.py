@@ -22,12 +22,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import audit
+from core.effects import Effect
 from core.gate import Gate
 from core.lifecycle import end
 from core.policy.model import EscalationTree
 from core.store.db import affected
 from core.store.tables import Action, Escalation
+from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import FinalAction, Status
 
 FINAL_STATUS = {FinalAction.EXPIRE: Status.EXPIRED, FinalAction.REJECT: Status.REJECTED,
@@ -72,8 +73,8 @@ class Fired:
 
 def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
     """Run one action's timer if it is due and still the current one; otherwise do nothing."""
-    now = gate.clock()
-    with gate.db.transaction() as s:
+    with unit_of_work(gate) as work:
+        s, now = work.session, work.now
         row = s.execute(select(Action.status, Action.timer_seq, Action.timer_at).where(Action.id == action_id)).first()
         if row is None or row.status != Status.PENDING or row.timer_seq != timer_seq or row.timer_at is None:
             return Fired("none")
@@ -88,11 +89,8 @@ def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
         if affected(taken) == 0:
             return Fired("none")
         action = s.get_one(Action, action_id, populate_existing=True)  # the update above just matched it
-        events: list = []
-        fired = _run(s, action, now, _last_seqs(s, [action_id]).get(action_id, 0) + 1, events)
-        if events:
-            audit.append_many(s, events, now)
-    after_fire(gate, action_id, fired)
+        fired = _run(work, action, _last_seqs(s, [action_id]).get(action_id, 0) + 1)
+        _owe(work, action, fired)
     return fired
 
 
@@ -100,27 +98,23 @@ def fire_due(gate: Gate, limit: int = 200) -> list[tuple[str, Fired]]:
     """Run every timer that is due, up to `limit`, in one transaction (one commit, one audit append).
     Rows are locked as they are read and rows another worker holds are skipped (PostgreSQL), so
     workers firing at once share the work; SQLite's single writer serialises them anyway."""
-    now = gate.clock()
-    query = (select(Action).where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
-                                  Action.timer_at <= now).order_by(Action.timer_at).limit(limit))
-    if not gate.db.is_sqlite:
-        query = query.with_for_update(skip_locked=True)
     results: list[tuple[str, Fired]] = []
-    with gate.db.transaction() as s:
+    with unit_of_work(gate) as work:
+        s = work.session
+        query = (select(Action).where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
+                                      Action.timer_at <= work.now).order_by(Action.timer_at).limit(limit))
+        if not gate.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
         actions = list(s.scalars(query))
         if not actions:
             return []
         last = _last_seqs(s, [a.id for a in actions])
-        events: list = []
         for action in actions:
             action.timer_seq += 1
             action.lock_version += 1
-            results.append((action.id, _run(s, action, now, last.get(action.id, 0) + 1, events)))
-        s.flush()
-        if events:
-            audit.append_many(s, events, now)
-    for action_id, fired in results:
-        after_fire(gate, action_id, fired)
+            fired = _run(work, action, last.get(action.id, 0) + 1)
+            _owe(work, action, fired)
+            results.append((action.id, fired))
     return results
 
 
@@ -129,15 +123,16 @@ def _last_seqs(s: Session, action_ids: list[str]) -> dict[str, int]:
                           .where(Escalation.action_id.in_(action_ids)).group_by(Escalation.action_id)).all())
 
 
-def _run(s: Session, action: Action, now: datetime, seq: int, events: list) -> Fired:
+def _run(work: Work, action: Action, seq: int) -> Fired:
     """Decide what the due timer means and change the (locked) action accordingly."""
+    now = work.now
     due = action.timer_at
     if due is None:  # both callers select only actions with a timer; without one nothing is due
         return Fired("none")
     tree = tree_of(action.route)
     if action.deadline is not None and now >= action.deadline:
-        end(s, action, Status.EXPIRED, "policy", now, {"reason": "the agent's deadline passed"})
-        _record(s, action, seq, "deadline", due, now, [], True, events)
+        end(work, action, Status.EXPIRED, "policy", {"reason": "the agent's deadline passed"})
+        _record(work, action, seq, "deadline", due, [], True)
         action.timer_at = None
         return Fired("deadline", status=Status.EXPIRED)
     if tree is None:  # a deadline is the only timer and it is not due yet: wait for it
@@ -153,51 +148,51 @@ def _run(s: Session, action: Action, now: datetime, seq: int, events: list) -> F
     else:
         step = next_step(tree, action.esc_level, action.esc_round)
         if step is None:
-            return _final(s, action, tree, seq, due, now, events)
+            return _final(work, action, tree, seq, due)
         action.esc_level, action.esc_round = step
         kind, data = "escalated", {}
     level = tree.levels[action.esc_level]
-    _record(s, action, seq, kind, due, now, list(level.targets), False, events, data)
+    _record(work, action, seq, kind, due, list(level.targets), False, data)
     action.timer_at = _earliest(now + timedelta(seconds=level.timeout), action.deadline)
     return Fired(kind, next_at=action.timer_at, timer_seq=action.timer_seq, escalation_seq=seq)
 
 
-def _final(s: Session, action: Action, tree: EscalationTree, seq: int, due: datetime, now: datetime,
-           events: list) -> Fired:
+def _final(work: Work, action: Action, tree: EscalationTree, seq: int, due: datetime) -> Fired:
     final = tree.final_action
     if final is FinalAction.APPROVE and action.risk in ("high", "critical"):
         final = FinalAction.EXPIRE  # fail closed: the agent raised the risk after the policy allowed approval
     status = FINAL_STATUS[final]
     rounds = tree.repeat + 1
-    end(s, action, status, "policy", now,
-        {"reason": f"nobody answered after {len(tree.levels)} level(s) × {rounds} round(s)", "final_action": final.value})
     if status is Status.APPROVED:
         action.final_payload = action.current_payload
-    _record(s, action, seq, "final", due, now, [], True, events, {"final_action": final.value})
+    end(work, action, status, "policy",
+        {"reason": f"nobody answered after {len(tree.levels)} level(s) × {rounds} round(s)", "final_action": final.value})
+    _record(work, action, seq, "final", due, [], True, {"final_action": final.value})
     action.timer_at = None
     return Fired("final", status=status)
 
 
-def _record(s: Session, action: Action, seq: int, kind: str, due: datetime, now: datetime, targets: list[str],
-            notified: bool, events: list, data: dict | None = None) -> None:
-    s.add(Escalation(action_id=action.id, seq=seq, kind=kind, level=action.esc_level, round=action.esc_round,
-                     targets=targets, due_at=due, fired_at=now, notified_at=now if notified else None))
-    events.append((kind, action.id, {"seq": seq, "level": action.esc_level, "round": action.esc_round,
-                                     "targets": targets, "due_at": due.isoformat(), **(data or {})}))
+def _record(work: Work, action: Action, seq: int, kind: str, due: datetime, targets: list[str],
+            notified: bool, data: dict | None = None) -> None:
+    work.session.add(Escalation(action_id=action.id, seq=seq, kind=kind, level=action.esc_level, round=action.esc_round,
+                                targets=targets, due_at=due, fired_at=work.now, notified_at=work.now if notified else None))
+    work.log(kind, action.id, {"seq": seq, "level": action.esc_level, "round": action.esc_round,
+                               "targets": targets, "due_at": due.isoformat(), **(data or {})})
 
 
-def after_fire(gate: Gate, action_id: str, fired: Fired) -> None:
-    """Tell the adapters: the action's watchers, the next timer, the escalation's targets."""
-    if fired.kind in ("escalated", "ack_timeout", "final", "deadline"):
-        gate.notifier.action_changed(action_id, (fired.status or Status.PENDING).value)
-    if fired.kind != "early" and fired.next_at is not None and fired.timer_seq is not None and gate.timers is not None:
-        gate.timers.set(action_id, fired.timer_seq, fired.next_at)
-    if fired.escalation_seq is not None and gate.publisher is not None:
-        gate.publisher.escalated(action_id, fired.escalation_seq)
+def _owe(work: Work, action: Action, fired: Fired) -> None:
+    """What a fired timer owes: the review message and the agent (a decision already did, in `end`),
+    the next timer, the escalation's targets."""
+    if fired.kind in ("escalated", "ack_timeout"):
+        work.action_changed(action)
+    if fired.next_at is not None and fired.timer_seq is not None:
+        work.timer(action.id, fired.timer_seq, fired.next_at)
+    if fired.escalation_seq is not None:
+        work.owe(Effect.ESCALATED, action.id, fired.escalation_seq)
 
 
-def acknowledge(s: Session, action: Action, now: datetime) -> datetime | None:
-    """A Claim inside the caller's transaction: pause the tree until the acknowledgement times out."""
+def acknowledge(action: Action, now: datetime) -> datetime | None:
+    """A Claim inside the caller's unit of work: pause the tree until the acknowledgement times out."""
     tree = tree_of(action.route)
     if tree is None:
         return None
@@ -223,16 +218,6 @@ def timers_due(gate: Gate, before: datetime, limit: int = 5000) -> list[Timer]:
                                 Action.timer_at <= before)
                          .order_by(Action.timer_at).limit(limit))
         return [Timer(r.id, r.timer_seq, r.timer_at) for r in rows]
-
-
-def unnotified(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[tuple[str, int]]:
-    """Escalations whose targets were never told (the job was lost)."""
-    cutoff = gate.clock() - timedelta(seconds=older_than_seconds)
-    with gate.db.read() as s:
-        return [(r.action_id, r.seq) for r in s.execute(
-            select(Escalation.action_id, Escalation.seq)
-            .where(Escalation.notified_at.is_(None), Escalation.fired_at <= cutoff)
-            .order_by(Escalation.fired_at).limit(limit))]
 
 
 def get(gate: Gate, action_id: str, seq: int) -> Escalation | None:

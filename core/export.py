@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.gate import Gate
-from core.store.tables import Action, Agent, SampleAudit, Vote
+from core.store.tables import Action, Agent, SpotCheck, Vote
 from core.vocabulary import Status
 
 FORMATS = ("raw", "sft", "preference")
@@ -59,7 +59,7 @@ def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime
             votes: dict[str, list[Vote]] = {}
             for v in s.scalars(select(Vote).where(Vote.action_id.in_(ids)).order_by(Vote.created_at, Vote.id)):
                 votes.setdefault(v.action_id, []).append(v)
-            audits = {a.action_id: a for a in s.scalars(select(SampleAudit).where(SampleAudit.action_id.in_(ids)))}
+            audits = {a.action_id: a for a in s.scalars(select(SpotCheck).where(SpotCheck.action_id.in_(ids)))}
             agents = dict(s.execute(select(Agent.id, Agent.name).where(
                 Agent.id.in_({a.agent_id for a in actions}))).all())
         for a in actions:
@@ -80,7 +80,7 @@ def _input(a: Action, agent: str) -> dict[str, Any]:
             "context": a.context or {}}
 
 
-def _shape(fmt: str, a: Action, votes: list[Vote], audit: SampleAudit | None, agent: str) -> dict[str, Any]:
+def _shape(fmt: str, a: Action, votes: list[Vote], audit: SpotCheck | None, agent: str) -> dict[str, Any]:
     tags = sorted({t for v in votes for t in v.reason_tags or []})
     comments = [v.comment for v in votes if v.comment]
     meta = {"action_id": a.id, "decision": a.decision, "confidence": a.confidence, "risk": a.risk,

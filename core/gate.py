@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.ports import Notifier, PolicySource, ReviewPublisher, Timers
+from core.ports import Dispatcher, PolicySource
 from core.store.db import Database
 from core.store.types import utcnow
 
@@ -15,12 +15,10 @@ from core.store.types import utcnow
 class Gate:
     db: Database
     policies: PolicySource
-    notifier: Notifier
+    dispatcher: Dispatcher | None = None  # None: every effect waits for the workers' outbox relay
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
     recorded_policy_versions: set[str] = field(default_factory=set)
-    publisher: ReviewPublisher | None = None  # None: no review surface configured (API/CLI decisions only)
-    timers: Timers | None = None  # None: nothing fires on time (the reconciler still fires overdue timers)
 
 
 @dataclass(frozen=True)

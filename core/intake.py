@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit, escalation, rollups
-from core.audit import canonical
+from core import escalation
+from core.action_view import ActionView, action_view
+from core.audit_log import canonical
+from core.effects import Effect
 from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
 from core.gate import AgentIdentity, Gate
 from core.policy.loader import LoadedPolicy
@@ -18,8 +19,8 @@ from core.policy.routing import route
 from core.proposal import Proposal
 from core.queries import load_view
 from core.states import transition
-from core.store.tables import Action, PolicyVersion, SampleAudit
-from core.views import ActionView, action_view
+from core.store.tables import Action, PolicyVersion, SpotCheck
+from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import Status
 
 
@@ -62,24 +63,13 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal,
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
-    events: list[tuple[str, str | None, dict[str, Any]]] = [
-        ("created", action.id, {"agent": agent.name, "action_type": action.action_type, "request_hash": request_hash,
-                                "policy_version": loaded.version}),
-        ("routed", action.id, {"status": action.status, "review_mode": action.review_mode, "rule": r.rule,
-                               "explanation": r.explanation, "sampled": r.sampled}),
-    ]
-    if action.decision:
-        events.append(("decided", action.id, {"status": action.decision, "by": "policy"}))
     try:
         # Optimistic: a new Idempotency-Key is the common case, so insert first and let the unique
         # constraint catch replays (including two racing requests with one key).
-        with gate.db.transaction() as s:
-            s.add(action)
-            s.flush()
-            rollups.proposed(s, action)
-            if r.sampled:
-                s.add(SampleAudit(action_id=action.id, created_at=now))
-            audit.append_many(s, events, now)
+        with unit_of_work(gate) as work:
+            work.session.add(action)
+            work.session.flush()
+            _record(work, action, agent, request_hash, loaded.version, r)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -87,15 +77,25 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal,
         if replay is None:
             raise
         return replay, False
-    if action.decision:
-        gate.notifier.action_changed(action.id, action.status)
-    elif gate.publisher is not None:
-        gate.publisher.review_needed(action.id)
-    if action.timer_at is not None and gate.timers is not None:
-        gate.timers.set(action.id, action.timer_seq, action.timer_at)
-    if r.sampled and gate.publisher is not None:
-        gate.publisher.audit_needed(action.id)
     return action_view(action, []), True
+
+
+def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str, policy_version: str, r) -> None:
+    work.count_proposed(action)
+    work.log("created", action.id, {"agent": agent.name, "action_type": action.action_type, "request_hash": request_hash,
+                                    "policy_version": policy_version})
+    work.log("routed", action.id, {"status": action.status, "review_mode": action.review_mode, "rule": r.rule,
+                                   "explanation": r.explanation, "sampled": r.sampled})
+    if action.decision:
+        work.log("decided", action.id, {"status": action.decision, "by": "policy"})
+        work.action_changed(action, reviewed=False)  # decided on arrival: no review message to refresh
+    else:
+        work.owe(Effect.REVIEW_NEEDED, action.id)
+    if action.timer_at is not None:
+        work.timer(action.id, action.timer_seq, action.timer_at)
+    if r.sampled:
+        work.session.add(SpotCheck(action_id=action.id, created_at=work.now))
+        work.owe(Effect.SPOT_CHECK_NEEDED, action.id)
 
 
 def _replay(gate: Gate, agent: AgentIdentity, key: str, request_hash: str) -> ActionView | None:

@@ -1,4 +1,6 @@
-"""Serialise writers on one action without a read-modify-write race.
+"""Serialise writers on one action without a read-modify-write race: the row lock.
+
+(Not a reviewer's *claim*, "I'm on it", which is core/reviews.py's.)
 
 A conditional UPDATE takes PostgreSQL's row lock (and SQLite's database write lock) and
 re-checks the status against the newest committed row, so of two racing deciders exactly one
@@ -16,7 +18,7 @@ from core.store.db import affected
 from core.store.tables import Action
 
 
-def claim(s: Session, action_id: str, from_statuses: Iterable[str]) -> Action | None:
+def lock_action(s: Session, action_id: str, from_statuses: Iterable[str]) -> Action | None:
     done = s.execute(
         update(Action)
         .where(Action.id == action_id, Action.status.in_([str(x) for x in from_statuses]))
@@ -28,9 +30,9 @@ def claim(s: Session, action_id: str, from_statuses: Iterable[str]) -> Action | 
     return s.get_one(Action, action_id, populate_existing=True)  # the update above just matched it
 
 
-def claim_or_explain(s: Session, action_id: str, from_statuses: Iterable[str], agent_id: int | None = None) -> Action:
-    """Like claim, but raises NotFound / AlreadyDecided for the caller to report."""
-    action = claim(s, action_id, from_statuses)
+def lock_or_explain(s: Session, action_id: str, from_statuses: Iterable[str], agent_id: int | None = None) -> Action:
+    """Like lock_action, but raises NotFound / AlreadyDecided for the caller to report."""
+    action = lock_action(s, action_id, from_statuses)
     if action is not None and (agent_id is None or action.agent_id == agent_id):
         return action
     existing = s.get(Action, action_id)

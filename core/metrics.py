@@ -1,5 +1,6 @@
 """The numbers managers read (/hitl-stats, `hitl stats`, GET /v1/stats), from the rollups that
 core/rollups.py keeps with every proposal, vote and decision; percentiles exact up to EXACT_LIMIT.
+The text people read is core/stats_text.py's.
 
 Definitions (ARCHITECTURE.md vocabulary): reviewed = approved + modified + rejected by a human in
 the window; override rate = modified / reviewed; rejection rate = rejected / reviewed;
@@ -9,7 +10,6 @@ sets of modified top-level fields.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql as pg
 from core import recommend, review_quality, rollups
 from core.gate import Gate
 from core.rollups import HUMAN
-from core.store.tables import Action, Agent, Escalation, Rollup, SampleAudit, Vote
+from core.store.tables import Action, Agent, Escalation, Rollup, SpotCheck, Vote
 from core.vocabulary import Status
 
 DAY = timedelta(days=1)
@@ -31,9 +31,7 @@ EXACT_LIMIT = 50_000
 # `hitl recommend` reads every proposal in the window in Python: /hitl-stats repeats its advice only
 # up to this many reviewed (measured: +90 ms at 3,900 reviewed), and otherwise points to the command.
 RECOMMEND_LIMIT = 5_000
-_WINDOW = re.compile(r"^(\d{1,3})d$")
 PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
-SPARKS = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(frozen=True)
@@ -99,32 +97,6 @@ class Stats:
     # from the same window. Empty for an agent's own view, and beyond RECOMMEND_LIMIT (then: run `hitl recommend`).
     recommendations: list[tuple[recommend.Recommendation, recommend.Autonomy]] = field(default_factory=list)
     recommend_skipped: bool = False
-
-
-@dataclass(frozen=True)
-class Query:
-    subject: str | None
-    days: int
-    by: str
-
-
-def parse_args(text: str) -> Query:
-    """`[action_type|agent] [7d|30d|90d] [by day|week]` in any order; other words are the filter."""
-    days, subject, by = 7, None, "week"
-    words = (text or "").split()
-    i = 0
-    while i < len(words):
-        word = words[i]
-        m = _WINDOW.match(word)
-        if m:
-            days = max(1, min(int(m[1]), 365))
-        elif word == "by" and i + 1 < len(words) and words[i + 1] in PERIODS:
-            by = words[i + 1]
-            i += 1
-        elif subject is None:
-            subject = word
-        i += 1
-    return Query(subject, days, by)
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -242,11 +214,11 @@ def _extras(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[d
     """Sampled audits and escalations per period (periods must not overlap): small tables, read raw."""
     out = [dict(sampled=0, audited=0, escaped=0, escalations=0, sla_breaches=0) for _ in periods]
     low, high = min(a for a, _ in periods), max(b for _, b in periods)
-    at = _bucket(SampleAudit.created_at, periods)
+    at = _bucket(SpotCheck.created_at, periods)
     for i, sampled, audited, escaped in s.execute(scope.narrow(
-            select(at, func.count(), func.count(SampleAudit.verdict),
-                   func.count().filter(SampleAudit.verdict == "flagged"))
-            .where(SampleAudit.created_at >= low, SampleAudit.created_at < high).group_by(at), SampleAudit.action_id)):
+            select(at, func.count(), func.count(SpotCheck.verdict),
+                   func.count().filter(SpotCheck.verdict == "flagged"))
+            .where(SpotCheck.created_at >= low, SpotCheck.created_at < high).group_by(at), SpotCheck.action_id)):
         out[i].update(sampled=sampled, audited=audited, escaped=escaped)
     at = _bucket(Escalation.fired_at, periods)
     for i, fired, breached in s.execute(scope.narrow(
@@ -357,105 +329,3 @@ def _advice(gate: Gate, scope: Scope, window: Window, by_type: dict, reviewed: i
     return [(recommend.recommend(gate, t, days=window.days, now=window.end),
              recommend.autonomy(gate, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
                                 now=window.end)) for t in by_type], False
-
-
-def sparkline(values: list[float | None]) -> str:
-    """One character per period, scaled to the series' own range; a gap where there is no data."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return ""
-    low, high = min(present), max(present)
-    span = high - low
-    return "".join(" " if v is None else SPARKS[0 if span == 0 else round((v - low) / span * (len(SPARKS) - 1))]
-                   for v in values)
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0%}"
-
-
-def _secs(v: float | None) -> str:
-    if v is None:
-        return "—"
-    return f"{v:.0f}s" if v < 90 else f"{v / 60:.1f}m" if v < 5400 else f"{v / 3600:.1f}h"
-
-
-def _change(now: float | None, before: float | None) -> str:
-    """Percentage points against the previous window of the same length."""
-    if now is None or before is None:
-        return ""
-    delta = round((now - before) * 100)
-    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
-    return f" ({arrow} {abs(delta)} pts vs the previous window)"
-
-
-def lines(st: Stats) -> list[str]:
-    """Plain text, shared by /hitl-stats and `hitl stats`. Each headline figure ends with its sparkline
-    over the last periods (by week or by day), oldest on the left."""
-    c, p = st.current, st.previous
-    heads = [h for _, h in st.trend]
-
-    def approx(h: Headline) -> str:
-        return "" if h.ttd_exact or h.ttd_p50 is None else "≈"
-
-    def spark(values) -> str:
-        line = sparkline(list(values))
-        return f"   {line}" if line.strip() else ""
-
-    out = [
-        f"hitl-stats: {st.scope}, last {st.window.days} days ({c.proposed} proposed, {c.reviewed} reviewed by people)"
-        + (f"; trends by {st.by}, {len(heads)} {st.by}s" if heads else ""),
-        f"Override rate    {_pct(c.override_rate)}{_change(c.override_rate, p.override_rate)}"
-        + spark(h.override_rate for h in heads),
-        f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}"
-        + spark(h.rejection_rate for h in heads),
-        f"Time to decision p50 {approx(c)}{_secs(c.ttd_p50)}, p90 {approx(c)}{_secs(c.ttd_p90)}"
-        + spark(h.ttd_p50 for h in heads),
-        f"Exception diversity {c.distinct_tags} reason tags, {c.distinct_field_sets} modified-field sets"
-        + spark(h.distinct_tags + h.distinct_field_sets if h.reviewed else None for h in heads),
-        f"Needed a human   {_pct(c.intervention_rate)}; auto-approved {_pct(c.auto_approve_share)}",
-    ]
-    if c.top_tags:
-        out.append("Top reason tags  " + ", ".join(f"{t} ({n})" for t, n in c.top_tags))
-    if c.top_fields:
-        out.append("Most modified    " + ", ".join(f"{f} ({n})" for f, n in c.top_fields))
-    if len(st.by_type) > 1:
-        for action_type, (tags, fields) in list(st.by_type.items())[:8]:
-            if tags or fields:
-                out.append(f"  {action_type}: " + "; ".join(part for part in (
-                    ", ".join(f"{t} ({n})" for t, n in tags), ", ".join(f"{f} ({n}) modified" for f, n in fields))
-                    if part))
-    if c.sampled:
-        out.append(f"Sampled audits   {c.audited} of {c.sampled} audited; {c.escaped} flagged as should not have "
-                   f"happened (escaped errors)")
-    if c.shadow_decided:
-        out.append(f"Shadow mode      the agent's proposal matched the human's decision in "
-                   f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}")
-    if c.sla_breaches:
-        out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
-    oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""
-    out.append(f"Pending now      {st.pending}{oldest}")
-    cal = st.calibration
-    if cal is not None and cal.ece is not None:
-        cells = [f"{b.low:.1f}–{b.high:.1f}: {_pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
-        out.append(f"Calibration      approved unmodified by confidence: {'; '.join(cells)}; ECE {cal.ece:.2f}")
-    if st.reviewers:
-        out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {'' if r.exact else '≈'}"
-                                                 f"{_secs(r.median_seconds)})"
-                                                 for r in st.reviewers[:5]))
-        for r in st.reviewers:
-            if r.rubber_stamp:
-                out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
-                           f"in a median of {_secs(r.median_seconds)}")
-    for rec, a in st.recommendations:
-        if rec.threshold is not None:
-            out.append(f"Recommended      {rec.action_type}: auto_approve_threshold {rec.threshold:g} would auto-approve "
-                       f"{rec.auto_approve_share:.0%}, escaped errors at most {rec.expected_escaped_rate:.1%} ({rec.why})")
-        if a.recommended or a.alert:
-            move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
-            out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}; {a.why}")
-    if st.recommend_skipped:
-        out.append("Recommended      too many decisions to weigh here: run `hitl recommend`")
-    if st.agreement is not None and st.agreement.items:
-        out.append(f"Agreement        {_pct(st.agreement.rate)} of {st.agreement.items} item(s) reviewed more than once")
-    return out

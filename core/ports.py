@@ -1,17 +1,11 @@
 """What core needs from the outside world. bot/ and workers/ implement these; tests use fakes."""
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
+from core.effects import Effect, Owed
 from core.policy.loader import LoadedPolicy
-
-
-class Notifier(Protocol):
-    def action_changed(self, action_id: str, status: str) -> None:
-        """Called after a commit that changed an action's status. Must not raise; losing one is tolerable
-        because waiters re-read the database on a slow timer as well."""
 
 
 class PolicySource(Protocol):
@@ -23,20 +17,15 @@ class GroupDirectory(Protocol):
         """User ids in a reviewer group (Slack: usergroups.users.list)."""
 
 
-class ReviewPublisher(Protocol):
-    """Called after a commit; must not raise: the database is the source of truth and a reconciler catches up."""
+class Dispatcher(Protocol):
+    """Carries out a unit of work's effects right after its commit, in the process that committed.
 
-    def review_needed(self, action_id: str) -> None:
-        """A pending action was created: show it to reviewers."""
+    Must not raise. Durable effects are in the outbox already: what this drops, the relay carries
+    out `grace_seconds` later. A process without one (the CLI) leaves them all to the relay."""
 
-    def escalated(self, action_id: str, seq: int) -> None:
-        """Escalation `seq` fired: tell its targets (a thread reply and direct messages)."""
+    grace_seconds: float
 
-    def audit_needed(self, action_id: str) -> None:
-        """An auto-approved action was sampled: show it in the audit channel."""
+    def carries(self, kind: Effect) -> bool:
+        """Whether this process can carry out effects of this kind (Slack ones need Slack credentials)."""
 
-
-class Timers(Protocol):
-    def set(self, action_id: str, timer_seq: int, at: datetime) -> None:
-        """Make sure escalation.fire_due runs at `at` or later, never earlier. Must not raise: the
-        timer lives in the database too, and the reconciler rebuilds lost ones."""
+    def dispatch(self, owed: Sequence[Owed]) -> None: ...

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
-from core.text import json_problem, text_problem
+from core.text_checks import json_problem, text_problem
 from core.vocabulary import Risk
 
 ACTION_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.action_view import ActionView, action_view
 from core.errors import NotFound
 from core.gate import AgentIdentity, Gate
 from core.store.tables import Action, Agent, Comment, Vote
-from core.views import ActionView, action_view
 
 
 def load_view(s: Session, action_id: str) -> ActionView:

@@ -104,14 +104,14 @@ class Autonomy:
 
 def autonomy(gate: Gate, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None) -> Autonomy:
     """What the last `days` of human decisions and sampled audits say about this action type's mode."""
-    from core.store.tables import SampleAudit
+    from core.store.tables import SpotCheck
 
     since = (now or gate.clock()) - timedelta(days=days)
     with gate.db.read() as s:
         rows = s.execute(select(Action.confidence, Action.decision).where(
             Action.action_type == action_type, Action.created_at >= since, Action.decision.in_(HUMAN))).all()
-        audits = s.execute(select(SampleAudit.verdict).join(Action, Action.id == SampleAudit.action_id).where(
-            Action.action_type == action_type, Action.created_at >= since, SampleAudit.verdict.is_not(None))).all()
+        audits = s.execute(select(SpotCheck.verdict).join(Action, Action.id == SpotCheck.action_id).where(
+            Action.action_type == action_type, Action.created_at >= since, SpotCheck.verdict.is_not(None))).all()
     n, ok = len(rows), sum(d == Status.APPROVED.value for _, d in rows)
     high = [d for c, d in rows if c >= HIGH_CONFIDENCE]
     overridden = sum(d != Status.APPROVED.value for d in high)

@@ -5,8 +5,8 @@ linearly with history (7.6 s at a million decisions). A tally per hour and per U
 and action type, makes a window of any length a few hundred row reads.
 
 How it stays true:
-- `proposed`, `voted` and `decided` stage a `Tally` in the session; one `before_commit` hook folds
-  the staged tallies into `stat_rollups` in key order, so concurrent transactions lock rollup rows
+- `proposed`, `voted` and `decided` stage a `Tally` in the session; the unit of work folds the
+  staged tallies just before its commit into `stat_rollups` in key order, so concurrent transactions lock rollup rows
   in the same order and never deadlock, and a rolled-back decision leaves no count behind.
 - `rebuild` recomputes every row from actions and votes with the same count_* functions (for the
   migration that introduced the table, and for `hitl db rebuild-rollups`).
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import Text, and_, cast, delete, event, func, insert, or_, select, text
+from sqlalchemy import Text, and_, cast, delete, func, insert, or_, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -243,8 +243,8 @@ def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str
     _stage(s, action, action.decided_at, count_decision(Tally(), action, votes))
 
 
-@event.listens_for(Session, "before_commit")
-def _fold(s: Session) -> None:
+def fold_staged(s: Session) -> None:
+    """Called by the unit of work just before its commit (core/unit_of_work.py)."""
     staged: dict = s.info.pop(_STAGED, None)
     if staged:
         fold(s, staged)

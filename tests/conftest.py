@@ -14,7 +14,7 @@ from core.gate import Gate
 from core.policy.loader import load_policy_text
 from core.store.db import Database
 from core.store.tables import Base
-from tests.fakes import FixedPolicy, RecordingNotifier
+from tests.fakes import FixedPolicy, RecordingDispatcher
 
 PG_ADMIN_URL = os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -115,13 +115,13 @@ def db(database_url):
 
 
 @pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
+def notifier() -> RecordingDispatcher:
+    return RecordingDispatcher()
 
 
 @pytest.fixture
 def gate(db, notifier) -> Gate:
-    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), notifier=notifier,
+    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), dispatcher=notifier,
                 draw=lambda: 0.25)
 
 

@@ -3,15 +3,49 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from core.effects import Effect, Owed
 from core.policy.loader import LoadedPolicy
 
 
-class RecordingNotifier:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
+class RecordingDispatcher:
+    """core.ports.Dispatcher: remembers every effect handed to it after a commit, and carries out
+    every kind (so the outbox rows of a test's changes wait the grace before a relay sees them)."""
 
-    def action_changed(self, action_id: str, status: str) -> None:
-        self.calls.append((action_id, str(status)))
+    grace_seconds = 10.0
+
+    def __init__(self) -> None:
+        self.owed: list[Owed] = []
+
+    def carries(self, kind: Effect) -> bool:
+        return True
+
+    def dispatch(self, owed) -> None:
+        self.owed.extend(owed)
+
+    def of(self, kind: Effect) -> list[Owed]:
+        return [o for o in self.owed if o.kind is kind]
+
+    @property
+    def calls(self) -> list[tuple[str, str]]:
+        """(action id, status) of each long-poll wake-up: what used to be "action changed"."""
+        return [(o.action_id, o.ref) for o in self.of(Effect.ACTION_CHANGED)]
+
+    @property
+    def reviews(self) -> list[str]:
+        return [o.action_id for o in self.of(Effect.REVIEW_NEEDED)]
+
+    @property
+    def escalations(self) -> list[tuple[str, int]]:
+        return [(o.action_id, int(o.ref)) for o in self.of(Effect.ESCALATED)]
+
+    @property
+    def spot_checks(self) -> list[str]:
+        return [o.action_id for o in self.of(Effect.SPOT_CHECK_NEEDED)]
+
+    def latest_timer(self, action_id: str) -> tuple[int, object]:
+        """The newest timer set for this action: (timer_seq, at). A test fires it by moving the clock."""
+        o = next(o for o in reversed(self.of(Effect.TIMER_SET)) if o.action_id == action_id)
+        return o.timer_seq, o.at
 
 
 class FixedPolicy:
@@ -30,35 +64,3 @@ class StaticGroups:
     def members(self, group_id: str) -> Collection[str]:
         self.lookups.append(group_id)
         return self.groups.get(group_id, ())
-
-
-class RecordingTimers:
-    """core.ports.Timers: remembers the newest timer per action; a test fires them by moving the clock."""
-
-    def __init__(self) -> None:
-        self.set_calls: list[tuple[str, int, object]] = []
-
-    def set(self, action_id: str, timer_seq: int, at) -> None:
-        self.set_calls.append((action_id, timer_seq, at))
-
-    def latest(self, action_id: str) -> tuple[int, object]:
-        seq, at = next((s, a) for i, s, a in reversed(self.set_calls) if i == action_id)
-        return seq, at
-
-
-class RecordingPublisher:
-    """core.ports.ReviewPublisher."""
-
-    def __init__(self) -> None:
-        self.reviews: list[str] = []
-        self.escalations: list[tuple[str, int]] = []
-        self.audits: list[str] = []
-
-    def review_needed(self, action_id: str) -> None:
-        self.reviews.append(action_id)
-
-    def escalated(self, action_id: str, seq: int) -> None:
-        self.escalations.append((action_id, seq))
-
-    def audit_needed(self, action_id: str) -> None:
-        self.audits.append(action_id)

@@ -228,8 +228,9 @@ class Escalation(Base):
     notified_at: Mapped[datetime | None]  # the Slack thread reply and DMs went out (None: still owed)
 
 
-class SampleAudit(Base):
-    """An auto-approved action drawn for a look after the fact (sample mode), and what the auditor said."""
+class SpotCheck(Base):
+    """An auto-approved action drawn for a look after the fact (sample mode), and what the checker said.
+    The table keeps its first name, `sample_audits`: "audit" now means only the hash-chained log."""
 
     __tablename__ = "sample_audits"
     __table_args__ = (
@@ -279,3 +280,26 @@ class Rollup(Base):
     ttd: Mapped[Any] = mapped_column(JsonType)  # time-to-decision histogram: log bucket -> decisions
     calibration: Mapped[Any] = mapped_column(JsonType)  # per confidence bucket: n, Σ confidence, approved unmodified
     reviewers: Mapped[Any] = mapped_column(JsonType)  # per reviewer: votes, approvals, time-to-vote histogram
+
+
+class OutboxRow(Base):
+    """An effect a committed change owes (core/effects.py), written in the change's own transaction.
+
+    The process that committed carries it out at once when it can; a relay in the workers carries
+    out every row not settled by its `due_at`. The job that does the work settles the row, so a
+    crash, a Redis outage or a FLUSHALL between the commit and the job's end loses nothing."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_open", "done_at", "due_at"),  # the relay: open rows that are due
+        Index("ix_outbox_action", "action_id", "kind"),  # a job: the open rows it settles
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    action_id: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(100), default="")  # tells effects of one kind on one action apart
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime]  # the relay carries it out from then on (again, with backoff, until settled)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # times the relay carried it out
+    done_at: Mapped[datetime | None]

@@ -7,14 +7,14 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from core import audit, deciding, escalation, intake, reviews
+from core import audit_log, deciding, escalation, intake, reviews
 from core.errors import PolicyError
 from core.gate import Gate
 from core.policy.loader import load_policy_text
 from core.proposal import Proposal
 from core.store.tables import Escalation
 from core.vocabulary import Status
-from tests.fakes import FixedPolicy, RecordingPublisher, RecordingTimers, StaticGroups
+from tests.fakes import FixedPolicy, StaticGroups
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = """
@@ -41,8 +41,7 @@ action_types:
 
 @pytest.fixture
 def tree_gate(db, notifier):
-    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), notifier=notifier,
-                timers=RecordingTimers(), publisher=RecordingPublisher())
+    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), dispatcher=notifier)
 
 
 def propose(gate, agent, action_type="refund", **extra):
@@ -51,7 +50,7 @@ def propose(gate, agent, action_type="refund", **extra):
 
 
 def fire_latest(gate, action_id):
-    seq, _at = gate.timers.latest(action_id)
+    seq, _at = gate.dispatcher.latest_timer(action_id)
     return escalation.fire(gate, action_id, seq)
 
 
@@ -64,7 +63,7 @@ def history(gate, action_id):
 def test_unanswered_action_walks_the_tree_repeats_then_takes_the_final_action(tree_gate, agent):
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent)
-        assert tree_gate.timers.latest(a.id) == (0, T0 + timedelta(minutes=5))
+        assert tree_gate.dispatcher.latest_timer(a.id) == (0, T0 + timedelta(minutes=5))
 
         clock.move_to(T0 + timedelta(minutes=5) - timedelta(milliseconds=1))
         assert fire_latest(tree_gate, a.id).kind == "early"  # RQ may run it early: nothing happens
@@ -79,8 +78,8 @@ def test_unanswered_action_walks_the_tree_repeats_then_takes_the_final_action(tr
             expected.append(("escalated", level, round_, targets, T0 + timedelta(minutes=minute),
                              T0 + timedelta(minutes=minute)))
         assert history(tree_gate, a.id) == expected
-        assert tree_gate.timers.latest(a.id)[1] == T0 + timedelta(minutes=30)
-        assert [seq for _id, seq in tree_gate.publisher.escalations] == [1, 2, 3]
+        assert tree_gate.dispatcher.latest_timer(a.id)[1] == T0 + timedelta(minutes=30)
+        assert [seq for _id, seq in tree_gate.dispatcher.escalations] == [1, 2, 3]
 
         clock.move_to(T0 + timedelta(minutes=30, seconds=1))
         assert fire_latest(tree_gate, a.id).status is Status.REJECTED
@@ -90,16 +89,16 @@ def test_unanswered_action_walks_the_tree_repeats_then_takes_the_final_action(tr
     assert done.status is Status.REJECTED and done.decision.reviewers == ["policy"]
     assert history(tree_gate, a.id)[-1][0] == "final"
     with tree_gate.db.read() as s:
-        assert audit.verify(s).ok
+        assert audit_log.verify(s).ok
 
 
 def test_claim_pauses_escalation_and_the_ack_timeout_restarts_it(tree_gate, agent):
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent)
-        first_seq, _ = tree_gate.timers.latest(a.id)
+        first_seq, _ = tree_gate.dispatcher.latest_timer(a.id)
         clock.move_to(T0 + timedelta(minutes=2))
         assert reviews.claim(tree_gate, a.id, "UBOB", StaticGroups({})) == "UBOB"
-        seq, at = tree_gate.timers.latest(a.id)
+        seq, at = tree_gate.dispatcher.latest_timer(a.id)
         assert seq != first_seq and at == T0 + timedelta(minutes=12)
 
         clock.move_to(T0 + timedelta(minutes=5))
@@ -127,7 +126,7 @@ def test_claim_pauses_escalation_and_the_ack_timeout_restarts_it(tree_gate, agen
 def test_the_agents_deadline_expires_the_action_before_the_tree_does(tree_gate, agent, notifier):
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent, deadline=T0 + timedelta(minutes=3))
-        assert tree_gate.timers.latest(a.id)[1] == T0 + timedelta(minutes=3)
+        assert tree_gate.dispatcher.latest_timer(a.id)[1] == T0 + timedelta(minutes=3)
         clock.move_to(T0 + timedelta(minutes=3))
         fired = fire_latest(tree_gate, a.id)
     assert fired.kind == "deadline" and fired.status is Status.EXPIRED
@@ -158,7 +157,7 @@ def test_a_timer_fired_twice_at_once_escalates_once(tree_gate, agent):
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent)
         clock.move_to(T0 + timedelta(minutes=6))
-        seq, _ = tree_gate.timers.latest(a.id)
+        seq, _ = tree_gate.dispatcher.latest_timer(a.id)
         barrier, kinds = threading.Barrier(4), []
 
         def run():
@@ -221,7 +220,7 @@ def test_policy_refuses_a_rule_that_raises_the_risk_under_an_approving_tree():
 
 
 def test_escalations_and_sla_breaches_are_counted(tree_gate, agent):
-    from core import metrics
+    from core import metrics, stats_text
 
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent)
@@ -233,4 +232,4 @@ def test_escalations_and_sla_breaches_are_counted(tree_gate, agent):
         fire_latest(tree_gate, a.id)
         st = metrics.stats(tree_gate, "refund", now=T0 + timedelta(minutes=16))
     assert (st.current.escalations, st.current.sla_breaches) == (2, 1)
-    assert "SLA breaches     1 action(s) went past their first SLA; 2 escalation(s)" in metrics.lines(st)
+    assert "SLA breaches     1 action(s) went past their first SLA; 2 escalation(s)" in stats_text.lines(st)

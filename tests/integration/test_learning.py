@@ -2,7 +2,7 @@
 checked against a known history."""
 import pytest
 
-from core import deciding, examples, intake, recommend
+from core import corrected_examples, deciding, intake, recommend
 from core.agents import create_agent
 from core.proposal import Proposal
 
@@ -31,7 +31,7 @@ def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent,
     foreign = propose(gate, other, title="someone else's")
     deciding.decide(gate, foreign.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
 
-    got = examples.recent(gate, agent, "refund", limit=5)
+    got = corrected_examples.recent(gate, agent, "refund", limit=5)
     assert [e.title for e in got] == ["rejected", "modified"]
     rej, mod = got
     assert (rej.outcome, rej.corrected_payload, rej.reason_tags, rej.reviewers) == ("rejected", None,
@@ -39,7 +39,7 @@ def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent,
     assert mod.proposed_payload == {"amount": 120} and mod.corrected_payload == {"amount": 100}
     assert mod.patch == [{"op": "replace", "path": "/amount", "value": 100}]
     assert mod.comment == "shipping is not refundable" and mod.reason_tags == ["incorrect_reasoning"]
-    assert [e.title for e in examples.recent(gate, agent, "refund", limit=1)] == ["rejected"]
+    assert [e.title for e in corrected_examples.recent(gate, agent, "refund", limit=1)] == ["rejected"]
 
     from hitl_client import examples_prompt
 
@@ -118,25 +118,25 @@ def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(gate, agen
 
 
 def test_sampled_audits_promote_to_auto_or_show_drift(db, notifier, agent):
-    from core import sampling
+    from core import spot_checks
     from core.gate import Gate
     from core.policy.loader import load_policy_text
-    from tests.fakes import FixedPolicy, RecordingPublisher, StaticGroups
+    from tests.fakes import FixedPolicy, StaticGroups
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n", "p.yaml")
-    gate = Gate(db=db, policies=FixedPolicy(policy), notifier=notifier, publisher=RecordingPublisher())
+    gate = Gate(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
 
     def audit(n, verdict):
         for _ in range(n):
             a = intake.submit(gate, agent, Proposal(action_type="crm", title="c", payload={}, confidence=0.9))[0]
-            sampling.record_verdict(gate, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
+            spot_checks.record_verdict(gate, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
                                     StaticGroups({}))
 
-    audit(180, sampling.LOOKS_RIGHT)
+    audit(180, spot_checks.LOOKS_RIGHT)
     assert recommend.autonomy(gate, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
-    audit(20, sampling.LOOKS_RIGHT)
+    audit(20, spot_checks.LOOKS_RIGHT)
     up = recommend.autonomy(gate, "crm", "sample")
     assert up.recommended == "auto" and "0 of 200 audited samples flagged (escaped errors at most 1.9%)" in up.why
-    audit(20, sampling.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
+    audit(20, spot_checks.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
     down = recommend.autonomy(gate, "crm", "auto")
     assert down.alert and down.recommended == "sample" and "drift: 20 of 220" in down.why

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import text
 
-from core import audit, deciding, intake, lifecycle
+from core import audit_log, deciding, intake, lifecycle
 from core.agents import create_agent
 from core.errors import AlreadyDecided, IllegalTransition, InvalidRequest, NotFound
 from core.proposal import Proposal
@@ -87,7 +87,7 @@ def test_audit_chain_records_every_step(gate, agent, db):
         rows = s.execute(text("SELECT kind FROM audit_events WHERE action_id = :a ORDER BY seq"), {"a": a.id})
         kinds = [k for (k,) in rows]
         assert kinds == ["created", "routed", "voted", "decided", "outcome"]
-        report = audit.verify(s)
+        report = audit_log.verify(s)
     assert report.ok and report.checked == 8
 
 
@@ -104,6 +104,6 @@ def test_audit_verify_detects_edits_and_deletions(gate, agent, db, tamper, expec
     with db.engine.begin() as conn:
         conn.execute(text(tamper))
     with db.read() as s:
-        report = audit.verify(s)
+        report = audit_log.verify(s)
     assert not report.ok
     assert any(expected in p for p in report.problems), report.problems

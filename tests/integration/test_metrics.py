@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 from freezegun import freeze_time
 
-from core import deciding, intake, metrics
+from core import deciding, intake, metrics, stats_text
 from core.proposal import Proposal
 
 
@@ -49,7 +49,7 @@ def test_headline_matches_hand_computed_values(history):
     p = st.previous
     assert (p.reviewed, p.approved, p.override_rate, p.rejection_rate, p.ttd_p50) == (1, 1, 0.0, 0.0, 60)
     assert st.pending == 1 and st.oldest_pending == datetime(2026, 6, 7, 8, tzinfo=UTC)
-    text = "\n".join(metrics.lines(st))
+    text = "\n".join(stats_text.lines(st))
     assert "Override rate    25% (▲ 25 pts vs the previous window)" in text
     assert "Rejection rate   50% (▲ 50 pts vs the previous window)" in text
     assert "Time to decision p50 1.5m, p90 10.0m" in text
@@ -62,7 +62,7 @@ def test_breakdown_per_action_type_when_several_were_reviewed(history, agent):
         a = propose(history, agent, "crm")  # sample mode, confidence 0.5 < 0.8: needs a person
         deciding.decide(history, a, reviewer="UALICE", kind="modify", edited_payload={"amount": 1, "note": "x"},
                         reason_tags=["incomplete_context"])
-    text = metrics.lines(metrics.stats(history, None, 7, now=datetime(2026, 6, 8, tzinfo=UTC)))
+    text = stats_text.lines(metrics.stats(history, None, 7, now=datetime(2026, 6, 8, tzinfo=UTC)))
     assert "  crm: incomplete_context (1); amount (1) modified, note (1) modified" in text
     assert "  refund: policy_violation (2), edge_case (1), wrong_action (1); amount (1) modified" in text
 
@@ -77,7 +77,7 @@ def test_scope_by_action_type_and_agent(history, agent):
 @pytest.mark.parametrize("text,expected", [("", (None, 7)), ("30d", (None, 30)), ("refund 90d", ("refund", 90)),
                                            ("7d refund", ("refund", 7)), ("refund", ("refund", 7))])
 def test_parse_args(text, expected):
-    q = metrics.parse_args(text)
+    q = stats_text.parse_args(text)
     assert (q.subject, q.days, q.by) == (*expected, "week")
 
 
@@ -86,14 +86,14 @@ def test_trends_calibration_and_reviewers_match_hand_computed_values(history):
     # Eight weeks ending 06-08: only the last two have reviews (a0 in 05-25..06-01, four in 06-01..06-08).
     assert [h.reviewed for _, h in st.trend] == [0, 0, 0, 0, 0, 0, 1, 4]
     assert st.trend[-1][0] == datetime(2026, 6, 1, tzinfo=UTC)
-    assert metrics.sparkline([h.override_rate for _, h in st.trend]) == "      ▁█"
+    assert stats_text.sparkline([h.override_rate for _, h in st.trend]) == "      ▁█"
     # All four reviewed proposals had confidence 0.5 and one was approved unmodified: ECE |0.25 − 0.5|.
     (bucket,) = [b for b in st.calibration.buckets if b.count]
     assert (bucket.low, bucket.count, bucket.approval_rate) == (0.5, 4, 0.25) and st.calibration.ece == 0.25
     assert [(r.reviewer, r.votes, r.median_seconds) for r in st.reviewers] == [("UBOB", 2, 105), ("UALICE", 1, 30),
                                                                                  ("UCAROL", 1, 600)]
     assert st.agreement.items == 0 and st.agreement.rate is None
-    text = "\n".join(metrics.lines(st))
+    text = "\n".join(stats_text.lines(st))
     assert "Override rate    25% (▲ 25 pts vs the previous window)         ▁█" in text
     assert "Calibration      approved unmodified by confidence: 0.5–0.6: 25% of 4; ECE 0.25" in text
     assert "Reviewer load    UBOB 2 (median 1.8m), UALICE 1 (median 30s), UCAROL 1 (median 10.0m)" in text
@@ -117,12 +117,12 @@ def test_rubber_stamp_warning_and_inter_reviewer_agreement(gate, agent):
     assert alice.rubber_stamp and alice.median_seconds == 2 and alice.approve_share == 1.0
     assert not any(r.rubber_stamp for r in st.reviewers if r.reviewer != "UALICE")
     assert (st.agreement.items, st.agreement.agreeing, st.agreement.rate) == (2, 1, 0.5)
-    text = "\n".join(metrics.lines(st))
+    text = "\n".join(stats_text.lines(st))
     assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s" in text
     assert "Agreement        50% of 2 item(s) reviewed more than once" in text
     by_day = metrics.stats(gate, "refund by day", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert by_day.scope == "refund by day"  # not parsed here: parse_args does that
-    q = metrics.parse_args("refund 30d by day")
+    q = stats_text.parse_args("refund 30d by day")
     assert (q.subject, q.days, q.by) == ("refund", 30, "day")
     daily = metrics.stats(gate, q.subject, q.days, now=datetime(2026, 6, 3, tzinfo=UTC), by=q.by)
     assert len(daily.trend) == 14 and daily.trend[-1][1].reviewed == 12
@@ -135,7 +135,7 @@ def test_shadow_mode_agreement_is_reported(db, notifier, agent):
 
     gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types:\n  refund:\n    review_mode: shadow\n"
                                                              "    auto_approve_threshold: 0.5\n", "p.yaml")),
-                notifier=notifier)
+                dispatcher=notifier)
     with freeze_time("2026-06-02T09:00:00Z"):
         ids = [propose(gate, agent) for _ in range(4)]  # confidence 0.5 ≥ threshold, still pending: shadow
         deciding.decide(gate, ids[0], reviewer="UALICE", kind="approve")
@@ -144,7 +144,7 @@ def test_shadow_mode_agreement_is_reported(db, notifier, agent):
         deciding.decide(gate, ids[3], reviewer="UALICE", kind="reject", reason_tags=["edge_case"])
     st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert (st.current.shadow_decided, st.current.shadow_agreed) == (4, 2)
-    assert "Shadow mode      the agent's proposal matched the human's decision in 50% of 4" in metrics.lines(st)
+    assert "Shadow mode      the agent's proposal matched the human's decision in 50% of 4" in stats_text.lines(st)
 
 
 def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(gate, agent, monkeypatch):
@@ -159,10 +159,10 @@ def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(ga
     st = metrics.stats(gate, "refund", 7, now=now)
     (r, a), = st.recommendations
     assert (r.threshold, r.samples, r.auto_approve_share) == (0.9, 80, 80 / 90)
-    text = "\n".join(metrics.lines(st))
+    text = "\n".join(stats_text.lines(st))
     assert "Recommended      refund: auto_approve_threshold 0.9 would auto-approve 89%, escaped errors at most 4.6%" in text
     mine = metrics.Scope("mine", agent_ids=(agent.id,))
     assert metrics.stats(gate, agent.name, 7, now=now, scope=mine).recommendations == []
     monkeypatch.setattr(metrics, "RECOMMEND_LIMIT", 10)
     skipped = metrics.stats(gate, "refund", 7, now=now)
-    assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(metrics.lines(skipped))
+    assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(stats_text.lines(skipped))

@@ -10,7 +10,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from core import deciding, intake, lifecycle, metrics, rollups
+from core import deciding, intake, lifecycle, metrics, rollups, stats_text
 from core.agents import create_agent
 from core.gate import Gate
 from core.policy.loader import load_policy_text
@@ -89,7 +89,7 @@ def _history(gate, agents, seed=7, n=120):
 
 @pytest.fixture
 def history(db, notifier):
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), notifier=notifier, draw=lambda: 0.5)
+    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier, draw=lambda: 0.5)
     agents = [create_agent(db, "a1")[0], create_agent(db, "a2")[0]]
     _history(gate, agents)
     return gate, agents
@@ -205,13 +205,13 @@ def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms
         [(r.reviewer, r.votes, r.approve_share) for r in exact.reviewers]
     for r, e in zip(rolled.reviewers, exact.reviewers, strict=True):
         assert e.exact and not r.exact and r.median_seconds == pytest.approx(e.median_seconds, rel=0.0251)
-    text = "\n".join(metrics.lines(rolled))
+    text = "\n".join(stats_text.lines(rolled))
     assert "Time to decision p50 ≈" in text and "(median ≈" in text
-    assert "≈" not in "\n".join(metrics.lines(exact))
+    assert "≈" not in "\n".join(stats_text.lines(exact))
 
 
 def test_a_rolled_back_decision_leaves_no_count(db, notifier):
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), notifier=notifier)
+    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier)
     agent = create_agent(db, "a1")[0]
     with freeze_time("2026-03-02T10:00:00Z"):
         action_id = intake.submit(gate, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},

@@ -16,12 +16,11 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from core import audit
+from core.effects import Effect
 from core.gate import Gate
 from core.queries import load_view
-from core.states import DECIDED
-from core.store.db import affected
 from core.store.tables import Action, Agent, Delivery
+from core.unit_of_work import unit_of_work
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 FIRST_RETRY_SECONDS = 15.0
@@ -46,19 +45,11 @@ def backoff(attempts: int, draw: float) -> float:
     return FIRST_RETRY_SECONDS * 2 ** (attempts - 1) * (0.8 + 0.4 * draw)
 
 
-def owed(gate: Gate, older_than_seconds: float, limit: int = 500) -> list[str]:
-    """Decided actions with a callback_url whose delivery was never started, or is due for a retry."""
-    now = gate.clock()
-    cutoff = now - timedelta(seconds=older_than_seconds)
-    decided = [s.value for s in DECIDED]
+def retries_due(gate: Gate, limit: int = 500) -> list[str]:
+    """Deliveries whose backoff has run out: the retry schedule lives in the database, not in Redis."""
     with gate.db.read() as s:
-        fresh = s.scalars(
-            select(Action.id).outerjoin(Delivery, Delivery.action_id == Action.id)
-            .where(Action.callback_url.is_not(None), Action.decision.is_not(None), Action.status.in_(decided),
-                   Delivery.action_id.is_(None), Action.decided_at <= cutoff).limit(limit))
-        due = s.scalars(select(Delivery.action_id).where(Delivery.state == PENDING, Delivery.next_attempt_at <= now)
-                        .limit(limit))
-        return list(dict.fromkeys([*fresh, *due]))
+        return list(s.scalars(select(Delivery.action_id).where(Delivery.state == PENDING,
+                                                               Delivery.next_attempt_at <= gate.clock()).limit(limit)))
 
 
 def prepare(gate: Gate, action_id: str) -> Attempt | None:
@@ -94,20 +85,20 @@ def prepare(gate: Gate, action_id: str) -> Attempt | None:
 
 def record(gate: Gate, attempt: Attempt, ok: bool, error: str | None, max_attempts: int) -> str:
     """Returns the delivery's state afterwards."""
-    now = gate.clock()
-    with gate.db.transaction() as s:
+    with unit_of_work(gate) as work:
+        s, now = work.session, work.now
         delivery = s.get(Delivery, attempt.action_id, populate_existing=True, with_for_update=True)
         if delivery is None or delivery.state != PENDING or delivery.attempts + 1 != attempt.attempt:
             return delivery.state if delivery else "gone"  # another copy of the job recorded this attempt
         delivery.attempts = attempt.attempt
         if ok:
             delivery.state, delivery.delivered_at, delivery.last_error = DELIVERED, now, None
-            audit.append(s, "delivered", attempt.action_id, {"url": delivery.url, "attempt": attempt.attempt}, now)
+            work.log("delivered", attempt.action_id, {"url": delivery.url, "attempt": attempt.attempt})
         else:
             delivery.last_error = (error or "")[:1000]
             if attempt.attempt >= max_attempts:
                 delivery.state = DEAD
-                audit.append(s, "dead_lettered", attempt.action_id, {"url": delivery.url, "error": delivery.last_error}, now)
+                work.log("dead_lettered", attempt.action_id, {"url": delivery.url, "error": delivery.last_error})
             else:
                 delivery.next_attempt_at = now + timedelta(seconds=backoff(attempt.attempt, gate.draw()))
         return delivery.state
@@ -118,10 +109,14 @@ def failed(gate: Gate) -> list[Delivery]:
         return list(s.scalars(select(Delivery).where(Delivery.state == DEAD).order_by(Delivery.created_at)))
 
 
-def retry(gate: Gate, action_ids: list[str] | None = None) -> int:
-    """Dead-lettered deliveries start again from the first attempt; returns how many."""
-    with gate.db.transaction() as s:
+def retry(gate: Gate, action_ids: list[str] | None = None) -> list[str]:
+    """Dead-lettered deliveries start again from the first attempt; returns their actions."""
+    with unit_of_work(gate) as work:
         stmt = update(Delivery).where(Delivery.state == DEAD)
         if action_ids:
             stmt = stmt.where(or_(*[Delivery.action_id == a for a in action_ids]))
-        return affected(s.execute(stmt.values(state=PENDING, attempts=0, next_attempt_at=gate.clock())))
+        again = list(work.session.scalars(stmt.values(state=PENDING, attempts=0, next_attempt_at=work.now)
+                                          .returning(Delivery.action_id)))
+        for action_id in again:
+            work.owe(Effect.CALLBACK_OWED, action_id)
+        return again

@@ -1,12 +1,12 @@
 """Sample mode: a drawn fraction of auto-approvals is audited after the fact; flags are escaped errors."""
 import pytest
 
-from core import intake, sampling
+from core import intake, spot_checks
 from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised
 from core.gate import Gate
 from core.proposal import Proposal
 from core.vocabulary import Status
-from tests.fakes import RecordingPublisher, StaticGroups
+from tests.fakes import StaticGroups
 
 
 def crm(gate, agent, confidence=0.9):
@@ -16,7 +16,6 @@ def crm(gate, agent, confidence=0.9):
 
 @pytest.fixture
 def sampled_gate(gate: Gate) -> Gate:
-    gate.publisher = RecordingPublisher()
     return gate
 
 
@@ -24,25 +23,25 @@ def test_a_drawn_auto_approval_is_queued_for_audit_and_an_undrawn_one_is_not(sam
     # The conftest policy samples crm at 0.5 and the gate's draw is pinned at 0.25.
     a = crm(sampled_gate, agent)
     assert a.status is Status.AUTO_APPROVED
-    assert sampled_gate.publisher.audits == [a.id] and sampling.get(sampled_gate, a.id).verdict is None
+    assert sampled_gate.dispatcher.spot_checks == [a.id] and spot_checks.get(sampled_gate, a.id).verdict is None
     sampled_gate.draw = lambda: 0.75
     b = crm(sampled_gate, agent)
-    assert sampling.get(sampled_gate, b.id) is None and sampled_gate.publisher.audits == [a.id]
+    assert spot_checks.get(sampled_gate, b.id) is None and sampled_gate.dispatcher.spot_checks == [a.id]
     c = crm(sampled_gate, agent, confidence=0.5)  # below the threshold: reviewed before, not audited after
-    assert c.status is Status.PENDING and sampling.get(sampled_gate, c.id) is None
+    assert c.status is Status.PENDING and spot_checks.get(sampled_gate, c.id) is None
 
 
 def test_a_flag_needs_a_known_reason_and_the_first_verdict_stands(sampled_gate, agent):
     a = crm(sampled_gate, agent)
     groups = StaticGroups({})
     with pytest.raises(InvalidRequest, match="pick a reason tag"):
-        sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, [], groups)
+        spot_checks.record_verdict(sampled_gate, a.id, "UALICE", spot_checks.FLAGGED, [], groups)
     with pytest.raises(InvalidRequest, match="unknown reason tag"):
-        sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, ["made_up"], groups)
-    item = sampling.record_verdict(sampled_gate, a.id, "UALICE", sampling.FLAGGED, ["policy_violation"], groups)
+        spot_checks.record_verdict(sampled_gate, a.id, "UALICE", spot_checks.FLAGGED, ["made_up"], groups)
+    item = spot_checks.record_verdict(sampled_gate, a.id, "UALICE", spot_checks.FLAGGED, ["policy_violation"], groups)
     assert (item.verdict, item.reason_tags, item.auditor) == ("flagged", ["policy_violation"], "UALICE")
     with pytest.raises(AlreadyDecided, match="already flagged by UALICE"):
-        sampling.record_verdict(sampled_gate, a.id, "UBOB", sampling.LOOKS_RIGHT, [], groups)
+        spot_checks.record_verdict(sampled_gate, a.id, "UBOB", spot_checks.LOOKS_RIGHT, [], groups)
 
 
 def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
@@ -51,22 +50,23 @@ def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n"
                               "    reviewers: [UALICE, S0AUD]\n", "p.yaml")
-    gate = Gate(db=db, policies=FixedPolicy(policy), notifier=notifier, publisher=RecordingPublisher())
+    gate = Gate(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
     a = crm(gate, agent)
     with pytest.raises(NotAuthorised):
-        sampling.record_verdict(gate, a.id, "UMALLORY", sampling.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
-    assert sampling.get(gate, a.id).verdict is None
-    sampling.record_verdict(gate, a.id, "UDAVE", sampling.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
-    assert sampling.get(gate, a.id).verdict == "looks_right"
+        spot_checks.record_verdict(gate, a.id, "UMALLORY", spot_checks.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert spot_checks.get(gate, a.id).verdict is None
+    spot_checks.record_verdict(gate, a.id, "UDAVE", spot_checks.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert spot_checks.get(gate, a.id).verdict == "looks_right"
 
 
 def test_flags_count_as_escaped_errors_in_the_metrics(sampled_gate, agent):
-    from core import metrics
+    from core import metrics, stats_text
 
     items = [crm(sampled_gate, agent) for _ in range(3)]
     groups = StaticGroups({})
-    sampling.record_verdict(sampled_gate, items[0].id, "UALICE", sampling.FLAGGED, ["edge_case"], groups)
-    sampling.record_verdict(sampled_gate, items[1].id, "UALICE", sampling.LOOKS_RIGHT, [], groups)
+    spot_checks.record_verdict(sampled_gate, items[0].id, "UALICE", spot_checks.FLAGGED, ["edge_case"], groups)
+    spot_checks.record_verdict(sampled_gate, items[1].id, "UALICE", spot_checks.LOOKS_RIGHT, [], groups)
     st = metrics.stats(sampled_gate, "crm")
     assert (st.current.sampled, st.current.audited, st.current.escaped) == (3, 2, 1)
-    assert "2 of 3 audited; 1 flagged as should not have happened (escaped errors)" in "\n".join(metrics.lines(st))
+    text = "\n".join(stats_text.lines(st))
+    assert "Spot checks      2 of 3 checked; 1 flagged as should not have happened (escaped errors)" in text

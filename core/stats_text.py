@@ -1,0 +1,140 @@
+"""/hitl-stats as text: the words people type after the command, and the report `hitl stats`, the
+Slack command and GET /v1/stats all print."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from core.metrics import PERIODS, Headline, Stats
+
+_WINDOW = re.compile(r"^(\d{1,3})d$")
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class Query:
+    subject: str | None
+    days: int
+    by: str
+
+
+def parse_args(text: str) -> Query:
+    """`[action_type|agent] [7d|30d|90d] [by day|week]` in any order; other words are the filter."""
+    days, subject, by = 7, None, "week"
+    words = (text or "").split()
+    i = 0
+    while i < len(words):
+        word = words[i]
+        m = _WINDOW.match(word)
+        if m:
+            days = max(1, min(int(m[1]), 365))
+        elif word == "by" and i + 1 < len(words) and words[i + 1] in PERIODS:
+            by = words[i + 1]
+            i += 1
+        elif subject is None:
+            subject = word
+        i += 1
+    return Query(subject, days, by)
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per period, scaled to the series' own range; a gap where there is no data."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return ""
+    low, high = min(present), max(present)
+    span = high - low
+    return "".join(" " if v is None else SPARKS[0 if span == 0 else round((v - low) / span * (len(SPARKS) - 1))]
+                   for v in values)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"
+
+
+def _secs(v: float | None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.0f}s" if v < 90 else f"{v / 60:.1f}m" if v < 5400 else f"{v / 3600:.1f}h"
+
+
+def _change(now: float | None, before: float | None) -> str:
+    """Percentage points against the previous window of the same length."""
+    if now is None or before is None:
+        return ""
+    delta = round((now - before) * 100)
+    arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    return f" ({arrow} {abs(delta)} pts vs the previous window)"
+
+
+def lines(st: Stats) -> list[str]:
+    """Plain text, shared by /hitl-stats and `hitl stats`. Each headline figure ends with its sparkline
+    over the last periods (by week or by day), oldest on the left."""
+    c, p = st.current, st.previous
+    heads = [h for _, h in st.trend]
+
+    def approx(h: Headline) -> str:
+        return "" if h.ttd_exact or h.ttd_p50 is None else "≈"
+
+    def spark(values) -> str:
+        line = sparkline(list(values))
+        return f"   {line}" if line.strip() else ""
+
+    out = [
+        f"hitl-stats: {st.scope}, last {st.window.days} days ({c.proposed} proposed, {c.reviewed} reviewed by people)"
+        + (f"; trends by {st.by}, {len(heads)} {st.by}s" if heads else ""),
+        f"Override rate    {_pct(c.override_rate)}{_change(c.override_rate, p.override_rate)}"
+        + spark(h.override_rate for h in heads),
+        f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}"
+        + spark(h.rejection_rate for h in heads),
+        f"Time to decision p50 {approx(c)}{_secs(c.ttd_p50)}, p90 {approx(c)}{_secs(c.ttd_p90)}"
+        + spark(h.ttd_p50 for h in heads),
+        f"Exception diversity {c.distinct_tags} reason tags, {c.distinct_field_sets} modified-field sets"
+        + spark(h.distinct_tags + h.distinct_field_sets if h.reviewed else None for h in heads),
+        f"Needed a human   {_pct(c.intervention_rate)}; auto-approved {_pct(c.auto_approve_share)}",
+    ]
+    if c.top_tags:
+        out.append("Top reason tags  " + ", ".join(f"{t} ({n})" for t, n in c.top_tags))
+    if c.top_fields:
+        out.append("Most modified    " + ", ".join(f"{f} ({n})" for f, n in c.top_fields))
+    if len(st.by_type) > 1:
+        for action_type, (tags, fields) in list(st.by_type.items())[:8]:
+            if tags or fields:
+                out.append(f"  {action_type}: " + "; ".join(part for part in (
+                    ", ".join(f"{t} ({n})" for t, n in tags), ", ".join(f"{f} ({n}) modified" for f, n in fields))
+                    if part))
+    if c.sampled:
+        out.append(f"Spot checks      {c.audited} of {c.sampled} checked; {c.escaped} flagged as should not have "
+                   f"happened (escaped errors)")
+    if c.shadow_decided:
+        out.append(f"Shadow mode      the agent's proposal matched the human's decision in "
+                   f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}")
+    if c.sla_breaches:
+        out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
+    oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""
+    out.append(f"Pending now      {st.pending}{oldest}")
+    cal = st.calibration
+    if cal is not None and cal.ece is not None:
+        cells = [f"{b.low:.1f}–{b.high:.1f}: {_pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
+        out.append(f"Calibration      approved unmodified by confidence: {'; '.join(cells)}; ECE {cal.ece:.2f}")
+    if st.reviewers:
+        out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {'' if r.exact else '≈'}"
+                                                 f"{_secs(r.median_seconds)})"
+                                                 for r in st.reviewers[:5]))
+        for r in st.reviewers:
+            if r.rubber_stamp:
+                out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
+                           f"in a median of {_secs(r.median_seconds)}")
+    for rec, a in st.recommendations:
+        if rec.threshold is not None:
+            out.append(f"Recommended      {rec.action_type}: auto_approve_threshold {rec.threshold:g} would auto-approve "
+                       f"{rec.auto_approve_share:.0%}, escaped errors at most {rec.expected_escaped_rate:.1%} ({rec.why})")
+        if a.recommended or a.alert:
+            move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
+            out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}; {a.why}")
+    if st.recommend_skipped:
+        out.append("Recommended      too many decisions to weigh here: run `hitl recommend`")
+    if st.agreement is not None and st.agreement.items:
+        out.append(f"Agreement        {_pct(st.agreement.rate)} of {st.agreement.items} item(s) reviewed more than once")
+    return out

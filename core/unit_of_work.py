@@ -1,0 +1,90 @@
+"""One write use case, one transaction: the change, its audit log events, its rollup tallies and its effects.
+
+Service functions say what happened (`log`, `count_*`, `owe`, `action_changed`); the unit of work
+writes it all in the change's own transaction, in the order that keeps locks short (the audit log's
+head row last), and after the commit hands the effects to the process's dispatcher. The durable
+ones are in the outbox by then, so a process that dies after its commit, or has no dispatcher at
+all (the CLI), leaves them to the workers' relay instead of losing them.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core import audit_log, outbox, rollups, states
+from core.effects import Effect, Owed
+from core.gate import Gate
+from core.store.tables import Action, Vote
+from core.vocabulary import Status
+
+# The decision, not the outcome the agent reports afterwards: that is what a callback carries.
+CALLBACK_STATUSES = frozenset(states.DECIDED - {Status.EXECUTED, Status.FAILED})
+
+
+class Work:
+    def __init__(self, session: Session, now: datetime):
+        self.session = session
+        self.now = now
+        self.events: list[tuple[str, str | None, Mapping[str, Any]]] = []
+        self.owed: list[Owed] = []
+
+    # ---- the audit log ----
+    def log(self, kind: str, action_id: str | None, data: Mapping[str, Any]) -> None:
+        self.events.append((kind, action_id, data))
+
+    # ---- the /hitl-stats rollups ----
+    def count_proposed(self, action: Action) -> None:
+        rollups.proposed(self.session, action)
+
+    def count_vote(self, action: Action, vote: Vote) -> None:
+        rollups.voted(self.session, action, vote)
+
+    def count_decided(self, action: Action) -> None:
+        rollups.decided(self.session, action)
+
+    # ---- effects ----
+    def owe(self, kind: Effect, action_id: str, ref: str | int = "") -> None:
+        owed = Owed(kind, action_id, str(ref))
+        if owed not in self.owed:  # a batch may change one action twice; one effect carries both
+            self.owed.append(owed)
+
+    def timer(self, action_id: str, timer_seq: int, at: datetime) -> None:
+        self.owed.append(Owed(Effect.TIMER_SET, action_id, at=at, timer_seq=timer_seq))
+
+    def action_changed(self, action: Action, *, reviewed: bool = True) -> None:
+        """Wake the agent's long-poll; refresh the review message (`reviewed`: the action has or had
+        one); owe the agent its callback once the action is decided."""
+        self.owe(Effect.ACTION_CHANGED, action.id, action.status)
+        if reviewed:
+            self.owe(Effect.REVIEW_CHANGED, action.id)
+        if action.callback_url and Status(action.status) in CALLBACK_STATUSES:
+            self.owe(Effect.CALLBACK_OWED, action.id)
+
+    def _finish(self, gate: Gate) -> None:
+        s = self.session
+        s.flush()
+        dispatcher = gate.dispatcher
+        later = self.now + timedelta(seconds=dispatcher.grace_seconds) if dispatcher else self.now
+
+        def due(o: Owed) -> datetime:
+            return later if dispatcher is not None and dispatcher.carries(o.kind) else self.now
+
+        outbox.write(s, [o for o in self.owed if o.durable], self.now, due)
+        rollups.fold_staged(s)
+        if self.events:
+            audit_log.append_many(s, self.events, self.now)  # last: other writers wait on its head row until the commit
+
+
+@contextmanager
+def unit_of_work(gate: Gate) -> Iterator[Work]:
+    """Commits when the block ends normally, rolls back (writing and dispatching nothing) when it raises."""
+    with gate.db.transaction() as s:
+        work = Work(s, gate.clock())
+        yield work
+        work._finish(gate)
+    if gate.dispatcher is not None and work.owed:
+        gate.dispatcher.dispatch(work.owed)
