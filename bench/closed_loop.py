@@ -102,19 +102,20 @@ class Agent:
 
 
 def simulate(loop: bool, actions: int = 2000, batch: int = 250, seed: int = 7) -> list[Batch]:
-    from core import deciding, examples, intake, recommend
+    from core import corrected_examples as examples
+    from core import deciding, intake, recommend
     from core.agents import create_agent
     from core.gate import Gate
     from core.policy.loader import load_policy_text
     from core.proposal import Proposal
     from core.store.db import Database
-    from tests.fakes import FixedPolicy, RecordingNotifier
+    from tests.fakes import FixedPolicy, RecordingDispatcher
 
     rng = random.Random(seed)
     db = Database(f"sqlite:///{tempfile.mkdtemp(prefix='hitl-sim-')}/sim.db")
     db.migrate()
     policy = FixedPolicy(load_policy_text(POLICY.format(threshold="null"), "sim.yaml"))
-    gate = Gate(db=db, policies=policy, notifier=RecordingNotifier())
+    gate = Gate(db=db, policies=policy, dispatcher=RecordingDispatcher())
     identity, _key = create_agent(db, "sim-agent")
     agent = Agent(rng)
     out = []

@@ -91,12 +91,12 @@ def run(args, url: str, redis_url: str, policy: Path) -> None:
     from core.proposal import Proposal
     from core.store.db import Database
     from core.store.tables import Escalation
-    from workers.notify import RedisNotifier
-    from workers.queue import RQTimers
+    from workers.dispatch import JobDispatcher
 
     conn = redis.Redis.from_url(redis_url)
     db = Database(url)
-    gate = Gate(db=db, policies=FilePolicySource(policy), notifier=RedisNotifier(conn), timers=RQTimers(conn))
+    # Timers and the long-poll wake-up only: no Slack here, so review posts stay in the outbox.
+    gate = Gate(db=db, policies=FilePolicySource(policy), dispatcher=JobDispatcher(conn, {}, grace_seconds=10))
     agent, _key = create_agent(db, "bench-agent")
     n, spacing = args.actions, args.window / args.actions
 

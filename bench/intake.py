@@ -37,7 +37,7 @@ from core.gate import Gate  # noqa: E402
 from core.policy.source import FilePolicySource  # noqa: E402
 from core.proposal import Proposal  # noqa: E402
 from core.store.db import Database  # noqa: E402
-from tests.fakes import RecordingNotifier  # noqa: E402
+from tests.fakes import RecordingDispatcher  # noqa: E402
 
 BODY = {"action_type": "refund", "title": "Refund order 42", "summary": "double charged",
         "payload": {"amount": 120, "order": "42", "customer": {"tier": "gold"}}, "confidence": 0.8}
@@ -59,7 +59,7 @@ def baseline(url: str, n: int) -> float:
 
 def core_submit(url: str, n: int) -> tuple[float, list[float]]:
     db = Database(url)
-    gate = Gate(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"), notifier=RecordingNotifier())
+    gate = Gate(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"), dispatcher=RecordingDispatcher())
     agent, _ = create_agent(db, f"bench-core-{uuid.uuid4().hex[:6]}")
     lat = []
     start = time.perf_counter()
@@ -124,10 +124,10 @@ def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
     db = Database(url)
     import redis
 
-    from workers.notify import RedisNotifier
+    from workers.dispatch import JobDispatcher
 
     gate = Gate(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"),
-                notifier=RedisNotifier(redis.Redis.from_url(os.environ["HITL_REDIS_URL"])))
+                dispatcher=JobDispatcher(redis.Redis.from_url(os.environ["HITL_REDIS_URL"]), {}, grace_seconds=10))
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
     out = []
     for _ in range(samples):

@@ -30,7 +30,7 @@ from core.gate import Gate  # noqa: E402
 from core.policy.loader import load_policy_text  # noqa: E402
 from core.proposal import Proposal  # noqa: E402
 from core.store.db import Database  # noqa: E402
-from tests.fakes import FixedPolicy, RecordingNotifier  # noqa: E402
+from tests.fakes import FixedPolicy, RecordingDispatcher  # noqa: E402
 
 POLICY = "version: bench\naction_types:\n  ping:\n    review_mode: auto\n  refund:\n    review_mode: review\n"
 
@@ -75,7 +75,7 @@ def main() -> None:
     args = ap.parse_args()
     with throwaway_database(args.pg_url) as url:
         db = Database(url, pool_size=16)
-        gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "bench.yaml")), notifier=RecordingNotifier())
+        gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "bench.yaml")), dispatcher=RecordingDispatcher())
         print(f"{'threads':>7} {'intake on':>10} {'intake off':>10} {'ratio':>6} "
               f"{'decide on':>10} {'decide off':>10} {'ratio':>6}")
         measure(gate, 4, 200)  # warm up: connections, compiled statements, plans

@@ -71,7 +71,7 @@ def measure(url: str, n: int, days: int) -> list[str]:
     from core.gate import Gate
     from core.policy.loader import load_policy_text
     from core.store.db import Database
-    from tests.fakes import FixedPolicy, RecordingNotifier
+    from tests.fakes import FixedPolicy, RecordingDispatcher
 
     db = Database(url)
     started = time.perf_counter()
@@ -88,7 +88,7 @@ def measure(url: str, n: int, days: int) -> list[str]:
     # time-to-decision and reviewer queries read their covering indexes alone.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types: {}\n")), notifier=RecordingNotifier())
+    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types: {}\n")), dispatcher=RecordingDispatcher())
     out = [f"{fill:6.1f}s", f"{rebuild:7.1f}s"]
     for window, subject, by in ((7, None, "week"), (7, "refund", "week"), (30, None, "week"), (30, "refund", "week"),
                                 (90, None, "week"), (90, None, "day")):

@@ -8,8 +8,9 @@ Adapters are imported inside the builders for the same reason (ARCHITECTURE.md, 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.gate import Gate
 from core.policy.source import FilePolicySource
@@ -31,18 +32,11 @@ class Runtime:
     redis_url: str
     slack: WebClient | None = None  # None: no Slack credentials, no review surface
     groups: SlackGroupDirectory | None = None
+    click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
 
     def close(self) -> None:
         self.gate.db.dispose()
         self.redis.close()
-
-
-class NoEffects:
-    """The notifier of a store-only gate. Its commands change no action, so a call here is a bug:
-    it fails loudly rather than let a change commit without telling anyone."""
-
-    def action_changed(self, action_id: str, status: str) -> None:
-        raise RuntimeError(f"action {action_id} changed ({status}) in a command built without adapters")
 
 
 def _logging(settings: Settings, log_level: str | None) -> None:
@@ -59,30 +53,37 @@ def _database(settings: Settings, migrate: bool | None) -> Database:
 
 
 def build_store(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Gate:
-    """The database and the policy, without Redis, RQ or Slack: for reads and key management."""
+    """The database and the policy, without Redis, RQ or Slack: for the CLI. A change made through
+    it (`hitl decide`) writes its effects to the outbox like any other, and a worker's relay carries
+    them out: the Slack message is updated, the agent's callback delivered."""
     settings = settings or Settings()
     _logging(settings, log_level)
-    return Gate(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file), notifier=NoEffects())
+    return Gate(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file))
 
 
 def build_runtime(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Runtime:
+    """Everything: the web process, `hitl worker`, and the first job of a stock `rq worker` (through
+    the `hitl_gate.runtime` entry point, see workers/context.py)."""
+    from core.effects import Effect
+    from workers.callback_jobs import deliver_callback
     from workers.connection import connect, redis_url
-    from workers.notify import RedisNotifier
-    from workers.queue import CallbackNotifier, Notifiers, RQTimers, SlackPublisher, SlackRefresher
+    from workers.dispatch import JobDispatcher
 
     settings = settings or Settings()
     _logging(settings, log_level)
     db = _database(settings, migrate)
     client = connect(settings)
-    gate = Gate(db=db, policies=FilePolicySource(settings.policy_file),
-                notifier=Notifiers(RedisNotifier(client), CallbackNotifier(client)), timers=RQTimers(client))
-    runtime = Runtime(settings=settings, gate=gate, redis=client, redis_url=redis_url(settings))
+    routes: dict[Effect, Callable[..., Any]] = {Effect.CALLBACK_OWED: deliver_callback}
+    runtime = Runtime(settings=settings, gate=Gate(db=db, policies=FilePolicySource(settings.policy_file)),
+                      redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
+        from bot.slack import jobs
         from bot.slack.directory import SlackGroupDirectory
-        from workers.slack_api import web_client
+        from bot.slack.web_api import web_client
 
         runtime.slack = web_client(settings)
         runtime.groups = SlackGroupDirectory(runtime.slack, ttl=settings.slack_group_cache_seconds)
-        gate.publisher = SlackPublisher(client)
-        gate.notifier = Notifiers(RedisNotifier(client), CallbackNotifier(client), SlackRefresher(client))
+        runtime.click_job = jobs.apply_interaction
+        routes.update(jobs.ROUTES)
+    runtime.gate.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

@@ -7,7 +7,7 @@
     @require_approval(hitl, action_type="refund", title="Refund {order_id}")
     def refund(order_id: str, amount: float) -> str: ...
 """
-from hitl_client.callbacks import verify_callback
+from hitl_client.callback_verify import verify_callback
 from hitl_client.client import Action, HitlClient, HitlError, Rejected, examples_prompt
 from hitl_client.decorator import require_approval
 

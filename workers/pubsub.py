@@ -1,4 +1,4 @@
-"""Tell waiting long-polls that an action changed, over Redis pub/sub."""
+"""Wake the agents' long-polls when an action changes, over Redis pub/sub (bot/web/waiter.py listens)."""
 from __future__ import annotations
 
 import logging
@@ -13,13 +13,9 @@ def channel(action_id: str) -> str:
     return CHANNEL_PREFIX + action_id
 
 
-class RedisNotifier:
-    def __init__(self, client: redis.Redis):
-        self.client = client
-
-    def action_changed(self, action_id: str, status: str) -> None:
-        try:
-            self.client.publish(channel(action_id), str(status))
-        except redis.RedisError as exc:
-            # The decision is committed; waiters re-read the database on a slow timer, so this only costs latency.
-            log.warning("could not publish change of %s (%s): %s", action_id, status, exc)
+def publish(client: redis.Redis, action_id: str, status: str) -> None:
+    try:
+        client.publish(channel(action_id), str(status))
+    except redis.RedisError as exc:
+        # The change is committed; waiters re-read the database on a slow timer, so this only costs latency.
+        log.warning("could not publish change of %s (%s): %s", action_id, status, exc)

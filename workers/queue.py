@@ -1,33 +1,75 @@
-"""RQ queues (JSON serializer, never pickle) and the adapters that put work on them."""
+"""RQ queues (JSON serializer, never pickle), jobs named by reference, and the job class that still
+finds jobs enqueued under the names of earlier versions."""
 from __future__ import annotations
 
 import logging
 import math
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import redis
 from rq import Queue, Retry
+from rq.job import Job
 from rq.serializers import JSONSerializer
+from rq.utils import import_attribute
 
-from core import states
-from core.vocabulary import Status
-from workers.names import CALLBACKS, DECISIONS, ESCALATIONS, SLACK
+from workers.names import SLACK
 
 log = logging.getLogger(__name__)
-_QUEUE_OF = {
-    "workers.jobs.apply_interaction": DECISIONS,
-    "workers.jobs.fire_timers": ESCALATIONS,
-    "workers.jobs.deliver_callback": CALLBACKS,
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Every job name an earlier version stored in Redis, and where that job lives now. A job that was
+# queued (or scheduled, or failed and retrying) across an upgrade must still run: tests check that
+# each of these resolves.
+MOVED = {
+    "workers.jobs.post_review": "bot.slack.jobs.post_review",
+    "workers.jobs.refresh_review": "bot.slack.jobs.refresh_review",
+    "workers.jobs.post_diff_reply": "bot.slack.jobs.post_diff_reply",
+    "workers.jobs.post_ephemeral": "bot.slack.jobs.post_ephemeral",
+    "workers.jobs.notify_escalation": "bot.slack.jobs.notify_escalation",
+    "workers.jobs.post_audit": "bot.slack.jobs.post_spot_check",
+    "workers.jobs.refresh_audit": "bot.slack.jobs.refresh_spot_check",
+    "workers.jobs.answer_stats": "bot.slack.jobs.answer_stats",
+    "workers.jobs.apply_interaction": "bot.slack.jobs.apply_interaction",
+    "workers.jobs.fire_timers": "workers.timer_jobs.fire_timers",
+    "workers.jobs.fire_timer": "workers.timer_jobs.fire_timer",  # one job per action, before the timer wheel
+    "workers.jobs.deliver_callback": "workers.callback_jobs.deliver_callback",
 }
 
 
+class HitlJob(Job):
+    """RQ's Job, resolving a job name that has moved since it was stored (MOVED)."""
+
+    @property
+    def func(self):
+        name = self.func_name
+        if name in MOVED:
+            return import_attribute(MOVED[name])
+        return super().func
+
+
+def job(queue_name: str = SLACK) -> Callable[[F], F]:
+    """Mark a function as a job and name its queue. RQ stores the function's import path, taken from
+    the function itself, so a rename fails at import in a test, not in production."""
+
+    def mark(func: F) -> F:
+        func.hitl_queue = queue_name  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
 def queue(connection: redis.Redis, name: str = SLACK) -> Queue:
-    return Queue(name, connection=connection, serializer=JSONSerializer)
+    return Queue(name, connection=connection, serializer=JSONSerializer, job_class=HitlJob)
 
 
-def queue_of(func: str) -> str:
-    return _QUEUE_OF.get(func, SLACK)
+def queue_of(func: Callable[..., Any]) -> str:
+    name = getattr(func, "hitl_queue", None)
+    if name is None:
+        raise TypeError(f"{func.__module__}.{func.__qualname__} is not a job: mark it with workers.queue.job")
+    return name
 
 
 # A failed job (Slack 5xx, a 429 longer than the client's own two waits, a network error) runs again
@@ -40,7 +82,8 @@ def retry_policy() -> Retry:
                                                  for s in RETRY_AFTER])
 
 
-def enqueue(connection: redis.Redis, func: str, *args, job_id: str | None = None, at: datetime | None = None) -> bool:
+def enqueue(connection: redis.Redis, func: Callable[..., Any], *args, job_id: str | None = None,
+            at: datetime | None = None) -> bool:
     """Jobs take ids and plain values; a failure to enqueue is logged, never raised into a request.
     With `at`, the job is scheduled (RQ's scheduler runs it in the worker started with it)."""
     q = queue(connection, queue_of(func))
@@ -52,7 +95,7 @@ def enqueue(connection: redis.Redis, func: str, *args, job_id: str | None = None
             q.enqueue_at(not_before(at), func, *args, **options)
         return True
     except redis.RedisError as exc:
-        log.warning("could not enqueue %s%r: %s", func, args, exc.__class__.__name__)
+        log.warning("could not enqueue %s%r: %s", func.__name__, args, exc.__class__.__name__)
         return False
 
 
@@ -68,85 +111,3 @@ def timer_second(at: datetime) -> int:
 
 def timer_job_id(second: int) -> str:
     return f"hitl-timers-{second}"
-
-
-class RQTimers:
-    """core.ports.Timers on RQ's scheduler, as a timer wheel with one-second slots: every timer due
-    in a second shares one job, named after that second, which fires all timers then due. Ten
-    thousand timers in a minute are sixty jobs, not ten thousand (bench/escalations.py). Setting a
-    timer whose slot already has its job changes nothing, so intake and the reconciler may both."""
-
-    def __init__(self, connection: redis.Redis):
-        self.connection = connection
-
-    def set(self, action_id: str, timer_seq: int, at: datetime) -> None:
-        second = timer_second(at)
-        enqueue(self.connection, "workers.jobs.fire_timers", second, job_id=timer_job_id(second), at=at)
-
-
-class SlackPublisher:
-    """core.ports.ReviewPublisher: post a pending action's review message."""
-
-    def __init__(self, connection: redis.Redis):
-        self.connection = connection
-
-    def review_needed(self, action_id: str) -> None:
-        enqueue(self.connection, "workers.jobs.post_review", action_id)
-
-    def escalated(self, action_id: str, seq: int) -> None:
-        enqueue(self.connection, "workers.jobs.notify_escalation", action_id, seq)
-
-    def audit_needed(self, action_id: str) -> None:
-        enqueue(self.connection, "workers.jobs.post_audit", action_id)
-
-
-REFRESH_PENDING = "hitl:refresh:{}"
-
-
-class SlackRefresher:
-    """core.ports.Notifier: bring an action's review message up to date after any change.
-
-    Changes that arrive while a refresh is still queued ride on it: chat.update is rate-limited
-    (Tier 3) and a quorum vote, a claim and an escalation in one second need one update, not three.
-    The job clears the mark before it reads the action, so no change is missed."""
-
-    def __init__(self, connection: redis.Redis):
-        self.connection = connection
-
-    def action_changed(self, action_id: str, status: str) -> None:
-        key = REFRESH_PENDING.format(action_id)
-        try:
-            if not self.connection.set(key, "1", nx=True, ex=60):
-                return  # a queued refresh will read this change
-        except redis.RedisError:
-            pass  # no mark: enqueue anyway (and that will fail and be logged if Redis is down)
-        if not enqueue(self.connection, "workers.jobs.refresh_review", action_id):
-            try:
-                self.connection.delete(key)
-            except redis.RedisError:
-                pass
-
-
-class CallbackNotifier:
-    """core.ports.Notifier: a decided action may owe its agent a callback (the job checks callback_url)."""
-
-    # The decision, not the outcome the agent reports afterwards.
-    DECIDED = {s.value for s in states.DECIDED - {Status.EXECUTED, Status.FAILED}}
-
-    def __init__(self, connection: redis.Redis):
-        self.connection = connection
-
-    def action_changed(self, action_id: str, status: str) -> None:
-        if str(status) in self.DECIDED:
-            enqueue(self.connection, "workers.jobs.deliver_callback", action_id)
-
-
-class Notifiers:
-    """Fan one change out to several notifiers."""
-
-    def __init__(self, *notifiers):
-        self.notifiers = notifiers
-
-    def action_changed(self, action_id: str, status: str) -> None:
-        for n in self.notifiers:
-            n.action_changed(action_id, status)

@@ -1,4 +1,5 @@
-"""The `hitl worker` process: RQ on the hitl queues, plus the reconciler on every maintenance tick."""
+"""The `hitl worker` process: RQ on the hitl queues, the outbox relay on a thread, and the reconciler
+on every maintenance tick."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
 from workers.names import QUEUES
-from workers.queue import queue
+from workers.queue import HitlJob, queue
 from workers.reconciler import reconcile
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def make_worker(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES):
 
     # RQ blocks on an idle queue for worker_ttl - 15 s, so this also makes an idle worker wake each tick.
     return HitlWorker([queue(runtime.redis, name) for name in queues], connection=runtime.redis,
-                      serializer=JSONSerializer, maintenance_interval=every, worker_ttl=every + 15)
+                      serializer=JSONSerializer, job_class=HitlJob, maintenance_interval=every, worker_ttl=every + 15)
 
 
 def rq_log_level(runtime) -> str:
@@ -90,6 +91,24 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
     RQ's loop quits on an unexpected error, for example Redis going away in the middle of a job's
     bookkeeping. The work itself is safe (the database knows what is owed), so the process should
     wait for Redis to come back rather than exit and leave timers and posts to a supervisor."""
+
+
+    from workers.relay import RelayThread, relay_once
+
+    if burst:  # what the outbox holds is part of "the queued jobs"
+        relay_once(runtime)
+        relay = None
+    else:
+        relay = RelayThread(runtime)
+        relay.start()
+    try:
+        _loop(runtime, fork, queues, burst)
+    finally:
+        if relay is not None:
+            relay.stop()
+
+
+def _loop(runtime, fork: bool, queues: tuple[str, ...], burst: bool) -> None:
     import time
 
     import redis

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
 
-from bot.sandbox import payloads
+from bot.sandbox import signed_requests
 from bot.sandbox.workspace import BOT_USER, Workspace
 
 PAGE = Path(__file__).with_name("page.html")
@@ -29,7 +29,7 @@ class Sandbox:
         self.ws, self.secret, self.base_url = workspace, signing_secret, base_url.rstrip("/")
 
     def send(self, body: str, content_type: str) -> httpx.Response:
-        headers = {**payloads.sign(self.secret, body), "Content-Type": content_type}
+        headers = {**signed_requests.sign(self.secret, body), "Content-Type": content_type}
         return httpx.post(f"{self.base_url}/slack/events", content=body, headers=headers, timeout=10)
 
     def response_url(self, user: str, channel: str) -> str:
@@ -47,15 +47,16 @@ def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
         return structured("blocks")
 
     if method == "auth.test":
-        return {"ok": True, "url": "http://sandbox.local/", "team": "Sandbox", "user": "hitl", "team_id": payloads.TEAM,
-                "user_id": BOT_USER, "bot_id": payloads.BOT}
+        return {"ok": True, "url": "http://sandbox.local/", "team": "Sandbox", "user": "hitl",
+                "team_id": signed_requests.TEAM,
+                "user_id": BOT_USER, "bot_id": signed_requests.BOT}
     if method == "chat.postMessage":
         channel = p.get("channel", "")
         if channel not in ws.channels and not channel.startswith("D"):
             return {"ok": False, "error": "channel_not_found"}
         m = ws.post(channel, p.get("text", ""), blocks(), p.get("thread_ts"))
         return {"ok": True, "channel": m.channel, "ts": m.ts, "message": {"type": "message", "ts": m.ts, "text": m.text,
-                                                                          "bot_id": payloads.BOT, "user": BOT_USER}}
+                                                                          "bot_id": signed_requests.BOT, "user": BOT_USER}}
     if method == "chat.update":
         m = ws.update(p.get("channel", ""), p.get("ts", ""), p.get("text"), blocks())
         if m is None:
@@ -79,7 +80,7 @@ def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if user not in ws.users:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": {"id": user, "name": ws.users[user], "real_name": ws.users[user],
-                                     "team_id": payloads.TEAM, "is_bot": user == BOT_USER}}
+                                     "team_id": signed_requests.TEAM, "is_bot": user == BOT_USER}}
     if method == "usergroups.users.list":
         group = p.get("usergroup", "")
         if group not in ws.groups:
@@ -162,9 +163,9 @@ def router(sandbox: Sandbox) -> APIRouter:
             return {"ok": False, "error": "message_not_found"}
         action = {"action_id": c.action_id, "block_id": c.block_id, "type": c.type, "value": c.value or "",
                   "text": {"type": "plain_text", "text": c.text or ""}, "selected_option": c.selected_option}
-        body = payloads.block_actions(c.user, ws.users.get(c.user, c.user), message.as_json(), action, c.state,
+        body = signed_requests.block_actions(c.user, ws.users.get(c.user, c.user), message.as_json(), action, c.state,
                                       ws.new_trigger(c.user), sandbox.response_url(c.user, c.channel))
-        answer = sandbox.send(payloads.form(body), "application/x-www-form-urlencoded")
+        answer = sandbox.send(signed_requests.form(body), "application/x-www-form-urlencoded")
         return {"ok": answer.status_code == 200, "status": answer.status_code}
 
     @r.post("/ui/submit")
@@ -172,8 +173,8 @@ def router(sandbox: Sandbox) -> APIRouter:
         view = ws.top_view(s.user)
         if view is None or view["id"] != s.view_id:
             return {"ok": False, "error": "view_not_open"}
-        body = payloads.view_submission(s.user, ws.users.get(s.user, s.user), view, s.values, ws.new_trigger(s.user))
-        answer = sandbox.send(payloads.form(body), "application/x-www-form-urlencoded")
+        body = signed_requests.view_submission(s.user, ws.users.get(s.user, s.user), view, s.values, ws.new_trigger(s.user))
+        answer = sandbox.send(signed_requests.form(body), "application/x-www-form-urlencoded")
         is_json = answer.headers.get("content-type", "").startswith("application/json")
         result = answer.json() if answer.content and is_json else {}
         if result.get("response_action") == "errors":
@@ -192,7 +193,7 @@ def router(sandbox: Sandbox) -> APIRouter:
         words = c.text.strip().split(None, 1)
         if not words or not words[0].startswith("/"):
             return {"ok": False, "error": "type a slash command, e.g. /hitl-stats 30d"}
-        body = payloads.slash_command(c.user, ws.users.get(c.user, c.user), c.channel, ws.channels.get(c.channel, ""),
+        body = signed_requests.slash_command(c.user, ws.users.get(c.user, c.user), c.channel, ws.channels.get(c.channel, ""),
                                       words[0], words[1] if len(words) > 1 else "",
                                       sandbox.response_url(c.user, c.channel), ws.new_trigger(c.user))
         answer = sandbox.send(body, "application/x-www-form-urlencoded")
@@ -209,7 +210,7 @@ def router(sandbox: Sandbox) -> APIRouter:
     @r.post("/ui/reply")
     def reply(c: Reply) -> dict:
         msg = ws.post(c.channel, c.text, None, c.thread_ts, user=c.user)
-        body = json.dumps(payloads.thread_reply(c.user, c.channel, c.thread_ts, c.text, msg.ts))
+        body = json.dumps(signed_requests.thread_reply(c.user, c.channel, c.thread_ts, c.text, msg.ts))
         answer = sandbox.send(body, "application/json")
         return {"ok": answer.status_code == 200}
 

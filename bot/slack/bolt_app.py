@@ -4,7 +4,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.bootstrap import Runtime
-from bot.slack import actions, commands, events, views
+from bot.slack import button_listeners, command_listeners, event_listeners, modal_listeners
 from bot.slack.deps import SlackDeps
 
 
@@ -20,6 +20,6 @@ def build_bolt_app(runtime: Runtime) -> App:
         raise_error_for_unhandled_request=False,
     )
     deps = SlackDeps(runtime)
-    for module in (actions, views, events, commands):
+    for module in (button_listeners, modal_listeners, event_listeners, command_listeners):
         module.register(app, deps)
     return app

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
-from bot.slack import blocks, ids
+from bot.slack import ids, jobs, modal_blocks
+from bot.slack.block_kit import unaided
 from bot.slack.deps import SlackDeps
+from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
-from bot.slack.payloads import channel_id, clicked_value, state_value, user_id
-from core import inbox, sampling
+from bot.slack.request_body import channel_id, clicked_value, state_value, user_id
+from core import inbox, spot_checks
 from core.access import is_reviewer
 from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
 from core.queries import ReviewContext, review_context
@@ -22,9 +23,9 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.CLAIM)(lambda ack, body: on_claim(deps, ack, body))
     app.action(ids.VIEW_PAYLOAD)(lambda ack, body: on_view_payload(deps, ack, body))
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
-    app.action(ids.AUDIT_OK)(lambda ack, body: on_audit(deps, ack, body, sampling.LOOKS_RIGHT))
-    app.action(ids.AUDIT_FLAG)(lambda ack, body: on_audit(deps, ack, body, sampling.FLAGGED))
-    app.action(ids.AUDIT_TAG)(lambda ack: ack())
+    app.action(ids.SPOT_CHECK_OK)(lambda ack, body: on_audit(deps, ack, body, spot_checks.LOOKS_RIGHT))
+    app.action(ids.SPOT_CHECK_FLAG)(lambda ack, body: on_audit(deps, ack, body, spot_checks.FLAGGED))
+    app.action(ids.SPOT_CHECK_TAG)(lambda ack: ack())
 
 
 # Clicks that only need recording: the web route takes these on a fast path (see bot/web/slack_events.py).
@@ -49,7 +50,7 @@ def recordable(body: dict) -> tuple[str, list[str] | None] | None:
 def record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """Write the click down, hand its application to a worker; apply it here only if Redis is away."""
     interaction = inbox.receive(deps.gate, clicked_value(body), user_id(body), kind, tags, reply_channel=channel_id(body))
-    if not deps.later("workers.jobs.apply_interaction", interaction):
+    if not deps.later(jobs.apply_interaction, interaction):
         _apply_now(deps, interaction)
 
 
@@ -57,7 +58,7 @@ async def record_async(deps: SlackDeps, body: dict, kind: str, tags: list[str] |
     """`record` for the web route's event loop: the INSERT is awaited, the rest is quick or rare."""
     interaction = await inbox.receive_async(deps.gate, clicked_value(body), user_id(body), kind, tags,
                                             reply_channel=channel_id(body))
-    if not deps.later("workers.jobs.apply_interaction", interaction):  # ~0.4 ms; a thread hop measured slower
+    if not deps.later(jobs.apply_interaction, interaction):  # ~0.4 ms; a thread hop measured slower
         await asyncio.to_thread(_apply_now, deps, interaction)
 
 
@@ -80,16 +81,16 @@ def on_reject(deps: SlackDeps, ack, body: dict) -> None:
         return
     ctx = _open_check(deps, body)
     if ctx is not None:
-        meta = json.dumps({"a": ctx.action.id, "c": channel_id(body)})
-        deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.reject_modal(ctx, meta))
+        meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body)).dump()
+        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.reject_modal(ctx, meta))
 
 
 def on_modify(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     ctx = _open_check(deps, body)
     if ctx is not None:
-        meta = json.dumps({"a": ctx.action.id, "c": channel_id(body), "r": ctx.action.revision})
-        deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.modify_modal(ctx, meta))
+        meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=ctx.action.revision).dump()
+        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.modify_modal(ctx, meta))
 
 
 def on_claim(deps: SlackDeps, ack, body: dict) -> None:
@@ -101,26 +102,25 @@ def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     try:
         ctx = review_context(deps.gate, clicked_value(body))
-        if blocks.unaided(ctx):  # only an old message or a crafted click gets here
+        if unaided(ctx):  # only an old message or a crafted click gets here
             raise NotAuthorised("this is a shadow review: the agent's proposal is shown once it is decided")
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
-    deps.client.views_open(trigger_id=body["trigger_id"], view=blocks.payload_modal(ctx))
+    deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.payload_modal(ctx))
 
 
 def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
     """A verdict on a sampled auto-approval. Rare, so it is recorded here rather than on the fast path."""
     ack()
-    tag = state_value((body.get("state") or {}).get("values"), ids.AUDIT_TAG)
+    tag = state_value((body.get("state") or {}).get("values"), ids.SPOT_CHECK_TAG)
     try:
-        if verdict == sampling.FLAGGED and not tag:
+        if verdict == spot_checks.FLAGGED and not tag:
             raise InvalidRequest("pick a reason tag in the select first, then press *Should not have happened*")
-        sampling.record_verdict(deps.gate, clicked_value(body), user_id(body), verdict, [tag] if tag else [], deps.groups)
+        spot_checks.record_verdict(deps.gate, clicked_value(body), user_id(body), verdict, [tag] if tag else [], deps.groups)
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
-    deps.later("workers.jobs.refresh_audit", clicked_value(body))
 
 
 def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:

@@ -1,6 +1,7 @@
 """Slash commands: ack at once, compute in a worker, answer through response_url."""
 from __future__ import annotations
 
+from bot.slack import jobs
 from bot.slack.deps import SlackDeps
 
 
@@ -9,7 +10,7 @@ def register(app, deps: SlackDeps) -> None:
 
 
 def on_stats(deps: SlackDeps, ack, body: dict) -> None:
-    if not deps.later("workers.jobs.answer_stats", body["response_url"], body.get("text", "")):
+    if not deps.later(jobs.answer_stats, body["response_url"], body.get("text", "")):
         ack(response_type="ephemeral",
             text="hitl-stats is unavailable right now (the job queue is down); try again shortly.")
         return

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.bootstrap import Runtime
+from bot.slack import jobs
 from workers.queue import enqueue
 
 
@@ -27,7 +28,8 @@ class SlackDeps:
     def tell(self, channel: str | None, user: str, text: str) -> None:
         """An ephemeral notice, sent by a worker so the ack is not held up."""
         if channel:
-            enqueue(self.runtime.redis, "workers.jobs.post_ephemeral", channel, user, text)
+            enqueue(self.runtime.redis, jobs.post_ephemeral, channel, user, text)
 
-    def later(self, job: str, *args) -> bool:
+    def later(self, job, *args) -> bool:
+        """Enqueue a job (a function of bot/slack/jobs.py); False when Redis is away."""
         return enqueue(self.runtime.redis, job, *args)

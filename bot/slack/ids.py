@@ -8,10 +8,12 @@ CLAIM = "hitl_claim"
 VIEW_PAYLOAD = "hitl_view_payload"
 BUTTONS = (APPROVE, MODIFY, REJECT, CLAIM, VIEW_PAYLOAD)
 
-AUDIT_OK = "hitl_audit_ok"  # sampled auto-approval: "Looks right"
-AUDIT_FLAG = "hitl_audit_flag"  # "Should not have happened" (needs a reason tag)
-AUDIT_TAG = "hitl_audit_tag"
-AUDIT_BLOCK = "hitl_audit"
+# A spot check of a sampled auto-approval. The values keep their first names: they are in messages
+# already posted, whose buttons must still work.
+SPOT_CHECK_OK = "hitl_audit_ok"  # "Looks right"
+SPOT_CHECK_FLAG = "hitl_audit_flag"  # "Should not have happened" (needs a reason tag)
+SPOT_CHECK_TAG = "hitl_audit_tag"
+SPOT_CHECK_BLOCK = "hitl_audit"
 
 ACTIONS_BLOCK = "hitl_actions"
 

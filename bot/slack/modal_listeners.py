@@ -5,12 +5,12 @@ import json
 
 from bot.slack import ids
 from bot.slack.deps import SlackDeps
+from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
-from bot.slack.payloads import input_value, metadata, user_id
+from bot.slack.request_body import input_value, user_id
 from core import deciding
 from core.errors import HitlError
 from core.queries import review_context
-from core.vocabulary import ReviewMode
 
 
 def register(app, deps: SlackDeps) -> None:
@@ -27,9 +27,9 @@ def _common(values: dict) -> tuple[list[str], str | None]:
 def on_reject_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     values = view["state"]["values"]
     tags, comment = _common(values)
-    meta = metadata(view)
+    meta = ModalMetadata.of(view)
     try:
-        deciding.decide(deps.gate, meta.get("a", ""), reviewer=user_id(body), kind="reject", reason_tags=tags,
+        deciding.decide(deps.gate, meta.action_id, reviewer=user_id(body), kind="reject", reason_tags=tags,
                         comment=comment, source="slack", groups=deps.groups)
     except HitlError as exc:
         ack(response_action="errors", errors={ids.TAGS_BLOCK: notice(exc)[:150]})
@@ -77,8 +77,7 @@ def parse_fields(values: dict, current: dict, masked_keys: list[str]) -> tuple[d
 
 def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     values = view["state"]["values"]
-    meta = metadata(view)
-    action_id = meta.get("a", "")
+    action_id = ModalMetadata.of(view).action_id
     try:
         ctx = review_context(deps.gate, action_id)
     except HitlError as exc:
@@ -95,15 +94,11 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     tags, comment = _common(values)
     reviewer = user_id(body)
     try:
-        result = deciding.decide(deps.gate, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
+        deciding.decide(deps.gate, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
                                  reason_tags=tags, comment=comment, ratings=ratings or None, source="slack",
                                  groups=deps.groups)
     except HitlError as exc:
         first = next(iter(values), ids.COMMENT_BLOCK)
         ack(response_action="errors", errors={first: notice(exc)[:150]})
         return
-    ack()
-    # In a shadow review the diff against the agent's proposal would show it to the next reviewer.
-    shown = result.final or result.action.review_mode is not ReviewMode.SHADOW
-    if shown and result.action.votes and result.action.votes[-1].text_diff:
-        deps.later("workers.jobs.post_diff_reply", action_id, reviewer)
+    ack()  # the diff reply in the review's thread is one of the decision's effects (core/deciding.py)

@@ -1,7 +1,6 @@
 """Reading Slack interaction payloads (shapes as in tests/fixtures/slack/samples)."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 
@@ -37,10 +36,3 @@ def input_value(values: dict, block_id: str, action_id: str) -> Any:
     if element is None:
         return None
     return state_value({block_id: {action_id: element}}, action_id)
-
-
-def metadata(view: dict) -> dict:
-    try:
-        return json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}

@@ -9,12 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web.auth import current_agent
-from bot.web.errors import error_responses
+from bot.web.error_responses import error_responses
 from core import intake, lifecycle
+from core.action_view import ActionView
 from core.gate import AgentIdentity
 from core.proposal import Proposal
 from core.queries import get_action
-from core.views import ActionView
 from core.vocabulary import Outcome
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])

@@ -8,7 +8,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from bot.bootstrap import Runtime
-from bot.web import actions, errors, examples, health, stats
+from bot.web import action_routes, error_responses, example_routes, health, stats
 from bot.web.limits import BodyLimit
 from bot.web.waiter import DecisionWaiter
 
@@ -36,15 +36,15 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    errors.install(app)
-    app.include_router(actions.router)
-    app.include_router(examples.router)
+    error_responses.install(app)
+    app.include_router(action_routes.router)
+    app.include_router(example_routes.router)
     app.include_router(stats.router)
     app.include_router(health.router)
     if runtime.slack is not None and runtime.settings.slack_signing_secret is not None:
         from slack_sdk.signature import SignatureVerifier
 
-        from bot.slack.app import build_bolt_app
+        from bot.slack.bolt_app import build_bolt_app
         from bot.slack.deps import SlackDeps
         from bot.web import slack_events
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from bot.web.auth import current_agent
-from bot.web.errors import error_responses
-from core import examples
+from bot.web.error_responses import error_responses
+from core import corrected_examples
 from core.gate import AgentIdentity
 from core.proposal import ACTION_TYPE_PATTERN
 
@@ -17,14 +17,14 @@ router = APIRouter(prefix="/v1", tags=["learning"])
 
 class ExamplesView(BaseModel):
     action_type: str
-    examples: list[examples.Example]
+    examples: list[corrected_examples.Example]
 
 
 @router.get("/examples", response_model=ExamplesView, responses=error_responses(401, 422, 503))
 def recent_examples(request: Request, agent: Annotated[AgentIdentity, Depends(current_agent)],
                     action_type: Annotated[str, Query(pattern=ACTION_TYPE_PATTERN, max_length=64)],
-                    limit: Annotated[int, Query(ge=1, le=examples.MAX_LIMIT)] = 5) -> ExamplesView:
+                    limit: Annotated[int, Query(ge=1, le=corrected_examples.MAX_LIMIT)] = 5) -> ExamplesView:
     """Newest first: proposals of this agent that a reviewer modified (with the corrected payload and
     the diff) or rejected (with the reason tags and comment)."""
     return ExamplesView(action_type=action_type,
-                        examples=examples.recent(request.app.state.runtime.gate, agent, action_type, limit))
+                        examples=corrected_examples.recent(request.app.state.runtime.gate, agent, action_type, limit))

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.actions import record_async, recordable
+from bot.slack.button_listeners import record_async, recordable
 
 router = APIRouter(include_in_schema=False)
 _INVALID = b'{"error": "invalid request"}'  # Bolt's own answer to a bad signature

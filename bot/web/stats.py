@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from bot.web.auth import current_agent
-from bot.web.errors import error_responses
-from core import metrics
+from bot.web.error_responses import error_responses
+from core import metrics, stats_text
 from core.gate import AgentIdentity
 from core.proposal import ACTION_TYPE_PATTERN
 
@@ -31,5 +31,5 @@ def stats(request: Request, agent: Annotated[AgentIdentity, Depends(current_agen
     body["trend"] = [{"start": start, **dataclasses.asdict(h)} for start, h in st.trend]
     if st.agreement is not None:
         body["agreement"]["rate"] = st.agreement.rate
-    body["text"] = metrics.lines(st)
+    body["text"] = stats_text.lines(st)
     return jsonable_encoder(body)

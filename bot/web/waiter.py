@@ -13,7 +13,7 @@ from collections import defaultdict
 
 import redis.asyncio as aioredis
 
-from workers.notify import CHANNEL_PREFIX
+from workers.pubsub import CHANNEL_PREFIX
 
 log = logging.getLogger(__name__)
 

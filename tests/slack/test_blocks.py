@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.slack import blocks, ids
-from bot.slack.text import clip, escape
+from bot.slack import ids, modal_blocks, review_blocks
+from bot.slack.modal_metadata import ModalMetadata
+from bot.slack.mrkdwn import clip, escape
+from core.action_view import ActionView, DecisionView, QuorumView
 from core.queries import ReviewContext
-from core.views import ActionView, DecisionView, QuorumView
 from core.vocabulary import DEFAULT_REASON_TAGS
 from tests.slack.blockkit import assert_valid_message, assert_valid_modal
 
@@ -43,14 +44,14 @@ def test_escape_and_clip_do_not_leave_half_an_entity():
 
 def test_hostile_agent_text_pings_nobody_and_hides_no_link():
     c = ctx(payload={"note": HOSTILE, HOSTILE: 1, "nested": {"x": HOSTILE}}, title=HOSTILE, summary=HOSTILE)
-    message = blocks.review_message(c)
+    message = review_blocks.review_message(c)
     assert_valid_message(message)
     mrkdwn = [t["text"] for t in _texts(message) if t["type"] == "mrkdwn"]
     for text in mrkdwn:
         for bad in ("<!channel>", "<!here>", "<@U0BOSS>", "<https://evil", "<#C123>", "<!subteam"):
             assert bad not in text, text
     assert any("&lt;!channel&gt;" in t for t in mrkdwn)
-    assert "<!channel>" not in blocks.fallback_text(c)
+    assert "<!channel>" not in review_blocks.fallback_text(c)
 
 
 def _texts(obj):
@@ -67,14 +68,14 @@ def _texts(obj):
 def test_our_own_mentions_of_reviewers_are_real_mentions():
     d = DecisionView(status="approved", go_ahead=True, final_payload={}, patch=None, text_diff=None, reason_tags=[],
                      comment=None, reviewers=["UALICE"], decided_at=NOW, time_to_decision_seconds=42)
-    message = blocks.review_message(ctx(decision=d))
+    message = review_blocks.review_message(ctx(decision=d))
     assert "<@UALICE>" in all_text(message) and "42s" in all_text(message)
     assert not any(b["type"] == "actions" for b in message)
 
 
 def test_large_payload_stays_within_limits_and_points_to_the_rest():
     payload = {f"field_{i:03d}_" + "k" * 150: "v" * 5000 for i in range(200)}
-    message = blocks.review_message(ctx(payload=payload, title="T" * 500, summary="S" * 50_000))
+    message = review_blocks.review_message(ctx(payload=payload, title="T" * 500, summary="S" * 50_000))
     assert_valid_message(message)
     assert "180 more field(s) not shown" in all_text(message)
     header = message[0]["text"]["text"]
@@ -83,17 +84,17 @@ def test_large_payload_stays_within_limits_and_points_to_the_rest():
 
 def test_masked_fields_never_reach_slack():
     c = ctx(payload={"card": {"number": "4111111111111111"}, "cvv": "123", "amount": 5}, mask=("card.number", "cvv"))
-    message = blocks.review_message(c)
+    message = review_blocks.review_message(c)
     assert "4111111111111111" not in all_text(message) and '"123"' not in all_text(message)
     assert "••••••" in all_text(message)
-    modal = blocks.payload_modal(c)
+    modal = modal_blocks.payload_modal(c)
     assert "4111111111111111" not in all_text(modal)
-    modify = blocks.modify_modal(c, "{}")
+    modify = modal_blocks.modify_modal(c, "{}")
     assert "f:cvv" not in all_text(modify)
 
 
 def test_quorum_progress_line():
-    message = blocks.review_message(ctx(required=2, approvals=["UALICE"]))
+    message = review_blocks.review_message(ctx(required=2, approvals=["UALICE"]))
     assert "1 of 2 approvals: <@UALICE>" in all_text(message)
 
 
@@ -105,16 +106,27 @@ def test_quorum_progress_line():
 ])
 def test_modals_validate(payload):
     c = ctx(payload=payload)
-    views = (blocks.modify_modal(c, json.dumps({"a": c.action.id})), blocks.reject_modal(c, "{}"), blocks.payload_modal(c))
+    meta = ModalMetadata(action_id=c.action.id, channel="C0REVIEW", revision=c.action.revision).dump()
+    views = (modal_blocks.modify_modal(c, meta), modal_blocks.reject_modal(c, meta), modal_blocks.payload_modal(c))
     for view in views:
         assert_valid_modal(view)
 
 
 def test_modify_modal_uses_typed_inputs():
-    modal = blocks.modify_modal(ctx(payload={"amount": 12.5, "count": 3, "note": "hi", "meta": {"a": 1}}), "{}")
+    modal = modal_blocks.modify_modal(ctx(payload={"amount": 12.5, "count": 3, "note": "hi", "meta": {"a": 1}}), "{}")
     by_block = {b.get("block_id"): b for b in modal["blocks"]}
     assert by_block["f:amount"]["element"] == {"type": "number_input", "action_id": ids.INPUT, "is_decimal_allowed": True,
                                                "initial_value": "12.5"}
     assert by_block["f:count"]["element"]["is_decimal_allowed"] is False
     assert by_block["f:note"]["element"]["type"] == "plain_text_input" and by_block["f:note"]["optional"] is True
     assert json.loads(by_block["f:meta"]["element"]["initial_value"]) == {"a": 1}
+
+
+def test_modal_metadata_is_typed_and_still_reads_what_older_versions_wrote():
+    meta = ModalMetadata(action_id="act_1", channel="C0REVIEW", revision=2)
+    assert ModalMetadata.of({"private_metadata": meta.dump()}) == meta
+    # a modal opened before the upgrade is submitted after it
+    assert ModalMetadata.of({"private_metadata": '{"a": "act_1", "c": "C0REVIEW", "r": 2}'}) == meta
+    assert ModalMetadata.of({"private_metadata": "not json"}).action_id == ""
+    assert ModalMetadata.of({"private_metadata": '{"a": ["wrong"]}'}).action_id == ""
+    assert len(meta.dump()) < 3000

@@ -12,7 +12,7 @@ from bot.slack import ids
 from tests.slack.blockkit import assert_valid_message
 from tests.slack.conftest import use_policy
 from tests.slack_requests import block_action
-from workers import jobs
+from workers.timer_jobs import fire_timers
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TREE_POLICY = """
@@ -57,7 +57,7 @@ def fire_due(slack, action_id: str) -> str:
     from core.store.tables import Escalation
 
     rt = slack.server.runtime
-    assert jobs.fire_timers(math.ceil(rt.gate.clock().timestamp())).startswith("fired")
+    assert fire_timers(math.ceil(rt.gate.clock().timestamp())).startswith("fired")
     slack.drain()
     with rt.gate.db.read() as s:
         return s.scalar(select(Escalation.kind).where(Escalation.action_id == action_id).order_by(Escalation.seq.desc())
@@ -118,25 +118,25 @@ def test_sampled_auto_approval_is_audited_in_its_channel(tree):
     post = next(p for p in fake.of("chat.postMessage") if p["channel"] == "C0AUDIT")
     assert_valid_message(post["blocks"])
     buttons = [e["action_id"] for b in post["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == [ids.AUDIT_OK, ids.AUDIT_FLAG, ids.AUDIT_TAG]
+    assert buttons == [ids.SPOT_CHECK_OK, ids.SPOT_CHECK_FLAG, ids.SPOT_CHECK_TAG]
 
     def audit_click(user, action_id, tag=None):
         body = block_action(user, action_id, a["id"], channel="C0AUDIT", message_ts=post.get("ts", "1.1"))
-        body["actions"][0]["block_id"] = ids.AUDIT_BLOCK
+        body["actions"][0]["block_id"] = ids.SPOT_CHECK_BLOCK
         if tag:
-            body["state"] = {"values": {ids.AUDIT_BLOCK: {ids.AUDIT_TAG: {
+            body["state"] = {"values": {ids.SPOT_CHECK_BLOCK: {ids.SPOT_CHECK_TAG: {
                 "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": tag}, "value": tag}}}}}
         assert slack.post_interaction(body).status_code == 200
         slack.drain()
 
-    audit_click("UMALLORY", ids.AUDIT_OK)
+    audit_click("UMALLORY", ids.SPOT_CHECK_OK)
     assert "not a reviewer" in fake.of("chat.postEphemeral")[-1]["text"]
-    audit_click("UALICE", ids.AUDIT_FLAG)  # no tag chosen
+    audit_click("UALICE", ids.SPOT_CHECK_FLAG)  # no tag chosen
     assert "pick a reason tag" in fake.of("chat.postEphemeral")[-1]["text"]
-    audit_click("UALICE", ids.AUDIT_FLAG, tag="policy_violation")
+    audit_click("UALICE", ids.SPOT_CHECK_FLAG, tag="policy_violation")
     update = fake.of("chat.update")[-1]
     assert_valid_message(update["blocks"])
     assert "Should not have happened" in str(update["blocks"]) and "policy_violation" in str(update["blocks"])
-    from core import sampling
+    from core import spot_checks
 
-    assert sampling.get(slack.server.runtime.gate, a["id"]).verdict == "flagged"
+    assert spot_checks.get(slack.server.runtime.gate, a["id"]).verdict == "flagged"

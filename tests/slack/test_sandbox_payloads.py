@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from bot.sandbox import payloads
+from bot.sandbox import signed_requests
 from bot.sandbox.routes import web_api
 from bot.sandbox.workspace import Workspace
 from core.policy.loader import load_policy_text
@@ -36,7 +36,7 @@ MESSAGE = {"channel": "C0REVIEWS1", "ts": "1700000000.000001", "user": "U0HITLBO
 
 
 def test_block_actions_has_every_key_slack_sends():
-    body = payloads.block_actions("U0ALICE01", "alice", MESSAGE, {"action_id": "hitl_approve", "block_id": "b1",
+    body = signed_requests.block_actions("U0ALICE01", "alice", MESSAGE, {"action_id": "hitl_approve", "block_id": "b1",
                                                                    "type": "button", "value": "act_1",
                                                                    "text": {"type": "plain_text", "text": "Approve"}},
                                   {}, "1.2.trigger", "http://127.0.0.1/sandbox/response/C/U")
@@ -46,7 +46,7 @@ def test_block_actions_has_every_key_slack_sends():
 
 
 def test_static_select_action_has_the_selected_option():
-    body = payloads.block_actions("U0ALICE01", "alice", MESSAGE, {"action_id": "t", "block_id": "b1",
+    body = signed_requests.block_actions("U0ALICE01", "alice", MESSAGE, {"action_id": "t", "block_id": "b1",
                                                                    "type": "static_select",
                                                                    "selected_option": {"text": {"type": "plain_text",
                                                                                                 "text": "x"},
@@ -57,17 +57,19 @@ def test_static_select_action_has_the_selected_option():
 
 def test_view_submission_has_every_key_slack_sends():
     reference = sample("view_submission_plain_text_input.json")
-    body = payloads.view_submission("U0ALICE01", "alice", reference["view"], reference["view"]["state"]["values"],
+    body = signed_requests.view_submission("U0ALICE01", "alice", reference["view"], reference["view"]["state"]["values"],
                                     "1.2.t")
     assert missing(shape(reference), shape(body)) == []
 
 
 def test_slash_command_has_every_field_slack_sends_and_is_signed_like_slack():
     reference = sample("slash_command_docs_example.parsed.json")
-    body = payloads.slash_command("U0ALICE01", "alice", "C0REVIEWS1", "reviews", "/hitl-stats", "30d", "http://x", "1.t")
+    body = signed_requests.slash_command("U0ALICE01", "alice", "C0REVIEWS1", "reviews", "/hitl-stats", "30d", "http://x",
+                                         "1.t")
     assert set(reference) <= set(parse_qs(body, keep_blank_values=True))
     vector = sample("request_signing_test_vector.json")
-    signed = payloads.sign(vector["signing_secret"], vector["body"], int(vector["headers"]["X-Slack-Request-Timestamp"]))
+    signed = signed_requests.sign(vector["signing_secret"], vector["body"],
+                                  int(vector["headers"]["X-Slack-Request-Timestamp"]))
     assert signed["X-Slack-Signature"] == vector["expected_signature"]
 
 

@@ -8,7 +8,7 @@ from slack_bolt.adapter.socket_mode.internals import run_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.slack import ids
-from bot.slack.app import build_bolt_app
+from bot.slack.bolt_app import build_bolt_app
 from tests.slack_requests import block_action, sample
 
 

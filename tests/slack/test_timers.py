@@ -10,10 +10,12 @@ from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from sqlalchemy import select
 
+from core.effects import Effect, Owed
 from core.store.tables import Action, Escalation
 from tests.slack.conftest import use_policy
+from workers.dispatch import JobDispatcher
 from workers.names import ESCALATIONS, QUEUES
-from workers.queue import RQTimers, queue, timer_job_id, timer_second
+from workers.queue import queue, timer_job_id, timer_second
 from workers.reconciler import reconcile
 
 TREE = """
@@ -22,6 +24,10 @@ action_types:
     escalation:
       levels: [{targets: [UALICE], timeout: 5m}, {targets: [UBOB], timeout: 5m}]
 """
+
+
+def set_timer(conn, action_id: str, timer_seq: int, at: datetime) -> None:
+    JobDispatcher(conn, {}, grace_seconds=10).carry(Owed(Effect.TIMER_SET, action_id, at=at, timer_seq=timer_seq))
 
 
 class Clock:
@@ -41,9 +47,9 @@ def test_a_timer_job_is_not_released_before_its_second_is_over():
     """RQ scores scheduled jobs in whole seconds, truncating; the adapter rounds up (fakeredis, frozen time)."""
     conn = fakeredis.FakeRedis()
     at = datetime(2026, 3, 2, 9, 0, 5, 300000, tzinfo=UTC)
-    RQTimers(conn).set("act_x", 3, at)
-    RQTimers(conn).set("act_y", 0, at + timedelta(milliseconds=500))  # the same second: the same slot
-    RQTimers(conn).set("act_x", 3, at)  # the same timer again (intake, then the reconciler)
+    set_timer(conn, "act_x", 3, at)
+    set_timer(conn, "act_y", 0, at + timedelta(milliseconds=500))  # the same second: the same slot
+    set_timer(conn, "act_x", 3, at)  # the same timer again (intake, then the reconciler)
     q = queue(conn, ESCALATIONS)
     assert len(q.scheduled_job_registry) == 1
     scheduler = RQScheduler([q], connection=conn, serializer=JSONSerializer)
@@ -104,7 +110,7 @@ def test_frozen_time_fakeredis_and_a_simple_worker_walk_the_tree(runtime, settin
 
     use_policy(settings, TREE.replace("levels:", "final_action: reject\n      levels:"))
     conn = fakeredis.FakeRedis()
-    runtime.redis, runtime.gate.timers = conn, RQTimers(conn)
+    runtime.redis, runtime.gate.dispatcher = conn, JobDispatcher(conn, {}, grace_seconds=10)
     workers.context.use(runtime)
     t0 = datetime(2026, 3, 2, 9, 0, 0, 400000, tzinfo=UTC)
     q = queue(conn, ESCALATIONS)

@@ -3,7 +3,7 @@ import threading
 
 import pytest
 
-from bot.web import actions as actions_route
+from bot.web import action_routes as actions_route
 from core import deciding
 from tests.waiting import wait_for
 
@@ -192,7 +192,7 @@ def test_no_stack_trace_on_a_bug(api, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("bot.web.actions.get_action", boom)
+    monkeypatch.setattr("bot.web.action_routes.get_action", boom)
     r = api.get("/v1/actions/act_x")
     assert r.status_code == 500 and r.json() == {"error": "internal", "message": "internal error; it has been logged",
                                                  "fields": []}
@@ -236,7 +236,7 @@ def test_examples_endpoint_returns_corrections_and_names_bad_input(api):
 
 
 def test_stats_endpoint_agrees_with_hitl_stats_for_the_agent(api):
-    from core import metrics
+    from core import metrics, stats_text
 
     gate = api.app.state.runtime.gate
     ids = [post(api).json()["id"] for _ in range(4)]
@@ -250,7 +250,7 @@ def test_stats_endpoint_agrees_with_hitl_stats_for_the_agent(api):
     assert (c["proposed"], c["reviewed"], c["modified"], c["rejected"]) == (4, 3, 1, 1)
     assert c["override_rate"] == 1 / 3 and c["rejection_rate"] == 1 / 3 and body["pending"] == 1
     assert len(body["trend"]) == 8 and body["trend"][-1]["reviewed"] == 3
-    cli_text = metrics.lines(metrics.stats(gate, "api-agent", 7))  # what `hitl stats api-agent` prints
+    cli_text = stats_text.lines(metrics.stats(gate, "api-agent", 7))  # what `hitl stats api-agent` prints
     assert body["text"][1:] == cli_text[1:]  # the same figures; only the scope's label differs
     assert api.get("/v1/stats", params={"by": "month"}).status_code == 422
     assert api.get("/v1/stats", params={"action_type": "refund"}).json()["current"]["reviewed"] == 3

@@ -1,0 +1,237 @@
+"""The RQ jobs that talk to Slack: small, module-level, ids in, idempotent (a job may run twice).
+
+Each job that carries out an outbox effect settles it (workers/settle.py) when its work is done,
+whatever the work found: a review already posted, an action no longer pending. The composition
+root (bot/bootstrap.py) routes effects here; listeners enqueue the rest (clicks, notices, stats).
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from bot.slack import spot_check_blocks
+from bot.slack.pacing import take_slot
+from core import escalation, inbox, reviews
+from core.effects import Effect
+from core.errors import NotFound
+from core.queries import review_context
+from core.vocabulary import Status
+from workers.context import runtime
+from workers.names import DECISIONS, SLACK
+from workers.queue import job
+from workers.settle import Busy, settling
+
+log = logging.getLogger(__name__)
+BUSY = "being carried out by another worker"  # its outbox rows stay open: if that worker dies, the relay comes back
+
+
+@contextmanager
+def _lease(rt, key: str):
+    """True when this worker holds `key` for the Slack call; two copies of a job never post twice.
+    The database row written inside it is what says "done"; the lease only covers the call."""
+    held = bool(rt.redis.set(key, "1", nx=True, ex=rt.settings.slack_lease_seconds))
+    try:
+        yield held
+    finally:
+        if held:
+            rt.redis.delete(key)
+
+
+def _post(rt, channel: str, **kwargs):
+    take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
+    return rt.slack.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
+
+
+@job(SLACK)
+def post_review(action_id: str) -> str:
+    rt = runtime()
+    with settling(rt, Effect.REVIEW_NEEDED, action_id):
+        return _post_review(rt, action_id)
+    return BUSY
+
+
+def _post_review(rt, action_id: str) -> str:
+    from bot.slack.review_blocks import escalation_dm, fallback_text, review_message
+
+    gate = rt.gate
+    if reviews.location(gate, action_id) is not None:
+        return "already posted"
+    try:
+        ctx = review_context(gate, action_id)
+    except NotFound:
+        return "no such action"
+    if ctx.action.status != Status.PENDING:
+        return f"not pending ({ctx.action.status})"
+    channel = ctx.route.get("channel") or rt.settings.slack_default_channel
+    if not channel:
+        log.error("action %s has no review channel: set channel in the policy or HITL_SLACK_DEFAULT_CHANNEL", action_id)
+        return "no channel"
+    # Two copies of this job (a retry racing the relay) must not post twice.
+    with _lease(rt, f"hitl:posting:{action_id}") as held:
+        if not held:
+            raise Busy  # not settled: if the other worker dies, the relay comes back
+        if reviews.location(gate, action_id) is not None:
+            return "already posted"
+        response = _post(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
+        reviews.record_posted(gate, action_id, response["channel"], response["ts"])
+    if ctx.escalation is not None:
+        _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(gate, action_id)))
+    return "posted"
+
+
+@job(SLACK)
+def refresh_review(action_id: str) -> str:
+    from bot.slack.review_blocks import fallback_text, review_message
+
+    rt = runtime()
+    with settling(rt, Effect.REVIEW_CHANGED, action_id):
+        where = reviews.location(rt.gate, action_id)
+        if where is None:
+            return "not posted"  # its post reads the action as it is then
+        ctx = review_context(rt.gate, action_id)
+        rt.slack.chat_update(channel=where.channel, ts=where.message_ts, text=fallback_text(ctx),
+                             blocks=review_message(ctx))
+        return "updated"
+
+
+@job(SLACK)
+def post_diff_reply(action_id: str, reviewer: str) -> str:
+    from bot.slack.review_blocks import diff_reply
+
+    rt = runtime()
+    with settling(rt, Effect.DIFF_TO_POST, action_id, reviewer):
+        where = reviews.location(rt.gate, action_id)
+        if where is None:
+            return "not posted"
+        text = diff_reply(review_context(rt.gate, action_id), reviewer)
+        if not text:
+            return "no diff"
+        _post(rt, where.channel, thread_ts=where.message_ts, text=text)
+        return "replied"
+
+
+@job(SLACK)
+def notify_escalation(action_id: str, seq: int | str) -> str:
+    """Tell an escalation's targets: a reply in the review's thread mentioning them all, and a direct
+    message to each user. The escalations row says whether this was done; a lease stops two copies."""
+    from bot.slack.review_blocks import escalation_dm, escalation_reply
+
+    rt = runtime()
+    gate = rt.gate
+    seq = int(seq)
+    with settling(rt, Effect.ESCALATED, action_id, seq):
+        esc = escalation.get(gate, action_id, seq)
+        if esc is None or esc.notified_at is not None:
+            return "nothing owed"
+        with _lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
+            if not held:
+                raise Busy
+            ctx = review_context(gate, action_id)
+            where = reviews.location(gate, action_id)
+            if where is not None:
+                _post(rt, where.channel, thread_ts=where.message_ts, text=escalation_reply(ctx, esc))
+            text = escalation_dm(ctx, esc.level, where)
+            _direct_messages(rt, esc.targets, text)
+            for target in esc.targets:
+                if target[:1] in "CG" and (where is None or target != where.channel):
+                    _post(rt, target, text=text)
+            escalation.mark_notified(gate, action_id, seq)
+        return f"notified {len(esc.targets)} target(s)"
+    return BUSY
+
+
+def _direct_messages(rt, targets, text: str) -> None:
+    """PagerDuty-style paging: each user target gets a direct message."""
+    for target in targets:
+        if target[:1] in "UW":
+            dm = rt.slack.conversations_open(users=target)["channel"]["id"]
+            rt.slack.chat_postMessage(channel=dm, text=text, unfurl_links=False)
+
+
+@job(SLACK)
+def post_spot_check(action_id: str) -> str:
+    """Show a sampled auto-approval in the spot-check channel with Looks right / Should not have happened."""
+    from core import spot_checks
+
+    rt = runtime()
+    gate = rt.gate
+    with settling(rt, Effect.SPOT_CHECK_NEEDED, action_id):
+        item = spot_checks.get(gate, action_id)
+        if item is None or item.posted_at is not None:
+            return "nothing owed"
+        ctx = review_context(gate, action_id)
+        channel = ctx.route.get("audit_channel") or ctx.route.get("channel") or rt.settings.slack_default_channel
+        if not channel:
+            log.error("sampled action %s has no spot-check channel: set audit_channel in the policy or "
+                      "HITL_SLACK_DEFAULT_CHANNEL", action_id)
+            return "no channel"
+        with _lease(rt, f"hitl:spot-checking:{action_id}") as held:
+            if not held:
+                raise Busy
+            response = _post(rt, channel, text=spot_check_blocks.fallback_text(ctx),
+                             blocks=spot_check_blocks.spot_check_message(ctx, item), unfurl_media=False)
+            spot_checks.record_posted(gate, action_id, response["channel"], response["ts"])
+        return "posted"
+    return BUSY
+
+
+@job(SLACK)
+def refresh_spot_check(action_id: str) -> str:
+    from core import spot_checks
+
+    rt = runtime()
+    with settling(rt, Effect.SPOT_CHECK_CHANGED, action_id):
+        item = spot_checks.get(rt.gate, action_id)
+        if item is None or item.message_ts is None:
+            return "not posted"
+        ctx = review_context(rt.gate, action_id)
+        rt.slack.chat_update(channel=item.channel, ts=item.message_ts, text=spot_check_blocks.fallback_text(ctx),
+                             blocks=spot_check_blocks.spot_check_message(ctx, item))
+        return "updated"
+
+
+@job(SLACK)
+def post_ephemeral(channel: str, user: str, text: str) -> str:
+    runtime().slack.chat_postEphemeral(channel=channel, user=user, text=text)
+    return "sent"
+
+
+@job(DECISIONS)
+def apply_interaction(interaction_id: int) -> str:
+    """Apply a recorded click (decide or claim); tell the reviewer privately if it did not count."""
+    from bot.slack.notices import notice
+
+    rt = runtime()
+    applied = inbox.apply(rt.gate, interaction_id, rt.groups, explain=notice)
+    if applied is None:
+        return "applied already"
+    if applied.notice and applied.reply_channel:
+        rt.slack.chat_postEphemeral(channel=applied.reply_channel, user=applied.reviewer, text=applied.notice)
+    return applied.notice or "ok"
+
+
+@job(SLACK)
+def answer_stats(response_url: str, text: str) -> str:
+    """/hitl-stats: compute and answer privately through the command's response_url."""
+    from slack_sdk.webhook import WebhookClient
+
+    from bot.slack.mrkdwn import escape
+    from core import stats_text
+    from core.metrics import stats
+    from core.stats_text import parse_args
+
+    q = parse_args(text)
+    body = "\n".join(stats_text.lines(stats(runtime().gate, q.subject, q.days, by=q.by)))
+    WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
+    return "answered"
+
+
+# What the composition root routes each durable effect to.
+ROUTES = {
+    Effect.REVIEW_NEEDED: post_review,
+    Effect.REVIEW_CHANGED: refresh_review,
+    Effect.DIFF_TO_POST: post_diff_reply,
+    Effect.ESCALATED: notify_escalation,
+    Effect.SPOT_CHECK_NEEDED: post_spot_check,
+    Effect.SPOT_CHECK_CHANGED: refresh_spot_check,
+}

@@ -1,0 +1,89 @@
+"""Every committed change has its effects, whichever process committed it and whatever happened to it
+afterwards: the web process killed between its commit and its enqueue, or the CLI, which has no
+Redis or Slack at all. The relay in the workers carries out what the outbox holds."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from core import outbox
+from tests.slack_requests import block_action
+from tests.waiting import wait_for
+from workers.relay import relay_once
+
+
+def buttons(message: dict) -> list[str]:
+    return [e.get("action_id") for b in message.get("blocks") or [] if b.get("type") == "actions"
+            for e in b["elements"]]
+
+
+def later(rt, seconds: float):
+    """The runtime as a relay sees it `seconds` from now."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from core.store.types import utcnow
+
+    return replace(rt, gate=replace(rt.gate, clock=lambda: utcnow() + timedelta(seconds=seconds)))
+
+
+class Killed(BaseException):
+    """Like SIGKILL for the code after the commit: nothing after it runs, not even its error handling."""
+
+
+def test_a_web_process_killed_between_commit_and_enqueue_loses_nothing(slack, monkeypatch):
+    rt = slack.server.runtime
+    dispatcher = rt.gate.dispatcher
+
+    def killed(owed):
+        raise Killed
+
+    monkeypatch.setattr(dispatcher, "dispatch", killed)
+    with pytest.raises(Exception):  # noqa: B017 - the request dies with the process
+        slack.propose(title="Refund 7")
+    (row,) = outbox.unsettled(rt.gate)
+    action_id = row.action_id
+    slack.drain()  # nothing was enqueued: nothing happens
+    assert slack.location(action_id) is None
+    monkeypatch.undo()
+
+    assert relay_once(rt) == 0  # within the grace the dead process had for its own enqueue
+    assert relay_once(later(rt, dispatcher.grace_seconds)) == 1
+    slack.drain()
+    assert slack.location(action_id) is not None and outbox.unsettled(rt.gate) == []
+    # and a click on it, whose decision's effects die the same way, still updates the message
+    monkeypatch.setattr(dispatcher, "dispatch", killed)
+    slack.post_interaction(block_action("UALICE", "hitl_approve", action_id))
+    updates = len(slack.fake.of("chat.update"))
+    slack.drain()  # the worker applying the click commits the decision, then dies (RQ would retry the job)
+    monkeypatch.undo()
+    assert slack.agent.get(f"/v1/actions/{action_id}").json()["status"] == "approved"
+    assert len(slack.fake.of("chat.update")) == updates  # the message still shows its buttons
+    assert relay_once(later(rt, dispatcher.grace_seconds)) == 1  # the message to refresh
+    slack.drain()
+    assert buttons(slack.fake.of("chat.update")[-1]) == [] and "Approved" in str(slack.fake.of("chat.update")[-1])
+
+
+@pytest.mark.worker
+def test_a_cli_decision_updates_the_slack_message(slack, worker_env):
+    a = slack.propose(title="Refund 8")
+    slack.drain()
+    assert "hitl_approve" in buttons(slack.posted(a["id"]))
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=worker_env, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        # The CLI imports no Redis: its decision's effects go through the outbox to the worker's relay.
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "decide", a["id"], "modify", "--reviewer", "UALICE",
+                               "--set", "amount=90"], env=worker_env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        update = wait_for(lambda: next((u for u in reversed(slack.fake.of("chat.update"))
+                                        if "Modified" in str(u.get("blocks"))), None), 60, "the review message to update")
+        assert buttons(update) == []
+        wait_for(lambda: any(p.get("thread_ts") and "changed the payload" in p.get("text", "")
+                             for p in slack.fake.of("chat.postMessage")), 60, "the diff in the review's thread")
+        wait_for(lambda: outbox.unsettled(slack.server.runtime.gate) == [], 60, "every effect to be settled")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
