@@ -105,9 +105,9 @@ def simulate(loop: bool, actions: int = 2000, batch: int = 250, seed: int = 7) -
     from core import corrected_examples as examples
     from core import deciding, intake, recommend
     from core.agents import create_agent
-    from core.gate import Gate
     from core.policy.loader import load_policy_text
     from core.proposal import Proposal
+    from core.services import Services
     from core.store.db import Database
     from tests.fakes import FixedPolicy, RecordingDispatcher
 
@@ -115,7 +115,7 @@ def simulate(loop: bool, actions: int = 2000, batch: int = 250, seed: int = 7) -
     db = Database(f"sqlite:///{tempfile.mkdtemp(prefix='hitl-sim-')}/sim.db")
     db.migrate()
     policy = FixedPolicy(load_policy_text(POLICY.format(threshold="null"), "sim.yaml"))
-    gate = Gate(db=db, policies=policy, dispatcher=RecordingDispatcher())
+    services = Services(db=db, policies=policy, dispatcher=RecordingDispatcher())
     identity, _key = create_agent(db, "sim-agent")
     agent = Agent(rng)
     out = []
@@ -125,23 +125,23 @@ def simulate(loop: bool, actions: int = 2000, batch: int = 250, seed: int = 7) -
             order = {"id": f"o{b}-{i}", "item": round(rng.uniform(10, 200), 2),
                      "shipping": rng.choice([0, 0, 4.99, 9.99]), "currency": "EUR" if rng.random() < 0.3 else "USD"}
             payload, confidence, correct = agent.propose(order)
-            view, _ = intake.submit(gate, identity, Proposal(action_type="refund", title=f"Refund {order['id']}",
+            view, _ = intake.submit(services, identity, Proposal(action_type="refund", title=f"Refund {order['id']}",
                                                              payload=payload, confidence=confidence))
             if view.status != "pending":
                 figures.escaped += not correct  # went ahead with no human look
                 continue
             figures.reviewed += 1
             if correct:
-                deciding.decide(gate, view.id, reviewer="UREVIEWER", kind="approve")
+                deciding.decide(services, view.id, reviewer="UREVIEWER", kind="approve")
             else:
                 figures.modified += 1
                 right = {"order": order["id"], "amount": order["item"], "currency": order["currency"]}
-                deciding.decide(gate, view.id, reviewer="UREVIEWER", kind="modify", edited_payload=right,
+                deciding.decide(services, view.id, reviewer="UREVIEWER", kind="modify", edited_payload=right,
                                 reason_tags=["incorrect_reasoning"])
         out.append(figures)
         if loop:
-            agent.learn(examples.recent(gate, identity, "refund", limit=50))
-            rec = recommend.recommend(gate, "refund", target=0.95, min_samples=30, days=3650)
+            agent.learn(examples.recent(services, identity, "refund", limit=50))
+            rec = recommend.recommend(services, "refund", target=0.95, min_samples=30, days=3650)
             threshold = "null" if rec.threshold is None else rec.threshold
             policy.loaded = load_policy_text(POLICY.format(threshold=threshold), "sim.yaml")
     db.dispose()

@@ -86,9 +86,9 @@ def run(args, url: str, redis_url: str, policy: Path) -> None:
 
     from core import intake
     from core.agents import create_agent
-    from core.gate import Gate
     from core.policy.source import FilePolicySource
     from core.proposal import Proposal
+    from core.services import Services
     from core.store.db import Database
     from core.store.tables import Escalation
     from workers.dispatch import JobDispatcher
@@ -96,7 +96,7 @@ def run(args, url: str, redis_url: str, policy: Path) -> None:
     conn = redis.Redis.from_url(redis_url)
     db = Database(url)
     # Timers and the long-poll wake-up only: no Slack here, so review posts stay in the outbox.
-    gate = Gate(db=db, policies=FilePolicySource(policy), dispatcher=JobDispatcher(conn, {}, grace_seconds=10))
+    services = Services(db=db, policies=FilePolicySource(policy), dispatcher=JobDispatcher(conn, {}, grace_seconds=10))
     agent, _key = create_agent(db, "bench-agent")
     n, spacing = args.actions, args.window / args.actions
 
@@ -107,7 +107,7 @@ def run(args, url: str, redis_url: str, policy: Path) -> None:
         lag = started + i * spacing - time.monotonic()
         if lag > 0:
             time.sleep(lag)
-        intake.submit(gate, agent, Proposal(action_type="refund", title=f"Refund {i}", payload={"amount": i},
+        intake.submit(services, agent, Proposal(action_type="refund", title=f"Refund {i}", payload={"amount": i},
                                             confidence=0.5))
     inserted = time.monotonic() - started
     print(f"proposed in {inserted:.1f}s (target {args.window:.0f}s)")

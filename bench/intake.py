@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
 from core import deciding, intake  # noqa: E402
 from core.agents import create_agent  # noqa: E402
-from core.gate import Gate  # noqa: E402
 from core.policy.source import FilePolicySource  # noqa: E402
 from core.proposal import Proposal  # noqa: E402
+from core.services import Services  # noqa: E402
 from core.store.db import Database  # noqa: E402
 from tests.fakes import RecordingDispatcher  # noqa: E402
 
@@ -59,13 +59,14 @@ def baseline(url: str, n: int) -> float:
 
 def core_submit(url: str, n: int) -> tuple[float, list[float]]:
     db = Database(url)
-    gate = Gate(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"), dispatcher=RecordingDispatcher())
+    services = Services(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"),
+                        dispatcher=RecordingDispatcher())
     agent, _ = create_agent(db, f"bench-core-{uuid.uuid4().hex[:6]}")
     lat = []
     start = time.perf_counter()
     for i in range(n):
         t = time.perf_counter()
-        intake.submit(gate, agent, Proposal(**BODY), idempotency_key=f"core-{i}")
+        intake.submit(services, agent, Proposal(**BODY), idempotency_key=f"core-{i}")
         lat.append(time.perf_counter() - t)
     elapsed = time.perf_counter() - start
     db.dispose()
@@ -126,7 +127,7 @@ def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
 
     from workers.dispatch import JobDispatcher
 
-    gate = Gate(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"),
+    services = Services(db=db, policies=FilePolicySource(ROOT / "examples" / "policy.yaml"),
                 dispatcher=JobDispatcher(redis.Redis.from_url(os.environ["HITL_REDIS_URL"]), {}, grace_seconds=10))
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
     out = []
@@ -143,7 +144,7 @@ def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
         t = threading.Thread(target=poll)
         t.start()
         time.sleep(0.15)  # let the long-poll park
-        deciding.decide(gate, action_id, reviewer="U0ALICE01", kind="approve")
+        deciding.decide(services, action_id, reviewer="U0ALICE01", kind="approve")
         committed = time.perf_counter()
         t.join()
         assert answered["status"] == "approved"

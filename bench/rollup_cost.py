@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session  # noqa: E402
 from bench.common import PG_URL, throwaway_database  # noqa: E402
 from core import deciding, intake, rollups  # noqa: E402
 from core.agents import create_agent  # noqa: E402
-from core.gate import Gate  # noqa: E402
 from core.policy.loader import load_policy_text  # noqa: E402
 from core.proposal import Proposal  # noqa: E402
+from core.services import Services  # noqa: E402
 from core.store.db import Database  # noqa: E402
 from tests.fakes import FixedPolicy, RecordingDispatcher  # noqa: E402
 
@@ -51,20 +51,20 @@ def rate(threads: int, n: int, work) -> float:
     return n / (time.perf_counter() - started)
 
 
-def measure(gate: Gate, threads: int, n: int) -> tuple[float, float]:
-    agent = create_agent(gate.db, f"bench-{time.monotonic_ns()}")[0]
+def measure(services: Services, threads: int, n: int) -> tuple[float, float]:
+    agent = create_agent(services.db, f"bench-{time.monotonic_ns()}")[0]
     auto = Proposal(action_type="ping", title="t", payload={"a": 1}, confidence=0.9)
     review = Proposal(action_type="refund", title="t", payload={"amount": 1}, confidence=0.7)
-    pending = [intake.submit(gate, agent, review)[0].id for _ in range(n)]
+    pending = [intake.submit(services, agent, review)[0].id for _ in range(n)]
     kinds = ("approve", "reject", "approve", "modify")
 
     def decide(i: int) -> None:
         kind = kinds[i % 4]
-        deciding.decide(gate, pending[i], reviewer=f"U{i % 7}", kind=kind,
+        deciding.decide(services, pending[i], reviewer=f"U{i % 7}", kind=kind,
                         reason_tags=["edge_case"] if kind != "approve" else [],
                         edited_payload={"amount": 2} if kind == "modify" else None)
 
-    return rate(threads, n, lambda _: intake.submit(gate, agent, auto)), rate(threads, n, decide)
+    return rate(threads, n, lambda _: intake.submit(services, agent, auto)), rate(threads, n, decide)
 
 
 def main() -> None:
@@ -75,17 +75,18 @@ def main() -> None:
     args = ap.parse_args()
     with throwaway_database(args.pg_url) as url:
         db = Database(url, pool_size=16)
-        gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "bench.yaml")), dispatcher=RecordingDispatcher())
+        services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "bench.yaml")),
+                            dispatcher=RecordingDispatcher())
         print(f"{'threads':>7} {'intake on':>10} {'intake off':>10} {'ratio':>6} "
               f"{'decide on':>10} {'decide off':>10} {'ratio':>6}")
-        measure(gate, 4, 200)  # warm up: connections, compiled statements, plans
+        measure(services, 4, 200)  # warm up: connections, compiled statements, plans
         for threads in (int(t) for t in args.threads.split(",")):
             # off, on, off again: the table grows as the run goes, so "on" sits between two "off"s.
             with rollups_off():
-                first = measure(gate, threads, args.n)
-            intake_on, decide_on = measure(gate, threads, args.n)
+                first = measure(services, threads, args.n)
+            intake_on, decide_on = measure(services, threads, args.n)
             with rollups_off():
-                second = measure(gate, threads, args.n)
+                second = measure(services, threads, args.n)
             intake_off, decide_off = ((a + b) / 2 for a, b in zip(first, second, strict=True))
             print(f"{threads:>7} {intake_on:>8.0f}/s {intake_off:>8.0f}/s {intake_on / intake_off:>6.2f} "
                   f"{decide_on:>8.0f}/s {decide_off:>8.0f}/s {decide_on / decide_off:>6.2f}", flush=True)

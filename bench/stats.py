@@ -68,8 +68,8 @@ def measure(url: str, n: int, days: int) -> list[str]:
     from sqlalchemy import text
 
     from core import metrics, rollups
-    from core.gate import Gate
     from core.policy.loader import load_policy_text
+    from core.services import Services
     from core.store.db import Database
     from tests.fakes import FixedPolicy, RecordingDispatcher
 
@@ -88,14 +88,15 @@ def measure(url: str, n: int, days: int) -> list[str]:
     # time-to-decision and reviewer queries read their covering indexes alone.
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types: {}\n")), dispatcher=RecordingDispatcher())
+    services = Services(db=db, policies=FixedPolicy(load_policy_text("action_types: {}\n")),
+                        dispatcher=RecordingDispatcher())
     out = [f"{fill:6.1f}s", f"{rebuild:7.1f}s"]
     for window, subject, by in ((7, None, "week"), (7, "refund", "week"), (30, None, "week"), (30, "refund", "week"),
                                 (90, None, "week"), (90, None, "day")):
         runs = []
         for _ in range(3):
             t = time.perf_counter()
-            metrics.stats(gate, subject, window, by=by)
+            metrics.stats(services, subject, window, by=by)
             runs.append(time.perf_counter() - t)
         out.append(f"{statistics.median(runs) * 1000:7.0f}ms")
     db.dispose()

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from core.gate import Gate
 from core.policy.source import FilePolicySource
+from core.services import Services
 from core.settings import Settings
 from core.store.db import Database
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @dataclass
 class Runtime:
     settings: Settings
-    gate: Gate
+    services: Services
     redis: redis.Redis
     redis_url: str
     slack: WebClient | None = None  # None: no Slack credentials, no review surface
@@ -35,7 +35,7 @@ class Runtime:
     click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
 
     def close(self) -> None:
-        self.gate.db.dispose()
+        self.services.db.dispose()
         self.redis.close()
 
 
@@ -52,13 +52,13 @@ def _database(settings: Settings, migrate: bool | None) -> Database:
     return db
 
 
-def build_store(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Gate:
+def build_store(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Services:
     """The database and the policy, without Redis, RQ or Slack: for the CLI. A change made through
     it (`hitl decide`) writes its effects to the outbox like any other, and a worker's relay carries
     them out: the Slack message is updated, the agent's callback delivered."""
     settings = settings or Settings()
     _logging(settings, log_level)
-    return Gate(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file))
+    return Services(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file))
 
 
 def build_runtime(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Runtime:
@@ -74,7 +74,7 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
     db = _database(settings, migrate)
     client = connect(settings)
     routes: dict[Effect, Callable[..., Any]] = {Effect.CALLBACK_OWED: deliver_callback}
-    runtime = Runtime(settings=settings, gate=Gate(db=db, policies=FilePolicySource(settings.policy_file)),
+    runtime = Runtime(settings=settings, services=Services(db=db, policies=FilePolicySource(settings.policy_file)),
                       redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
         from bot.slack import jobs
@@ -85,5 +85,5 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         runtime.groups = SlackGroupDirectory(runtime.slack, ttl=settings.slack_group_cache_seconds)
         runtime.click_job = jobs.apply_interaction
         routes.update(jobs.ROUTES)
-    runtime.gate.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
+    runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

@@ -29,7 +29,7 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
     host, port = host or settings.host, port or settings.port
     runtime = cli_support.runtime(log_level=settings.log_level)
     click.echo(f"hitl-gate: database {runtime.gate.db.url.render_as_string(hide_password=True)}")
-    loaded = runtime.gate.policies.current()
+    loaded = runtime.services.policies.current()
     click.echo(f"hitl-gate: policy {loaded.source} (version {loaded.version})")
     click.echo(f"hitl-gate: intake on http://{host}:{port}  (API docs at /docs, OpenAPI at /openapi.json)")
     click.echo("hitl-gate: create an agent key with: .venv/bin/hitl agents create my-agent")

@@ -31,9 +31,9 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
     file; changes nothing."""
     from core import recommend as rec
 
-    gate = store()
-    for action_type in action_types or rec.action_types(gate, days):
-        r = rec.recommend(gate, action_type, target=target, min_samples=min_samples, days=days)
+    services = store()
+    for action_type in action_types or rec.action_types(services, days):
+        r = rec.recommend(services, action_type, target=target, min_samples=min_samples, days=days)
         if r.threshold is None:
             click.echo(f"{action_type}: keep reviewing; {r.why}")
             continue
@@ -41,10 +41,10 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
         click.echo(f"  {r.why}")
         click.echo(f"  expected: {r.auto_approve_share:.0%} of proposals auto-approved; escaped errors among them "
                    f"at most {r.expected_escaped_rate:.1%} (95% confidence)")
-    policy = gate.policies.current().policy
-    for action_type in action_types or rec.action_types(gate, days):
+    policy = services.policies.current().policy
+    for action_type in action_types or rec.action_types(services, days):
         entry, _known = policy.for_action_type(action_type)
-        a = rec.autonomy(gate, action_type, entry.review_mode.value, days=min(days, 30))
+        a = rec.autonomy(services, action_type, entry.review_mode.value, days=min(days, 30))
         if a.recommended or a.alert:
             head = "⚠ " if a.alert else ""
             move = f"review_mode: {a.mode} → {a.recommended}" if a.recommended else f"review_mode: {a.mode}"
@@ -65,14 +65,14 @@ def export(fmt: str, since, until, output: str) -> None:
 
     from core import export as datasets
 
-    gate = store()
+    services = store()
     since = since.replace(tzinfo=UTC) if since else None
     until = until.replace(tzinfo=UTC) if until else None
-    total = datasets.count(gate, fmt, since, until)
+    total = datasets.count(services, fmt, since, until)
     written = 0
     with click.open_file(output, "w", encoding="utf-8") as out:
         # The bar goes to stderr, so it never mixes with JSONL on stdout; click hides it when not a terminal.
-        with click.progressbar(datasets.records(gate, fmt, since, until), length=total, label=f"exporting {fmt}",
+        with click.progressbar(datasets.records(services, fmt, since, until), length=total, label=f"exporting {fmt}",
                                file=sys.stderr) as bar:
             for record in bar:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")

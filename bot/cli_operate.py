@@ -31,8 +31,8 @@ def db_rebuild_rollups() -> None:
     """Recompute the /hitl-stats rollups from every stored decision (safe while the service runs)."""
     from core import rollups
 
-    gate = store()
-    with gate.db.transaction() as s:
+    services = store()
+    with services.db.transaction() as s:
         total = rollups.rebuild(s, progress=lambda n: click.echo(f"\r{n:,} actions read", nl=False, err=True))
     click.echo(f"\nrollups rebuilt from {total:,} actions", err=True)
 
@@ -127,8 +127,8 @@ def callbacks_failed() -> None:
 def callbacks_retry(action_ids: tuple[str, ...]) -> None:
     """Deliver dead-lettered decisions again (all of them, or the given action ids)."""
     from core import deliveries
-    gate = store()
-    again = deliveries.retry(gate, list(action_ids) or None)
+    services = store()
+    again = deliveries.retry(services, list(action_ids) or None)
     # Through the outbox, like every effect: a running worker's relay delivers them within a second.
     click.echo(f"{len(again)} deliveries queued again")
 

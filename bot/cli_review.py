@@ -22,13 +22,13 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> 
     from core import deciding
     from core.queries import get_action
 
-    gate = store()  # the Slack message, the thread diff and the callback follow through the outbox
+    services = store()  # the Slack message, the thread diff and the callback follow through the outbox
     edited = None
     if kind == "modify":
         if payload:
             edited = _json_arg(payload, "--payload")
         else:
-            edited = dict(get_action(gate, action_id).current_payload)
+            edited = dict(get_action(services, action_id).current_payload)
         for item in sets:
             key, sep, value = item.partition("=")
             if not sep:
@@ -40,7 +40,7 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> 
         if not sep or not value.isdigit():
             raise click.BadParameter(f"{item!r} is not NAME=1..5", param_hint="--rating")
         parsed_ratings[key] = int(value)
-    result = deciding.decide(gate, action_id, reviewer=reviewer, kind=kind, reason_tags=list(tags),
+    result = deciding.decide(services, action_id, reviewer=reviewer, kind=kind, reason_tags=list(tags),
                              comment=comment, ratings=parsed_ratings or None, edited_payload=edited, source="cli")
     a = result.action
     if result.final:

@@ -45,7 +45,7 @@ def run(settings: Settings, host: str, port: int, demo: bool | None) -> None:
             from bot.sandbox.routes import Sandbox, router
             from bot.sandbox.workspace import Workspace
 
-            workspace = Workspace.from_policy(runtime.gate.policies.current().policy)
+            workspace = Workspace.from_policy(runtime.services.policies.current().policy)
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             app.include_router(router(Sandbox(workspace, secret, base)))
         worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env={**os.environ, **env_of(settings)})
@@ -69,9 +69,9 @@ def _start_demo(runtime, base: str) -> threading.Event:
     from core.errors import NotFound
 
     try:
-        key = rotate_key(runtime.gate.db, "demo-agent")  # a fresh key each run; none is ever printed
+        key = rotate_key(runtime.services.db, "demo-agent")  # a fresh key each run; none is ever printed
     except NotFound:
-        _identity, key = create_agent(runtime.gate.db, "demo-agent")
+        _identity, key = create_agent(runtime.services.db, "demo-agent")
     return demo_agent.start(base, key)
 
 
@@ -88,12 +88,12 @@ def _stop(worker: subprocess.Popen) -> None:
 
 
 def banner(settings: Settings, runtime, base: str, sandboxed: bool, demo: bool) -> str:
-    loaded = runtime.gate.policies.current()
+    loaded = runtime.services.policies.current()
     from sqlalchemy.engine import make_url  # its URL masking works for redis:// URLs too
 
     redis = ("embedded Redis" if settings.redis_url is None
              else "Redis at " + make_url(settings.redis_url.get_secret_value()).render_as_string(hide_password=True))
-    database = runtime.gate.db.url.render_as_string(hide_password=True)
+    database = runtime.services.db.url.render_as_string(hide_password=True)
     lines = ["", "hitl-gate dev is running"]
     if sandboxed:
         lines.append(f"  Slack sandbox  {base}/sandbox/   open this: reviews, buttons, /hitl-stats "

@@ -5,8 +5,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import InvalidRequest, NotFound
-from core.gate import AgentIdentity
 from core.keys import display_prefix, hash_key, new_key
+from core.services import AgentIdentity
 from core.store.db import Database, affected
 from core.store.tables import Agent
 from core.store.types import utcnow

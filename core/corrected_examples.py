@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from core.gate import AgentIdentity, Gate
+from core.services import AgentIdentity, Services
 from core.store.tables import Action, Vote
 from core.vocabulary import Status
 
@@ -34,9 +34,9 @@ class Example(BaseModel):
     decided_at: datetime
 
 
-def recent(gate: Gate, agent: AgentIdentity, action_type: str, limit: int = 5) -> list[Example]:
+def recent(services: Services, agent: AgentIdentity, action_type: str, limit: int = 5) -> list[Example]:
     limit = max(1, min(limit, MAX_LIMIT))
-    with gate.db.read() as s:
+    with services.db.read() as s:
         rows = list(s.scalars(select(Action).where(
             Action.agent_id == agent.id, Action.action_type == action_type, Action.decision.in_(CORRECTED))
             .order_by(Action.decided_at.desc()).limit(limit * 2)))

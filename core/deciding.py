@@ -11,10 +11,10 @@ from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
 from core.effects import Effect
 from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
-from core.gate import Gate
 from core.locking import lock_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
+from core.services import Services
 from core.states import transition
 from core.store.tables import Action, Vote
 from core.text_checks import json_problem, text_problem
@@ -60,7 +60,7 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
     return k
 
 
-def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
            comment: str | None = None, ratings: dict[str, int] | None = None, edited_payload: dict | None = None,
            source: str = "api", groups: GroupDirectory | None = None, with_view: bool = True) -> DecideResult | None:
     """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI).
@@ -70,8 +70,8 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
         raise InvalidDecision("a reviewer id is 1 to 100 printable characters")
     tags = list(dict.fromkeys(reason_tags or []))
     comment = comment.strip() or None if comment else None
-    k = validate_vote(kind, tags, ratings, gate.policies.current().policy.reason_tags, comment, edited_payload)
-    with unit_of_work(gate) as work:
+    k = validate_vote(kind, tags, ratings, services.policies.current().policy.reason_tags, comment, edited_payload)
+    with unit_of_work(services) as work:
         s, now = work.session, work.now
         action = lock_or_explain(s, action_id, [Status.PENDING])
         if groups is not None and not is_reviewer(action.route.get("reviewers") or {}, reviewer, groups):
@@ -120,7 +120,7 @@ def decide(gate: Gate, action_id: str, *, reviewer: str, kind: str, reason_tags:
             work.owe(Effect.DIFF_TO_POST, action.id, reviewer)
     if not with_view:
         return None
-    with gate.db.read() as s:
+    with services.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
 
 

@@ -17,8 +17,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.effects import Effect
-from core.gate import Gate
 from core.queries import load_view
+from core.services import Services
 from core.store.tables import Action, Agent, Delivery
 from core.unit_of_work import unit_of_work
 
@@ -45,17 +45,17 @@ def backoff(attempts: int, draw: float) -> float:
     return FIRST_RETRY_SECONDS * 2 ** (attempts - 1) * (0.8 + 0.4 * draw)
 
 
-def retries_due(gate: Gate, limit: int = 500) -> list[str]:
+def retries_due(services: Services, limit: int = 500) -> list[str]:
     """Deliveries whose backoff has run out: the retry schedule lives in the database, not in Redis."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         return list(s.scalars(select(Delivery.action_id).where(Delivery.state == PENDING,
-                                                               Delivery.next_attempt_at <= gate.clock()).limit(limit)))
+                                                               Delivery.next_attempt_at <= services.clock()).limit(limit)))
 
 
-def prepare(gate: Gate, action_id: str) -> Attempt | None:
+def prepare(services: Services, action_id: str) -> Attempt | None:
     """The next attempt for this action's decision, or None when nothing is owed now."""
-    now = gate.clock()
-    with gate.db.read() as s:
+    now = services.clock()
+    with services.db.read() as s:
         action = s.get(Action, action_id)
         if action is None or not action.callback_url or action.decision is None:
             return None
@@ -64,12 +64,12 @@ def prepare(gate: Gate, action_id: str) -> Attempt | None:
         view = load_view(s, action_id)
     if delivery is None:
         try:
-            with gate.db.transaction() as s:
+            with services.db.transaction() as s:
                 s.add(Delivery(action_id=action_id, url=action.callback_url, state=PENDING, attempts=0,
                                next_attempt_at=now, created_at=now))
         except IntegrityError:
             pass  # another worker created it
-        with gate.db.read() as s:
+        with services.db.read() as s:
             delivery = s.get(Delivery, action_id)
     if delivery is None or agent is None or view.decision is None:
         return None  # gone meanwhile (a deleted agent or delivery): nothing can be owed to it
@@ -83,9 +83,9 @@ def prepare(gate: Gate, action_id: str) -> Attempt | None:
     return Attempt(action_id=action_id, url=delivery.url, body=body, secret=agent.key_hash, attempt=delivery.attempts + 1)
 
 
-def record(gate: Gate, attempt: Attempt, ok: bool, error: str | None, max_attempts: int) -> str:
+def record(services: Services, attempt: Attempt, ok: bool, error: str | None, max_attempts: int) -> str:
     """Returns the delivery's state afterwards."""
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         s, now = work.session, work.now
         delivery = s.get(Delivery, attempt.action_id, populate_existing=True, with_for_update=True)
         if delivery is None or delivery.state != PENDING or delivery.attempts + 1 != attempt.attempt:
@@ -100,18 +100,18 @@ def record(gate: Gate, attempt: Attempt, ok: bool, error: str | None, max_attemp
                 delivery.state = DEAD
                 work.log("dead_lettered", attempt.action_id, {"url": delivery.url, "error": delivery.last_error})
             else:
-                delivery.next_attempt_at = now + timedelta(seconds=backoff(attempt.attempt, gate.draw()))
+                delivery.next_attempt_at = now + timedelta(seconds=backoff(attempt.attempt, services.draw()))
         return delivery.state
 
 
-def failed(gate: Gate) -> list[Delivery]:
-    with gate.db.read() as s:
+def failed(services: Services) -> list[Delivery]:
+    with services.db.read() as s:
         return list(s.scalars(select(Delivery).where(Delivery.state == DEAD).order_by(Delivery.created_at)))
 
 
-def retry(gate: Gate, action_ids: list[str] | None = None) -> list[str]:
+def retry(services: Services, action_ids: list[str] | None = None) -> list[str]:
     """Dead-lettered deliveries start again from the first attempt; returns their actions."""
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         stmt = update(Delivery).where(Delivery.state == DEAD)
         if action_ids:
             stmt = stmt.where(or_(*[Delivery.action_id == a for a in action_ids]))

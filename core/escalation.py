@@ -23,9 +23,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.effects import Effect
-from core.gate import Gate
 from core.lifecycle import end
 from core.policy.model import EscalationTree
+from core.services import Services
 from core.store.db import affected
 from core.store.tables import Action, Escalation
 from core.unit_of_work import Work, unit_of_work
@@ -71,9 +71,9 @@ class Fired:
     escalation_seq: int | None = None  # an Escalation whose targets must be told
 
 
-def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
+def fire(services: Services, action_id: str, timer_seq: int) -> Fired:
     """Run one action's timer if it is due and still the current one; otherwise do nothing."""
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         s, now = work.session, work.now
         row = s.execute(select(Action.status, Action.timer_seq, Action.timer_at).where(Action.id == action_id)).first()
         if row is None or row.status != Status.PENDING or row.timer_seq != timer_seq or row.timer_at is None:
@@ -94,16 +94,16 @@ def fire(gate: Gate, action_id: str, timer_seq: int) -> Fired:
     return fired
 
 
-def fire_due(gate: Gate, limit: int = 200) -> list[tuple[str, Fired]]:
+def fire_due(services: Services, limit: int = 200) -> list[tuple[str, Fired]]:
     """Run every timer that is due, up to `limit`, in one transaction (one commit, one audit append).
     Rows are locked as they are read and rows another worker holds are skipped (PostgreSQL), so
     workers firing at once share the work; SQLite's single writer serialises them anyway."""
     results: list[tuple[str, Fired]] = []
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         s = work.session
         query = (select(Action).where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
                                       Action.timer_at <= work.now).order_by(Action.timer_at).limit(limit))
-        if not gate.db.is_sqlite:
+        if not services.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         actions = list(s.scalars(query))
         if not actions:
@@ -210,9 +210,9 @@ class Timer:
     at: datetime
 
 
-def timers_due(gate: Gate, before: datetime, limit: int = 5000) -> list[Timer]:
+def timers_due(services: Services, before: datetime, limit: int = 5000) -> list[Timer]:
     """Pending actions whose timer falls before `before` (overdue ones included), soonest first."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         rows = s.execute(select(Action.id, Action.timer_seq, Action.timer_at)
                          .where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
                                 Action.timer_at <= before)
@@ -220,13 +220,13 @@ def timers_due(gate: Gate, before: datetime, limit: int = 5000) -> list[Timer]:
         return [Timer(r.id, r.timer_seq, r.timer_at) for r in rows]
 
 
-def get(gate: Gate, action_id: str, seq: int) -> Escalation | None:
-    with gate.db.read() as s:
+def get(services: Services, action_id: str, seq: int) -> Escalation | None:
+    with services.db.read() as s:
         return s.scalar(select(Escalation).where(Escalation.action_id == action_id, Escalation.seq == seq))
 
 
-def mark_notified(gate: Gate, action_id: str, seq: int) -> None:
-    with gate.db.transaction() as s:
+def mark_notified(services: Services, action_id: str, seq: int) -> None:
+    with services.db.transaction() as s:
         s.execute(update(Escalation).where(Escalation.action_id == action_id, Escalation.seq == seq,
                                            Escalation.notified_at.is_(None))
-                  .values(notified_at=gate.clock()).execution_options(synchronize_session=False))
+                  .values(notified_at=services.clock()).execution_options(synchronize_session=False))

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.gate import Gate
+from core.services import Services
 from core.store.tables import Action, Agent, SpotCheck, Vote
 from core.vocabulary import Status
 
@@ -38,12 +38,12 @@ def _query(fmt: str, since: datetime | None, until: datetime | None):
     return q
 
 
-def count(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> int:
-    with gate.db.read() as s:
+def count(services: Services, fmt: str, since: datetime | None = None, until: datetime | None = None) -> int:
+    with services.db.read() as s:
         return s.scalar(select(func.count()).select_from(_query(fmt, since, until).subquery())) or 0
 
 
-def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+def records(services: Services, fmt: str, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     last: tuple[datetime, str] | None = None
@@ -51,7 +51,7 @@ def records(gate: Gate, fmt: str, since: datetime | None = None, until: datetime
         q = _query(fmt, since, until).order_by(Action.decided_at, Action.id).limit(BATCH)
         if last is not None:  # keyset pagination: stable and cheap however deep the export goes
             q = q.where((Action.decided_at > last[0]) | ((Action.decided_at == last[0]) & (Action.id > last[1])))
-        with gate.db.read() as s:
+        with services.db.read() as s:
             actions = list(s.scalars(q))
             if not actions:
                 return

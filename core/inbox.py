@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, update
 
 from core import deciding, reviews
 from core.errors import HitlError
-from core.gate import Gate
 from core.ports import GroupDirectory
+from core.services import Services
 from core.store.db import affected
 from core.store.tables import Interaction
 
@@ -26,64 +26,64 @@ class Applied:
     reviewer: str
 
 
-def _insert(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source):
+def _insert(services: Services, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source):
     if kind not in KINDS:
         raise ValueError(f"unknown interaction kind {kind!r}")
     return insert(Interaction).values(
         action_id=action_id[:64], reviewer=reviewer[:100], kind=kind, reason_tags=list(reason_tags or []),
-        reply_channel=reply_channel, source=source, received_at=gate.clock(),
+        reply_channel=reply_channel, source=source, received_at=services.clock(),
     ).returning(Interaction.id)
 
 
-def receive(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+def receive(services: Services, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
             reply_channel: str | None = None, source: str = "slack") -> int:
-    with gate.db.transaction() as s:
-        return s.execute(_insert(gate, action_id, reviewer, kind, reason_tags, reply_channel, source)).scalar_one()
+    with services.db.transaction() as s:
+        return s.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source)).scalar_one()
 
 
-async def receive_async(gate: Gate, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
+async def receive_async(services: Services, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
                         reply_channel: str | None = None, source: str = "slack") -> int:
     """The same, awaited on an event loop (PostgreSQL); SQLite's local write is short enough to make inline."""
-    if gate.db.is_sqlite:
-        return receive(gate, action_id, reviewer, kind, reason_tags, reply_channel, source)
-    async with gate.db.async_engine.begin() as conn:
-        result = await conn.execute(_insert(gate, action_id, reviewer, kind, reason_tags, reply_channel, source))
+    if services.db.is_sqlite:
+        return receive(services, action_id, reviewer, kind, reason_tags, reply_channel, source)
+    async with services.db.async_engine.begin() as conn:
+        result = await conn.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source))
         return result.scalar_one()
 
 
-def apply(gate: Gate, interaction_id: int, groups: GroupDirectory | None, explain=None) -> Applied | None:
+def apply(services: Services, interaction_id: int, groups: GroupDirectory | None, explain=None) -> Applied | None:
     """Apply a recorded click; None if it was applied already. `explain` turns an error into a notice."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         row = s.get(Interaction, interaction_id)
     if row is None or row.applied_at is not None:
         return None
     notice: str | None = None
     try:
         if row.kind == "claim":
-            holder = reviews.claim(gate, row.action_id, row.reviewer, groups)
+            holder = reviews.claim(services, row.action_id, row.reviewer, groups)
             if holder != row.reviewer:
                 notice = f"<@{holder}> has already claimed this action."
         else:
-            deciding.decide(gate, row.action_id, reviewer=row.reviewer, kind=row.kind, reason_tags=row.reason_tags,
+            deciding.decide(services, row.action_id, reviewer=row.reviewer, kind=row.kind, reason_tags=row.reason_tags,
                             source=row.source, groups=groups, with_view=False)
         result = "ok" if notice is None else notice
     except HitlError as exc:
         notice = explain(exc) if explain else exc.message
         result = f"{exc.code}: {exc.message}"
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         done = s.execute(update(Interaction).where(Interaction.id == interaction_id, Interaction.applied_at.is_(None))
-                         .values(applied_at=gate.clock(), result=result[:1000]))
+                         .values(applied_at=services.clock(), result=result[:1000]))
     if affected(done) == 0:
         return None  # another worker applied it at the same time; it sent any notice
     return Applied(notice=notice, reply_channel=row.reply_channel, reviewer=row.reviewer)
 
 
-def unapplied(gate: Gate, older_than_seconds: float = 30, limit: int = 500) -> list[int]:
+def unapplied(services: Services, older_than_seconds: float = 30, limit: int = 500) -> list[int]:
     """Clicks whose job never ran (Redis lost it, or was down): for a reconciler to re-enqueue."""
     from datetime import timedelta
 
-    cutoff = gate.clock() - timedelta(seconds=older_than_seconds)
-    with gate.db.read() as s:
+    cutoff = services.clock() - timedelta(seconds=older_than_seconds)
+    with services.db.read() as s:
         return list(s.scalars(select(Interaction.id).where(Interaction.applied_at.is_(None),
                                                            Interaction.received_at <= cutoff)
                               .order_by(Interaction.id).limit(limit)))

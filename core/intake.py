@@ -13,11 +13,11 @@ from core.action_view import ActionView, action_view
 from core.audit_log import canonical
 from core.effects import Effect
 from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
-from core.gate import AgentIdentity, Gate
 from core.policy.loader import LoadedPolicy
 from core.policy.routing import route
 from core.proposal import Proposal
 from core.queries import load_view
+from core.services import AgentIdentity, Services
 from core.states import transition
 from core.store.tables import Action, PolicyVersion, SpotCheck
 from core.unit_of_work import Work, unit_of_work
@@ -28,23 +28,23 @@ def new_action_id() -> str:
     return "act_" + uuid.uuid4().hex
 
 
-def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal,
+def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
            idempotency_key: str | None = None) -> tuple[ActionView, bool]:
     """Returns (action, created). A replay of the same Idempotency-Key returns the first action and False."""
     if not agent.may_propose(proposal.action_type):
         raise NotAuthorised(f"this agent key may not propose action type {proposal.action_type!r}")
-    now = gate.clock()
+    now = services.clock()
     request_hash = hashlib.sha256(canonical(proposal.model_dump(mode="json")).encode()).hexdigest()
     if proposal.deadline is not None and proposal.deadline <= now:
         # A retry of an accepted proposal still replays after its deadline passed.
-        replay = _replay(gate, agent, idempotency_key, request_hash) if idempotency_key else None
+        replay = _replay(services, agent, idempotency_key, request_hash) if idempotency_key else None
         if replay is not None:
             return replay, False
         raise InvalidRequest("deadline is in the past", field="deadline")
 
-    loaded = gate.policies.current()
-    _record_policy_version(gate, loaded, now)
-    r = route(loaded.policy, proposal, gate.draw())
+    loaded = services.policies.current()
+    _record_policy_version(services, loaded, now)
+    r = route(loaded.policy, proposal, services.draw())
     action = Action(
         id=new_action_id(), agent_id=agent.id, action_type=proposal.action_type, title=proposal.title,
         summary=proposal.summary, payload=proposal.payload, current_payload=proposal.payload, revision=0,
@@ -66,14 +66,14 @@ def submit(gate: Gate, agent: AgentIdentity, proposal: Proposal,
     try:
         # Optimistic: a new Idempotency-Key is the common case, so insert first and let the unique
         # constraint catch replays (including two racing requests with one key).
-        with unit_of_work(gate) as work:
+        with unit_of_work(services) as work:
             work.session.add(action)
             work.session.flush()
             _record(work, action, agent, request_hash, loaded.version, r)
     except IntegrityError:
         if idempotency_key is None:
             raise
-        replay = _replay(gate, agent, idempotency_key, request_hash)
+        replay = _replay(services, agent, idempotency_key, request_hash)
         if replay is None:
             raise
         return replay, False
@@ -98,8 +98,8 @@ def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str,
         work.owe(Effect.SPOT_CHECK_NEEDED, action.id)
 
 
-def _replay(gate: Gate, agent: AgentIdentity, key: str, request_hash: str) -> ActionView | None:
-    with gate.db.read() as s:
+def _replay(services: Services, agent: AgentIdentity, key: str, request_hash: str) -> ActionView | None:
+    with services.db.read() as s:
         found = s.scalar(select(Action).where(Action.agent_id == agent.id, Action.idempotency_key == key))
         if found is None:
             return None
@@ -110,14 +110,14 @@ def _replay(gate: Gate, agent: AgentIdentity, key: str, request_hash: str) -> Ac
         return load_view(s, found.id)
 
 
-def _record_policy_version(gate: Gate, loaded: LoadedPolicy, now) -> None:
+def _record_policy_version(services: Services, loaded: LoadedPolicy, now) -> None:
     """Keep the text of every policy that routed something, so an old action's rule can be read later."""
-    if loaded.version in gate.recorded_policy_versions:
+    if loaded.version in services.recorded_policy_versions:
         return
     try:
-        with gate.db.transaction() as s:
+        with services.db.transaction() as s:
             if s.get(PolicyVersion, loaded.version) is None:
                 s.add(PolicyVersion(version=loaded.version, source=loaded.source[:500], text=loaded.text, loaded_at=now))
     except IntegrityError:
         pass  # another process recorded it first
-    gate.recorded_policy_versions.add(loaded.version)
+    services.recorded_policy_versions.add(loaded.version)

@@ -5,26 +5,26 @@ from typing import Any
 
 from core.action_view import ActionView
 from core.errors import AlreadyDecided, IllegalTransition, InvalidRequest
-from core.gate import AgentIdentity, Gate
 from core.locking import lock_action, lock_or_explain
 from core.queries import load_view
+from core.services import AgentIdentity, Services
 from core.states import GO_AHEAD, transition
 from core.store.tables import Action
 from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import Outcome, Status
 
 
-def cancel(gate: Gate, agent: AgentIdentity, action_id: str, reason: str | None = None) -> ActionView:
-    with unit_of_work(gate) as work:
+def cancel(services: Services, agent: AgentIdentity, action_id: str, reason: str | None = None) -> ActionView:
+    with unit_of_work(services) as work:
         action = lock_or_explain(work.session, action_id, [Status.PENDING], agent_id=agent.id)
         end(work, action, Status.CANCELLED, f"agent:{agent.name}", {"reason": reason})
-    with gate.db.read() as s:
+    with services.db.read() as s:
         return load_view(s, action_id)
 
 
-def expire(gate: Gate, action_id: str, reason: str) -> bool:
+def expire(services: Services, action_id: str, reason: str) -> bool:
     """pending -> expired; False if it was decided meanwhile (the timer lost the race, which is fine)."""
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         action = lock_action(work.session, action_id, [Status.PENDING])
         if action is None:
             return False
@@ -32,12 +32,12 @@ def expire(gate: Gate, action_id: str, reason: str) -> bool:
     return True
 
 
-def report_outcome(gate: Gate, agent: AgentIdentity, action_id: str, outcome: str, result: Any = None) -> ActionView:
+def report_outcome(services: Services, agent: AgentIdentity, action_id: str, outcome: str, result: Any = None) -> ActionView:
     try:
         target = Status(Outcome(outcome).value)
     except ValueError:
         raise InvalidRequest(f"outcome {outcome!r} is not executed or failed", field="status") from None
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         s = work.session
         try:
             action = lock_or_explain(s, action_id, GO_AHEAD, agent_id=agent.id)
@@ -53,7 +53,7 @@ def report_outcome(gate: Gate, agent: AgentIdentity, action_id: str, outcome: st
         work.log("outcome", action.id, {"status": target.value, "result": result})
         # Only an action that waited for a decision has a review message to show the outcome on.
         work.action_changed(action, reviewed=bool(action.decided_by))
-    with gate.db.read() as s:
+    with services.db.read() as s:
         return load_view(s, action_id)
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
 from core import recommend, review_quality, rollups
-from core.gate import Gate
 from core.rollups import HUMAN
+from core.services import Services
 from core.store.tables import Action, Agent, Escalation, Rollup, SpotCheck, Vote
 from core.vocabulary import Status
 
@@ -135,11 +135,11 @@ class Scope:
         return self.filter(stmt.join(Action, Action.id == action_id))
 
 
-def scope_of(gate: Gate, subject: str | None) -> Scope:
+def scope_of(services: Services, subject: str | None) -> Scope:
     """A subject naming an agent scopes by agent; otherwise it names an action type."""
     if subject is None:
         return Scope("all action types")
-    with gate.db.read() as s:
+    with services.db.read() as s:
         ids = tuple(s.scalars(select(Agent.id).where(Agent.name == subject)))
     return Scope(subject, agent_ids=ids) if ids else Scope(subject, action_type=subject)
 
@@ -282,18 +282,18 @@ def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_q
                                     for who, (n, ok, histogram) in sums.items()])
 
 
-def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
+def stats(services: Services, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
           scope: Scope | None = None) -> Stats:
-    window = Window.ending(now or gate.clock(), days)
+    window = Window.ending(now or services.clock(), days)
     previous = window.previous()
-    scope = scope or scope_of(gate, subject)
+    scope = scope or scope_of(services, subject)
     length, count = PERIODS.get(by, PERIODS["week"])
     periods = [(window.end - timedelta(days=length * (k + 1)), window.end - timedelta(days=length * k))
                for k in range(count - 1, -1, -1)]
     windows = [(previous.start, previous.end), (window.start, window.end)]
     # The previous window's percentiles show only in GET /v1/stats (the text compares rates): sort fewer.
     limits = (EXACT_LIMIT // 5, EXACT_LIMIT)
-    with gate.db.read() as s:
+    with services.db.read() as s:
         tallies = _tallies(s, scope, periods + windows)
         extras = _extras(s, scope, periods) + _extras(s, scope, windows)
         first = len(periods)
@@ -312,20 +312,20 @@ def stats(gate: Gate, subject: str | None = None, days: int = 7, now: datetime |
     agreement = review_quality.Agreement(rolled.multi_voted, rolled.multi_agreed)
     by_type = {t: (_top(tally.tags, 3), _top(tally.fields, 3)) for t, tally in sorted(tallies[-1].items())
                if tally.reviewed}
-    advice, skipped = _advice(gate, scope, window, by_type, cur_head.reviewed)
+    advice, skipped = _advice(services, scope, window, by_type, cur_head.reviewed)
     return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
                  oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
                  agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped)
 
 
-def _advice(gate: Gate, scope: Scope, window: Window, by_type: dict, reviewed: int):
+def _advice(services: Services, scope: Scope, window: Window, by_type: dict, reviewed: int):
     """`hitl recommend` for the action types reviewed in the window, over the same window. It reads
     every proposal in it, so past RECOMMEND_LIMIT reviewed it is left to `hitl recommend`."""
     if scope.agent_ids is not None or not by_type:  # thresholds are policy-wide: not an agent's own view
         return [], False
     if reviewed > RECOMMEND_LIMIT:
         return [], True
-    policy = gate.policies.current().policy
-    return [(recommend.recommend(gate, t, days=window.days, now=window.end),
-             recommend.autonomy(gate, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
+    policy = services.policies.current().policy
+    return [(recommend.recommend(services, t, days=window.days, now=window.end),
+             recommend.autonomy(services, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
                                 now=window.end)) for t in by_type], False

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.effects import Effect, Owed
-from core.gate import Gate
+from core.services import Services
 from core.store.db import affected
 from core.store.tables import OutboxRow
 
@@ -24,21 +24,21 @@ def write(s: Session, owed: Sequence[Owed], now: datetime, due: Callable[[Owed],
         s.execute(insert(OutboxRow), rows)
 
 
-def take_due(gate: Gate, kinds: Collection[Effect], grace_seconds: float, limit: int = 200) -> list[Owed]:
+def take_due(services: Services, kinds: Collection[Effect], grace_seconds: float, limit: int = 200) -> list[Owed]:
     """The relay's read: open rows that are due, pushed back (doubling from `grace_seconds`) before
     they are returned, so a row whose job is lost again comes round again, and a row whose job
     is merely slow does not flood the queues. Rows another relay holds are skipped (PostgreSQL)."""
     if not kinds:
         return []
-    now = gate.clock()
+    now = services.clock()
     due = (OutboxRow.done_at.is_(None), OutboxRow.due_at <= now, OutboxRow.kind.in_([k.value for k in kinds]))
     query = select(OutboxRow).where(*due).order_by(OutboxRow.id).limit(limit)
-    if not gate.db.is_sqlite:
+    if not services.db.is_sqlite:
         query = query.with_for_update(skip_locked=True)
-    with gate.db.read() as s:  # cheap when nothing is due, which is nearly always: no write lock taken
+    with services.db.read() as s:  # cheap when nothing is due, which is nearly always: no write lock taken
         if s.scalar(select(OutboxRow.id).where(*due).limit(1)) is None:
             return []
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         rows = list(s.scalars(query))
         for row in rows:
             row.attempts += 1
@@ -46,43 +46,43 @@ def take_due(gate: Gate, kinds: Collection[Effect], grace_seconds: float, limit:
         return [Owed(Effect(r.kind), r.action_id, r.ref, outbox_id=r.id) for r in rows]
 
 
-def open_rows(gate: Gate, kind: Effect, action_id: str, ref: str = "") -> list[int]:
+def open_rows(services: Services, kind: Effect, action_id: str, ref: str = "") -> list[int]:
     """A job reads the rows it is about to carry out before it reads the action: a change that
     commits later has its own row, which stays open for the next job."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         return list(s.scalars(select(OutboxRow.id).where(OutboxRow.action_id == action_id, OutboxRow.kind == kind.value,
                                                          OutboxRow.ref == ref, OutboxRow.done_at.is_(None))))
 
 
-def settle(gate: Gate, ids: Sequence[int]) -> None:
+def settle(services: Services, ids: Sequence[int]) -> None:
     if not ids:
         return
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         s.execute(update(OutboxRow).where(OutboxRow.id.in_(list(ids)), OutboxRow.done_at.is_(None))
-                  .values(done_at=gate.clock()).execution_options(synchronize_session=False))
+                  .values(done_at=services.clock()).execution_options(synchronize_session=False))
 
 
-def unsettled(gate: Gate, action_id: str | None = None) -> list[OutboxRow]:
-    with gate.db.read() as s:
+def unsettled(services: Services, action_id: str | None = None) -> list[OutboxRow]:
+    with services.db.read() as s:
         query = select(OutboxRow).where(OutboxRow.done_at.is_(None)).order_by(OutboxRow.id)
         if action_id is not None:
             query = query.where(OutboxRow.action_id == action_id)
         return list(s.scalars(query))
 
 
-def prune(gate: Gate, older_than: timedelta) -> int:
+def prune(services: Services, older_than: timedelta) -> int:
     """Settled rows are only history; keep a day of them for looking into what happened."""
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         return affected(s.execute(delete(OutboxRow).where(OutboxRow.done_at.is_not(None),
-                                                          OutboxRow.done_at < gate.clock() - older_than)))
+                                                          OutboxRow.done_at < services.clock() - older_than)))
 
 
-def abandon(gate: Gate, older_than: timedelta) -> dict[str, int]:
+def abandon(services: Services, older_than: timedelta) -> dict[str, int]:
     """Open rows no process has carried out for `older_than`: kinds nobody carries (Slack effects in a
     deployment without Slack). They are dropped so the table stays small; the caller logs what went."""
-    cutoff = gate.clock() - older_than
+    cutoff = services.clock() - older_than
     stale = (OutboxRow.done_at.is_(None), OutboxRow.created_at < cutoff)
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         counts = dict(s.execute(select(OutboxRow.kind, func.count()).where(*stale).group_by(OutboxRow.kind)).all())
         if counts:
             s.execute(delete(OutboxRow).where(*stale))

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.action_view import ActionView, action_view
 from core.errors import NotFound
-from core.gate import AgentIdentity, Gate
+from core.services import AgentIdentity, Services
 from core.store.tables import Action, Agent, Comment, Vote
 
 
@@ -22,17 +22,17 @@ def load_view(s: Session, action_id: str) -> ActionView:
     return action_view(action, votes, comments)
 
 
-def get_action(gate: Gate, action_id: str, agent: AgentIdentity | None = None) -> ActionView:
+def get_action(services: Services, action_id: str, agent: AgentIdentity | None = None) -> ActionView:
     """An agent sees only its own actions; another agent's id reads as not found."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         action = s.get(Action, action_id)
         if action is None or (agent is not None and action.agent_id != agent.id):
             raise NotFound(f"no action {action_id!r}")
         return load_view(s, action_id)
 
 
-def pending_ids(gate: Gate, limit: int = 100) -> list[str]:
-    with gate.db.read() as s:
+def pending_ids(services: Services, limit: int = 100) -> list[str]:
+    with services.db.read() as s:
         return list(s.scalars(select(Action.id).where(Action.status == "pending").order_by(Action.created_at).limit(limit)))
 
 
@@ -61,8 +61,8 @@ class ReviewContext:
     escalation: EscalationState | None = None
 
 
-def review_context(gate: Gate, action_id: str) -> ReviewContext:
-    with gate.db.read() as s:
+def review_context(services: Services, action_id: str) -> ReviewContext:
+    with services.db.read() as s:
         row = s.get(Action, action_id)
         if row is None:
             raise NotFound(f"no action {action_id!r}")
@@ -77,5 +77,5 @@ def review_context(gate: Gate, action_id: str) -> ReviewContext:
                                 rounds=tree.get("repeat", 0) + 1, targets=tuple(level["targets"]),
                                 final_action=tree.get("final_action", "expire"), paused=bool(row.claimed_by))
     return ReviewContext(action=view, route=route, agent=agent.name if agent else "?",
-                         reason_tags=gate.policies.current().policy.reason_tags,
+                         reason_tags=services.policies.current().policy.reason_tags,
                          due_at=row.timer_at if row.status == "pending" else None, escalation=state)

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from core.gate import Gate
 from core.rollups import HUMAN
+from core.services import Services
 from core.store.tables import Action
 from core.vocabulary import Status
 
@@ -45,10 +45,10 @@ class Recommendation:
     why: str
 
 
-def recommend(gate: Gate, action_type: str, *, target: float = 0.95, min_samples: int = 30, days: int = 90,
+def recommend(services: Services, action_type: str, *, target: float = 0.95, min_samples: int = 30, days: int = 90,
               now: datetime | None = None) -> Recommendation:
-    since = (now or gate.clock()) - timedelta(days=days)
-    with gate.db.read() as s:
+    since = (now or services.clock()) - timedelta(days=days)
+    with services.db.read() as s:
         rows = s.execute(select(Action.confidence, Action.decision).where(
             Action.action_type == action_type, Action.created_at >= since, Action.decision.is_not(None))).all()
     everything = [c for c, _ in rows]
@@ -75,9 +75,9 @@ def recommend(gate: Gate, action_type: str, *, target: float = 0.95, min_samples
                           f"(Wilson 95% lower bound {lower:.1%} ≥ target {target:.0%})")
 
 
-def action_types(gate: Gate, days: int = 90, now: datetime | None = None) -> list[str]:
-    since = (now or gate.clock()) - timedelta(days=days)
-    with gate.db.read() as s:
+def action_types(services: Services, days: int = 90, now: datetime | None = None) -> list[str]:
+    since = (now or services.clock()) - timedelta(days=days)
+    with services.db.read() as s:
         return sorted(s.scalars(select(Action.action_type).where(Action.created_at >= since).distinct()))
 
 
@@ -102,12 +102,12 @@ class Autonomy:
     why: str
 
 
-def autonomy(gate: Gate, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None) -> Autonomy:
+def autonomy(services: Services, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None) -> Autonomy:
     """What the last `days` of human decisions and sampled audits say about this action type's mode."""
     from core.store.tables import SpotCheck
 
-    since = (now or gate.clock()) - timedelta(days=days)
-    with gate.db.read() as s:
+    since = (now or services.clock()) - timedelta(days=days)
+    with services.db.read() as s:
         rows = s.execute(select(Action.confidence, Action.decision).where(
             Action.action_type == action_type, Action.created_at >= since, Action.decision.in_(HUMAN))).all()
         audits = s.execute(select(SpotCheck.verdict).join(Action, Action.id == SpotCheck.action_id).where(

@@ -11,8 +11,8 @@ from sqlalchemy import update
 from core.access import is_reviewer
 from core.effects import Effect
 from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised, NotFound
-from core.gate import Gate
 from core.ports import GroupDirectory
+from core.services import Services
 from core.store.db import affected
 from core.store.tables import Action, SpotCheck
 from core.unit_of_work import unit_of_work
@@ -22,13 +22,13 @@ FLAGGED = "flagged"
 VERDICTS = (LOOKS_RIGHT, FLAGGED)
 
 
-def get(gate: Gate, action_id: str) -> SpotCheck | None:
-    with gate.db.read() as s:
+def get(services: Services, action_id: str) -> SpotCheck | None:
+    with services.db.read() as s:
         return s.get(SpotCheck, action_id)
 
 
-def record_posted(gate: Gate, action_id: str, channel: str, message_ts: str) -> bool:
-    with unit_of_work(gate) as work:
+def record_posted(services: Services, action_id: str, channel: str, message_ts: str) -> bool:
+    with unit_of_work(services) as work:
         done = work.session.execute(update(SpotCheck)
                                     .where(SpotCheck.action_id == action_id, SpotCheck.posted_at.is_(None))
                                     .values(channel=channel, message_ts=message_ts, posted_at=work.now)
@@ -38,17 +38,17 @@ def record_posted(gate: Gate, action_id: str, channel: str, message_ts: str) -> 
         return bool(affected(done))
 
 
-def record_verdict(gate: Gate, action_id: str, auditor: str, verdict: str, reason_tags: list[str],
+def record_verdict(services: Services, action_id: str, auditor: str, verdict: str, reason_tags: list[str],
                    groups: GroupDirectory | None) -> SpotCheck:
     """The first verdict stands; a later one raises AlreadyDecided naming who gave the first."""
     if verdict not in VERDICTS:
         raise InvalidRequest(f"verdict {verdict!r} is not one of {', '.join(VERDICTS)}")
-    known = set(gate.policies.current().policy.reason_tags)
+    known = set(services.policies.current().policy.reason_tags)
     if unknown := [t for t in reason_tags if t not in known]:
         raise InvalidRequest(f"unknown reason tag(s): {', '.join(unknown)}")
     if verdict == FLAGGED and not reason_tags:
         raise InvalidRequest("say why it should not have happened: pick a reason tag")
-    with unit_of_work(gate) as work:
+    with unit_of_work(services) as work:
         s = work.session
         action = s.get(Action, action_id)
         item = s.get(SpotCheck, action_id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core import audit_log, outbox, rollups, states
 from core.effects import Effect, Owed
-from core.gate import Gate
+from core.services import Services
 from core.store.tables import Action, Vote
 from core.vocabulary import Status
 
@@ -64,10 +64,10 @@ class Work:
         if action.callback_url and Status(action.status) in CALLBACK_STATUSES:
             self.owe(Effect.CALLBACK_OWED, action.id)
 
-    def _finish(self, gate: Gate) -> None:
+    def _finish(self, services: Services) -> None:
         s = self.session
         s.flush()
-        dispatcher = gate.dispatcher
+        dispatcher = services.dispatcher
         later = self.now + timedelta(seconds=dispatcher.grace_seconds) if dispatcher else self.now
 
         def due(o: Owed) -> datetime:
@@ -80,11 +80,11 @@ class Work:
 
 
 @contextmanager
-def unit_of_work(gate: Gate) -> Iterator[Work]:
+def unit_of_work(services: Services) -> Iterator[Work]:
     """Commits when the block ends normally, rolls back (writing and dispatching nothing) when it raises."""
-    with gate.db.transaction() as s:
-        work = Work(s, gate.clock())
+    with services.db.transaction() as s:
+        work = Work(s, services.clock())
         yield work
-        work._finish(gate)
-    if gate.dispatcher is not None and work.owed:
-        gate.dispatcher.dispatch(work.owed)
+        work._finish(services)
+    if services.dispatcher is not None and work.owed:
+        services.dispatcher.dispatch(work.owed)

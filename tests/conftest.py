@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.gate import Gate
 from core.policy.loader import load_policy_text
+from core.services import Services
 from core.store.db import Database
 from core.store.tables import Base
 from tests.fakes import FixedPolicy, RecordingDispatcher
@@ -120,8 +120,8 @@ def notifier() -> RecordingDispatcher:
 
 
 @pytest.fixture
-def gate(db, notifier) -> Gate:
-    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), dispatcher=notifier,
+def services(db, notifier) -> Services:
+    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), dispatcher=notifier,
                 draw=lambda: 0.25)
 
 
@@ -160,7 +160,7 @@ def api(runtime):
     from bot.web.app import create_app
     from core.agents import create_agent
 
-    _agent, key = create_agent(runtime.gate.db, "api-agent")
+    _agent, key = create_agent(runtime.services.db, "api-agent")
     with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
         client.headers["Authorization"] = f"Bearer {key}"
         client.key = key
@@ -210,7 +210,7 @@ def live(runtime):
     from bot.web.app import create_app
     from core.agents import create_agent
 
-    _agent, key = create_agent(runtime.gate.db, "live-agent")
+    _agent, key = create_agent(runtime.services.db, "live-agent")
     with LiveServer(create_app(runtime), runtime) as server:
         server.key = key
         yield server

@@ -71,19 +71,19 @@ def _one_modified_refund(tmp_path, monkeypatch, after=None) -> None:
     """The embedded SQLite store in tmp_path/var with one refund modified from 9 to 5; `after(db)` runs last."""
     from core import deciding, intake
     from core.agents import create_agent
-    from core.gate import Gate
     from core.policy.source import FilePolicySource
     from core.proposal import Proposal
+    from core.services import Services
     from core.store.db import Database
 
     embedded_defaults(tmp_path, monkeypatch)
     (tmp_path / "var").mkdir()
     db = Database(f"sqlite:///{tmp_path / 'var' / 'hitl.db'}")
     db.migrate()
-    gate = Gate(db=db, policies=FilePolicySource(EXAMPLE))
+    services = Services(db=db, policies=FilePolicySource(EXAMPLE))
     agent, _ = create_agent(db, "exporter")
-    a = intake.submit(gate, agent, Proposal(action_type="refund", title="r", payload={"amount": 9}, confidence=0.1))[0]
-    deciding.decide(gate, a.id, reviewer="U0ALICE01", kind="modify", edited_payload={"amount": 5})
+    a = intake.submit(services, agent, Proposal(action_type="refund", title="r", payload={"amount": 9}, confidence=0.1))[0]
+    deciding.decide(services, a.id, reviewer="U0ALICE01", kind="modify", edited_payload={"amount": 5})
     if after:
         after(db)
     db.dispose()
@@ -147,11 +147,11 @@ def test_operator_commands_import_only_what_they_use(tmp_path, monkeypatch):
 
     env = embedded_defaults(tmp_path, monkeypatch)
     monkeypatch.setenv("HITL_DATA_DIR", env["HITL_DATA_DIR"])  # for build_store in this process too
-    gate = build_store(migrate=True)  # the schema is current, and one action waits for a decision
-    agent, _ = create_agent(gate.db, "proposer")
-    pending = intake.submit(gate, agent, Proposal(action_type="refund", title="Refund 1", payload={"amount": 1},
+    services = build_store(migrate=True)  # the schema is current, and one action waits for a decision
+    agent, _ = create_agent(services.db, "proposer")
+    pending = intake.submit(services, agent, Proposal(action_type="refund", title="Refund 1", payload={"amount": 1},
                                                   confidence=0.5))[0]
-    gate.db.dispose()
+    services.db.dispose()
     # With the schema current no command needs Alembic; reads and keys need no Redis, RQ or Slack.
     assert loaded_by("agents", "create", "bot-1", env=env) == set()
     assert loaded_by("stats", env=env) == set()

@@ -19,7 +19,7 @@ def deliver_callback(action_id: str) -> str:
     # The outbox row is settled once the delivery exists: from then on its row in `deliveries`
     # holds the retry schedule, and the reconciler reads that (deliveries.retries_due).
     with settling(rt, Effect.CALLBACK_OWED, action_id):
-        attempt = deliveries.prepare(rt.gate, action_id)
+        attempt = deliveries.prepare(rt.services, action_id)
     if attempt is None:
         return "nothing owed"
     timestamp = str(int(time.time()))
@@ -33,4 +33,4 @@ def deliver_callback(action_id: str) -> str:
         error = None if ok else f"HTTP {response.status_code}"
     except httpx.HTTPError as exc:
         error = f"{exc.__class__.__name__}: {exc}"
-    return deliveries.record(rt.gate, attempt, ok, error, rt.settings.callback_max_attempts)
+    return deliveries.record(rt.services, attempt, ok, error, rt.settings.callback_max_attempts)

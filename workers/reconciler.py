@@ -28,12 +28,12 @@ def reconcile(runtime, connection: redis.Redis, every_seconds: int) -> dict[str,
     counts = {"outbox": relay_once(runtime), "apply_interaction": 0, "deliver_callback": 0, "fire_timers": 0}
     counts["fire_timers"] = rebuild_timers(runtime, connection, horizon_seconds=2 * every_seconds)
     if runtime.click_job is not None:  # clicks come from Slack: the job that applies them is Slack's (bot/)
-        for interaction_id in inbox.unapplied(runtime.gate, grace):
+        for interaction_id in inbox.unapplied(runtime.services, grace):
             counts["apply_interaction"] += enqueue(connection, runtime.click_job, interaction_id)
-    for action_id in deliveries.retries_due(runtime.gate):
+    for action_id in deliveries.retries_due(runtime.services):
         counts["deliver_callback"] += enqueue(connection, deliver_callback, action_id)
-    outbox.prune(runtime.gate, KEEP_SETTLED)
-    if dropped := outbox.abandon(runtime.gate, NOBODY_CARRIES):
+    outbox.prune(runtime.services, KEEP_SETTLED)
+    if dropped := outbox.abandon(runtime.services, NOBODY_CARRIES):
         log.warning("dropped outbox effects no worker carried out in %s: %s (is Slack configured for the workers?)",
                     NOBODY_CARRIES, dropped)
     if any(counts.values()):
@@ -45,9 +45,9 @@ def rebuild_timers(runtime, connection: redis.Redis, horizon_seconds: float) -> 
     """Every timer slot with a pending action's timer within the horizon must have its RQ job; a
     timer overdue by more than the grace is fired now, whatever Redis says (its job may be stuck
     with a killed worker). Firing twice is harmless: `escalation.fire_due` re-checks every action."""
-    gate = runtime.gate
-    now = gate.clock()
-    due = escalation.timers_due(gate, now + timedelta(seconds=horizon_seconds))
+    services = runtime.services
+    now = services.clock()
+    due = escalation.timers_due(services, now + timedelta(seconds=horizon_seconds))
     if not due:
         return 0
     overdue_before = now - timedelta(seconds=runtime.settings.reconcile_grace_seconds)

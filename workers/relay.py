@@ -23,11 +23,11 @@ NOBODY_CARRIES = timedelta(days=7)  # an open row this old is of a kind no worke
 def relay_once(runtime, limit: int = 200) -> int:
     """Carry out what is due now; returns how many rows. Kinds this process cannot carry out (Slack
     ones without Slack credentials) are left for one that can."""
-    dispatcher = runtime.gate.dispatcher
+    dispatcher = runtime.services.dispatcher
     kinds = [k for k in DURABLE if dispatcher.carries(k)]
     total = 0
     while True:
-        owed = outbox.take_due(runtime.gate, kinds, dispatcher.grace_seconds, limit=limit)
+        owed = outbox.take_due(runtime.services, kinds, dispatcher.grace_seconds, limit=limit)
         # The long-poll wake-up is transient, so it has no row; a change whose process could not
         # publish it (the CLI) still wakes the agent now rather than at its waiter's next re-read.
         wakes = [Owed(Effect.ACTION_CHANGED, a, "changed") for a in dict.fromkeys(o.action_id for o in owed)]

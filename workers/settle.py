@@ -25,9 +25,9 @@ def settling(runtime, kind: Effect, action_id: str, ref: str | int = "") -> Iter
             runtime.redis.delete(coalescing_key(kind, action_id))
         except redis.RedisError:
             pass
-    ids = outbox.open_rows(runtime.gate, kind, action_id, str(ref))
+    ids = outbox.open_rows(runtime.services, kind, action_id, str(ref))
     try:
         yield
     except Busy:
         return
-    outbox.settle(runtime.gate, ids)
+    outbox.settle(runtime.services, ids)

@@ -18,8 +18,8 @@ def fire_timers(second: int) -> str:
     """Fire every timer due by now. RQ's scheduler may release this early (clock skew between
     hosts) or twice; `escalation.fire_due` re-checks each action's state and time, so an early or
     repeated run fires nothing twice."""
-    gate = runtime().gate
-    wait = second - gate.clock().timestamp()
+    services = runtime().services
+    wait = second - services.clock().timestamp()
     if wait > EARLY_SLEEP_LIMIT:
         enqueue(runtime().redis, fire_timers, second, job_id=timer_job_id(second) + "-early",
                 at=datetime.fromtimestamp(second, UTC))
@@ -28,7 +28,7 @@ def fire_timers(second: int) -> str:
         time.sleep(wait)
     fired = 0
     while True:
-        batch = escalation.fire_due(gate, limit=FIRE_BATCH)
+        batch = escalation.fire_due(services, limit=FIRE_BATCH)
         fired += sum(1 for _id, f in batch if f.kind != "none")
         if len(batch) < FIRE_BATCH:
             return f"fired {fired}"
@@ -38,4 +38,4 @@ def fire_timers(second: int) -> str:
 def fire_timer(action_id: str, timer_seq: int) -> str:
     """One action's timer: the job of versions before the timer wheel, which may still be scheduled in
     Redis after an upgrade. `escalation.fire` re-checks the action, so a stale one does nothing."""
-    return escalation.fire(runtime().gate, action_id, timer_seq).kind
+    return escalation.fire(runtime().services, action_id, timer_seq).kind

@@ -49,21 +49,22 @@ def recordable(body: dict) -> tuple[str, list[str] | None] | None:
 
 def record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """Write the click down, hand its application to a worker; apply it here only if Redis is away."""
-    interaction = inbox.receive(deps.gate, clicked_value(body), user_id(body), kind, tags, reply_channel=channel_id(body))
+    interaction = inbox.receive(deps.services, clicked_value(body), user_id(body), kind, tags,
+                                reply_channel=channel_id(body))
     if not deps.later(jobs.apply_interaction, interaction):
         _apply_now(deps, interaction)
 
 
 async def record_async(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """`record` for the web route's event loop: the INSERT is awaited, the rest is quick or rare."""
-    interaction = await inbox.receive_async(deps.gate, clicked_value(body), user_id(body), kind, tags,
+    interaction = await inbox.receive_async(deps.services, clicked_value(body), user_id(body), kind, tags,
                                             reply_channel=channel_id(body))
     if not deps.later(jobs.apply_interaction, interaction):  # ~0.4 ms; a thread hop measured slower
         await asyncio.to_thread(_apply_now, deps, interaction)
 
 
 def _apply_now(deps: SlackDeps, interaction: int) -> None:
-    applied = inbox.apply(deps.gate, interaction, deps.groups, explain=notice)
+    applied = inbox.apply(deps.services, interaction, deps.groups, explain=notice)
     if applied and applied.notice:
         deps.tell(applied.reply_channel, applied.reviewer, applied.notice)
 
@@ -101,7 +102,7 @@ def on_claim(deps: SlackDeps, ack, body: dict) -> None:
 def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     try:
-        ctx = review_context(deps.gate, clicked_value(body))
+        ctx = review_context(deps.services, clicked_value(body))
         if unaided(ctx):  # only an old message or a crafted click gets here
             raise NotAuthorised("this is a shadow review: the agent's proposal is shown once it is decided")
     except HitlError as exc:
@@ -117,7 +118,8 @@ def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
     try:
         if verdict == spot_checks.FLAGGED and not tag:
             raise InvalidRequest("pick a reason tag in the select first, then press *Should not have happened*")
-        spot_checks.record_verdict(deps.gate, clicked_value(body), user_id(body), verdict, [tag] if tag else [], deps.groups)
+        spot_checks.record_verdict(deps.services, clicked_value(body), user_id(body), verdict, [tag] if tag else [],
+                                   deps.groups)
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
@@ -126,7 +128,7 @@ def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
 def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:
     """Before opening a modal (trigger_id lives 3 s): is the action still open, and may this user decide?"""
     try:
-        ctx = review_context(deps.gate, clicked_value(body))
+        ctx = review_context(deps.services, clicked_value(body))
         if ctx.action.status != Status.PENDING:
             raise AlreadyDecided(ctx.action.decision.status if ctx.action.decision else ctx.action.status,
                                  ctx.action.decision.reviewers if ctx.action.decision else [])

@@ -14,8 +14,8 @@ class SlackDeps:
     runtime: Runtime
 
     @property
-    def gate(self):
-        return self.runtime.gate
+    def services(self):
+        return self.runtime.services
 
     @property
     def client(self):

@@ -14,10 +14,10 @@ def on_message(deps: SlackDeps, event: dict) -> None:
     thread = event.get("thread_ts")
     if not thread or thread == event.get("ts") or event.get("subtype") or event.get("bot_id"):
         return  # not a human reply inside a thread
-    action_id = reviews.action_at(deps.gate, event.get("channel", ""), thread)
+    action_id = reviews.action_at(deps.services, event.get("channel", ""), thread)
     if action_id is None:
         return
     try:
-        reviews.add_comment(deps.gate, action_id, event.get("user", "?"), event.get("text", ""), f"slack:{event['ts']}")
+        reviews.add_comment(deps.services, action_id, event.get("user", "?"), event.get("text", ""), f"slack:{event['ts']}")
     except HitlError:
         pass  # text no database can store; nothing to keep

@@ -53,11 +53,11 @@ def post_review(action_id: str) -> str:
 def _post_review(rt, action_id: str) -> str:
     from bot.slack.review_blocks import escalation_dm, fallback_text, review_message
 
-    gate = rt.gate
-    if reviews.location(gate, action_id) is not None:
+    services = rt.services
+    if reviews.location(services, action_id) is not None:
         return "already posted"
     try:
-        ctx = review_context(gate, action_id)
+        ctx = review_context(services, action_id)
     except NotFound:
         return "no such action"
     if ctx.action.status != Status.PENDING:
@@ -70,12 +70,12 @@ def _post_review(rt, action_id: str) -> str:
     with _lease(rt, f"hitl:posting:{action_id}") as held:
         if not held:
             raise Busy  # not settled: if the other worker dies, the relay comes back
-        if reviews.location(gate, action_id) is not None:
+        if reviews.location(services, action_id) is not None:
             return "already posted"
         response = _post(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
-        reviews.record_posted(gate, action_id, response["channel"], response["ts"])
+        reviews.record_posted(services, action_id, response["channel"], response["ts"])
     if ctx.escalation is not None:
-        _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(gate, action_id)))
+        _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(services, action_id)))
     return "posted"
 
 
@@ -85,10 +85,10 @@ def refresh_review(action_id: str) -> str:
 
     rt = runtime()
     with settling(rt, Effect.REVIEW_CHANGED, action_id):
-        where = reviews.location(rt.gate, action_id)
+        where = reviews.location(rt.services, action_id)
         if where is None:
             return "not posted"  # its post reads the action as it is then
-        ctx = review_context(rt.gate, action_id)
+        ctx = review_context(rt.services, action_id)
         rt.slack.chat_update(channel=where.channel, ts=where.message_ts, text=fallback_text(ctx),
                              blocks=review_message(ctx))
         return "updated"
@@ -100,10 +100,10 @@ def post_diff_reply(action_id: str, reviewer: str) -> str:
 
     rt = runtime()
     with settling(rt, Effect.DIFF_TO_POST, action_id, reviewer):
-        where = reviews.location(rt.gate, action_id)
+        where = reviews.location(rt.services, action_id)
         if where is None:
             return "not posted"
-        text = diff_reply(review_context(rt.gate, action_id), reviewer)
+        text = diff_reply(review_context(rt.services, action_id), reviewer)
         if not text:
             return "no diff"
         _post(rt, where.channel, thread_ts=where.message_ts, text=text)
@@ -117,17 +117,17 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
     from bot.slack.review_blocks import escalation_dm, escalation_reply
 
     rt = runtime()
-    gate = rt.gate
+    services = rt.services
     seq = int(seq)
     with settling(rt, Effect.ESCALATED, action_id, seq):
-        esc = escalation.get(gate, action_id, seq)
+        esc = escalation.get(services, action_id, seq)
         if esc is None or esc.notified_at is not None:
             return "nothing owed"
         with _lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
             if not held:
                 raise Busy
-            ctx = review_context(gate, action_id)
-            where = reviews.location(gate, action_id)
+            ctx = review_context(services, action_id)
+            where = reviews.location(services, action_id)
             if where is not None:
                 _post(rt, where.channel, thread_ts=where.message_ts, text=escalation_reply(ctx, esc))
             text = escalation_dm(ctx, esc.level, where)
@@ -135,7 +135,7 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
             for target in esc.targets:
                 if target[:1] in "CG" and (where is None or target != where.channel):
                     _post(rt, target, text=text)
-            escalation.mark_notified(gate, action_id, seq)
+            escalation.mark_notified(services, action_id, seq)
         return f"notified {len(esc.targets)} target(s)"
     return BUSY
 
@@ -154,12 +154,12 @@ def post_spot_check(action_id: str) -> str:
     from core import spot_checks
 
     rt = runtime()
-    gate = rt.gate
+    services = rt.services
     with settling(rt, Effect.SPOT_CHECK_NEEDED, action_id):
-        item = spot_checks.get(gate, action_id)
+        item = spot_checks.get(services, action_id)
         if item is None or item.posted_at is not None:
             return "nothing owed"
-        ctx = review_context(gate, action_id)
+        ctx = review_context(services, action_id)
         channel = ctx.route.get("audit_channel") or ctx.route.get("channel") or rt.settings.slack_default_channel
         if not channel:
             log.error("sampled action %s has no spot-check channel: set audit_channel in the policy or "
@@ -170,7 +170,7 @@ def post_spot_check(action_id: str) -> str:
                 raise Busy
             response = _post(rt, channel, text=spot_check_blocks.fallback_text(ctx),
                              blocks=spot_check_blocks.spot_check_message(ctx, item), unfurl_media=False)
-            spot_checks.record_posted(gate, action_id, response["channel"], response["ts"])
+            spot_checks.record_posted(services, action_id, response["channel"], response["ts"])
         return "posted"
     return BUSY
 
@@ -181,10 +181,10 @@ def refresh_spot_check(action_id: str) -> str:
 
     rt = runtime()
     with settling(rt, Effect.SPOT_CHECK_CHANGED, action_id):
-        item = spot_checks.get(rt.gate, action_id)
+        item = spot_checks.get(rt.services, action_id)
         if item is None or item.message_ts is None:
             return "not posted"
-        ctx = review_context(rt.gate, action_id)
+        ctx = review_context(rt.services, action_id)
         rt.slack.chat_update(channel=item.channel, ts=item.message_ts, text=spot_check_blocks.fallback_text(ctx),
                              blocks=spot_check_blocks.spot_check_message(ctx, item))
         return "updated"
@@ -202,7 +202,7 @@ def apply_interaction(interaction_id: int) -> str:
     from bot.slack.notices import notice
 
     rt = runtime()
-    applied = inbox.apply(rt.gate, interaction_id, rt.groups, explain=notice)
+    applied = inbox.apply(rt.services, interaction_id, rt.groups, explain=notice)
     if applied is None:
         return "applied already"
     if applied.notice and applied.reply_channel:
@@ -221,7 +221,7 @@ def answer_stats(response_url: str, text: str) -> str:
     from core.stats_text import parse_args
 
     q = parse_args(text)
-    body = "\n".join(stats_text.lines(stats(runtime().gate, q.subject, q.days, by=q.by)))
+    body = "\n".join(stats_text.lines(stats(runtime().services, q.subject, q.days, by=q.by)))
     WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
     return "answered"
 

@@ -29,7 +29,7 @@ def on_reject_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     tags, comment = _common(values)
     meta = ModalMetadata.of(view)
     try:
-        deciding.decide(deps.gate, meta.action_id, reviewer=user_id(body), kind="reject", reason_tags=tags,
+        deciding.decide(deps.services, meta.action_id, reviewer=user_id(body), kind="reject", reason_tags=tags,
                         comment=comment, source="slack", groups=deps.groups)
     except HitlError as exc:
         ack(response_action="errors", errors={ids.TAGS_BLOCK: notice(exc)[:150]})
@@ -79,7 +79,7 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     values = view["state"]["values"]
     action_id = ModalMetadata.of(view).action_id
     try:
-        ctx = review_context(deps.gate, action_id)
+        ctx = review_context(deps.services, action_id)
     except HitlError as exc:
         ack(response_action="errors", errors={ids.COMMENT_BLOCK: notice(exc)[:150]})
         return
@@ -94,7 +94,7 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     tags, comment = _common(values)
     reviewer = user_id(body)
     try:
-        deciding.decide(deps.gate, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
+        deciding.decide(deps.services, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
                                  reason_tags=tags, comment=comment, ratings=ratings or None, source="slack",
                                  groups=deps.groups)
     except HitlError as exc:

@@ -12,9 +12,9 @@ from bot.web.auth import current_agent
 from bot.web.error_responses import error_responses
 from core import intake, lifecycle
 from core.action_view import ActionView
-from core.gate import AgentIdentity
 from core.proposal import Proposal
 from core.queries import get_action
+from core.services import AgentIdentity
 from core.vocabulary import Outcome
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
@@ -39,7 +39,7 @@ class CancelRequest(BaseModel):
 def propose(request: Request, response: Response, proposal: Proposal, agent: Agent,
             idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> ActionView:
     """Submit a proposal. The answer says whether it needs a human (`status: pending`) or is decided already."""
-    view, created = intake.submit(request.app.state.runtime.gate, agent, proposal, idempotency_key)
+    view, created = intake.submit(request.app.state.runtime.services, agent, proposal, idempotency_key)
     if not created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
@@ -49,7 +49,7 @@ def propose(request: Request, response: Response, proposal: Proposal, agent: Age
 
 @router.get("/{action_id}", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
 def read(request: Request, action_id: ActionId, agent: Agent) -> ActionView:
-    return get_action(request.app.state.runtime.gate, action_id, agent)
+    return get_action(request.app.state.runtime.services, action_id, agent)
 
 
 @router.get("/{action_id}/decision", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
@@ -64,7 +64,7 @@ async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
     with waiter.watch(action_id) as changed:
         while True:
             changed.clear()  # before the read: a change after it sets the event again
-            view = await run_in_threadpool(get_action, runtime.gate, action_id, agent)
+            view = await run_in_threadpool(get_action, runtime.services, action_id, agent)
             remaining = until - loop.time()
             if view.decision is not None or remaining <= 0:
                 return view
@@ -77,11 +77,11 @@ async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
 @router.post("/{action_id}/outcome", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
 def report_outcome(request: Request, action_id: ActionId, report: OutcomeReport, agent: Agent) -> ActionView:
     """Tell the gate what happened after a go-ahead: executed or failed."""
-    return lifecycle.report_outcome(request.app.state.runtime.gate, agent, action_id, report.status.value, report.result)
+    return lifecycle.report_outcome(request.app.state.runtime.services, agent, action_id, report.status.value, report.result)
 
 
 @router.post("/{action_id}/cancel", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
 def cancel(request: Request, action_id: ActionId, agent: Agent,
            body: Annotated[CancelRequest | None, Body()] = None) -> ActionView:
     """Withdraw a pending proposal. A decided action cannot be cancelled (409 says who decided)."""
-    return lifecycle.cancel(request.app.state.runtime.gate, agent, action_id, body.reason if body else None)
+    return lifecycle.cancel(request.app.state.runtime.services, agent, action_id, body.reason if body else None)

@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from core.agents import authenticate
-from core.gate import AgentIdentity
+from core.services import AgentIdentity
 
 _bearer = HTTPBearer(auto_error=False, description="An agent key from `hitl agents create`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -15,7 +15,7 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 async def current_agent(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> AgentIdentity:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise HTTPException(401, "missing agent key: send Authorization: Bearer <key>", headers=_CHALLENGE)
-    agent = await run_in_threadpool(authenticate, request.app.state.runtime.gate.db, creds.credentials)
+    agent = await run_in_threadpool(authenticate, request.app.state.runtime.services.db, creds.credentials)
     if agent is None:
         raise HTTPException(401, "unknown or revoked agent key", headers=_CHALLENGE)
     return agent

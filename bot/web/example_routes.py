@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from bot.web.auth import current_agent
 from bot.web.error_responses import error_responses
 from core import corrected_examples
-from core.gate import AgentIdentity
 from core.proposal import ACTION_TYPE_PATTERN
+from core.services import AgentIdentity
 
 router = APIRouter(prefix="/v1", tags=["learning"])
 
@@ -27,4 +27,4 @@ def recent_examples(request: Request, agent: Annotated[AgentIdentity, Depends(cu
     """Newest first: proposals of this agent that a reviewer modified (with the corrected payload and
     the diff) or rejected (with the reason tags and comment)."""
     return ExamplesView(action_type=action_type,
-                        examples=corrected_examples.recent(request.app.state.runtime.gate, agent, action_type, limit))
+                        examples=corrected_examples.recent(request.app.state.runtime.services, agent, action_type, limit))

@@ -24,7 +24,7 @@ def _check(fn) -> str:
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 async def healthz(request: Request):
     runtime = request.app.state.runtime
-    result = Health(database=await run_in_threadpool(_check, runtime.gate.db.ping),
+    result = Health(database=await run_in_threadpool(_check, runtime.services.db.ping),
                     redis=await run_in_threadpool(_check, runtime.redis.ping))
     ok = result.database == "ok" and result.redis == "ok"
     return JSONResponse(result.model_dump(), status_code=200 if ok else 503)

@@ -10,8 +10,8 @@ from fastapi.encoders import jsonable_encoder
 from bot.web.auth import current_agent
 from bot.web.error_responses import error_responses
 from core import metrics, stats_text
-from core.gate import AgentIdentity
 from core.proposal import ACTION_TYPE_PATTERN
+from core.services import AgentIdentity
 
 router = APIRouter(prefix="/v1", tags=["learning"])
 
@@ -26,7 +26,7 @@ def stats(request: Request, agent: Annotated[AgentIdentity, Depends(current_agen
     agreement. Rates are fractions (0.25 = 25 %), times are seconds."""
     label = f"{agent.name}" + (f" / {action_type}" if action_type else "")
     scope = metrics.Scope(label, agent_ids=(agent.id,), action_type=action_type)
-    st = metrics.stats(request.app.state.runtime.gate, days=days, by=by, scope=scope)
+    st = metrics.stats(request.app.state.runtime.services, days=days, by=by, scope=scope)
     body = dataclasses.asdict(st)
     body["trend"] = [{"start": start, **dataclasses.asdict(h)} for start, h in st.trend]
     if st.agreement is not None:

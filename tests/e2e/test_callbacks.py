@@ -60,7 +60,7 @@ def receiver():
 @pytest.fixture
 def keyed(runtime):
     workers.context.use(runtime)
-    agent, key = create_agent(runtime.gate.db, "hooked")
+    agent, key = create_agent(runtime.services.db, "hooked")
     yield runtime, agent, key
     workers.context.use(None)
 
@@ -69,8 +69,8 @@ def test_decision_is_pushed_signed_and_verifiable(keyed, receiver):
     runtime, agent, key = keyed
     p = Proposal(action_type="refund", title="t", payload={"amount": 3}, confidence=0.5, callback_url=receiver.url,
                  state={"turn": 2})
-    action = intake.submit(runtime.gate, agent, p)[0]
-    deciding.decide(runtime.gate, action.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 2})
+    action = intake.submit(runtime.services, agent, p)[0]
+    deciding.decide(runtime.services, action.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 2})
     make_worker(runtime).work(burst=True)
     ((headers, body),) = receiver.received
     assert verify_callback(key, headers, body)
@@ -80,7 +80,8 @@ def test_decision_is_pushed_signed_and_verifiable(keyed, receiver):
     assert sent["id"] == action.id and sent["status"] == "modified" and sent["go_ahead"] is True
     assert sent["decision"]["final_payload"] == {"amount": 2} and sent["state"] == {"turn": 2}
     # The job settled what it owed; the Slack effects wait for a process with Slack credentials.
-    assert {r.kind for r in outbox.unsettled(runtime.gate, action.id)} == {"review_needed", "review_changed", "diff_to_post"}
+    open_kinds = {r.kind for r in outbox.unsettled(runtime.services, action.id)}
+    assert open_kinds == {"review_needed", "review_changed", "diff_to_post"}
 
 
 def test_down_endpoint_backs_off_then_dead_letters_and_retry_redelivers(keyed, receiver, settings):
@@ -89,16 +90,16 @@ def test_down_endpoint_backs_off_then_dead_letters_and_retry_redelivers(keyed, r
     receiver.up = False
     with freeze_time("2026-07-01T10:00:00Z") as clock:
         p = Proposal(action_type="ping", title="t", payload={}, confidence=0.5, callback_url=receiver.url)
-        action = intake.submit(runtime.gate, agent, p)[0]  # auto-approved: owed at once
+        action = intake.submit(runtime.services, agent, p)[0]  # auto-approved: owed at once
         assert deliver_callback(action.id) == "pending"  # attempt 1 failed
         assert deliver_callback(action.id) == "nothing owed"  # not due yet: backoff
-        assert deliveries.retries_due(runtime.gate) == [] and outbox.unsettled(runtime.gate, action.id) == []
+        assert deliveries.retries_due(runtime.services) == [] and outbox.unsettled(runtime.services, action.id) == []
         clock.tick(timedelta(seconds=18.1))  # first backoff is 15 s ± 20 %
-        assert deliveries.retries_due(runtime.gate) == [action.id]
+        assert deliveries.retries_due(runtime.services) == [action.id]
         assert deliver_callback(action.id) == "pending"  # attempt 2
         clock.tick(timedelta(seconds=36.1))
         assert deliver_callback(action.id) == "dead"  # attempt 3 of 3
-    (dead,) = deliveries.failed(runtime.gate)
+    (dead,) = deliveries.failed(runtime.services)
     assert dead.attempts == 3 and dead.last_error == "HTTP 503"
 
     receiver.up = True
@@ -110,8 +111,8 @@ def test_down_endpoint_backs_off_then_dead_letters_and_retry_redelivers(keyed, r
     again = subprocess.run([sys.executable, "-m", "bot.cli", "callbacks", "retry"], env=env, capture_output=True, text=True)
     assert again.stdout.strip() == "1 deliveries queued again", again.stderr
     # The CLI has no Redis: the retry waits in the outbox for a worker's relay.
-    assert [r.kind for r in outbox.unsettled(runtime.gate, action.id)] == ["callback_owed"]
+    assert [r.kind for r in outbox.unsettled(runtime.services, action.id)] == ["callback_owed"]
     assert relay_once(runtime) == 1
     make_worker(runtime).work(burst=True)
     assert len(receiver.received) == 1 and json.loads(receiver.received[0][1])["status"] == "auto_approved"
-    assert deliveries.failed(runtime.gate) == []
+    assert deliveries.failed(runtime.services) == []

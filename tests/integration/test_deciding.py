@@ -10,17 +10,17 @@ from core.vocabulary import Status
 from tests.fakes import StaticGroups
 
 
-def submit(gate, agent, amount=100, **kw):
+def submit(services, agent, amount=100, **kw):
     p = Proposal(action_type="refund", title="Refund", payload={"amount": amount, "note": "Refund in full"},
                  confidence=0.6, **kw)
-    return intake.submit(gate, agent, p)[0]
+    return intake.submit(services, agent, p)[0]
 
 
-def test_approve_is_one_vote_with_time_to_decision(gate, agent, notifier):
+def test_approve_is_one_vote_with_time_to_decision(services, agent, notifier):
     with freeze_time("2026-03-01T10:00:00Z") as clock:
-        action = submit(gate, agent)
+        action = submit(services, agent)
         clock.tick(42)
-        result = deciding.decide(gate, action.id, reviewer="UALICE", kind="approve", ratings={"accuracy": 5})
+        result = deciding.decide(services, action.id, reviewer="UALICE", kind="approve", ratings={"accuracy": 5})
     a = result.action
     assert result.final and a.status is Status.APPROVED
     assert a.decision.reviewers == ["UALICE"] and a.decision.time_to_decision_seconds == 42
@@ -29,9 +29,9 @@ def test_approve_is_one_vote_with_time_to_decision(gate, agent, notifier):
     assert notifier.calls[-1] == (a.id, "approved")
 
 
-def test_modify_stores_patch_and_text_diff(gate, agent):
-    action = submit(gate, agent)
-    a = deciding.decide(gate, action.id, reviewer="UBOB", kind="modify", reason_tags=["edge_case"],
+def test_modify_stores_patch_and_text_diff(services, agent):
+    action = submit(services, agent)
+    a = deciding.decide(services, action.id, reviewer="UBOB", kind="modify", reason_tags=["edge_case"],
                         edited_payload={"amount": 80, "note": "Refund in part"}, comment="only the damaged item").action
     assert a.status is Status.MODIFIED
     assert a.decision.final_payload == {"amount": 80, "note": "Refund in part"}
@@ -42,47 +42,47 @@ def test_modify_stores_patch_and_text_diff(gate, agent):
     assert a.payload == {"amount": 100, "note": "Refund in full"}  # the proposal itself is never overwritten
 
 
-def test_modify_without_change_is_an_approval(gate, agent):
-    action = submit(gate, agent)
-    a = deciding.decide(gate, action.id, reviewer="UBOB", kind="modify", edited_payload=dict(action.payload)).action
+def test_modify_without_change_is_an_approval(services, agent):
+    action = submit(services, agent)
+    a = deciding.decide(services, action.id, reviewer="UBOB", kind="modify", edited_payload=dict(action.payload)).action
     assert a.status is Status.APPROVED and a.votes[0].kind == "approve"
 
 
-def test_reject_needs_a_known_tag_and_stores_it(gate, agent):
-    action = submit(gate, agent)
+def test_reject_needs_a_known_tag_and_stores_it(services, agent):
+    action = submit(services, agent)
     with pytest.raises(InvalidDecision, match="needs at least one reason tag"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="reject")
+        deciding.decide(services, action.id, reviewer="UALICE", kind="reject")
     with pytest.raises(InvalidDecision, match="unknown reason tag"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="reject", reason_tags=["meh"])
-    a = deciding.decide(gate, action.id, reviewer="UALICE", kind="reject", reason_tags=["policy_violation"],
+        deciding.decide(services, action.id, reviewer="UALICE", kind="reject", reason_tags=["meh"])
+    a = deciding.decide(services, action.id, reviewer="UALICE", kind="reject", reason_tags=["policy_violation"],
                         comment="refunds over 30 days need a manager").action
     assert a.status is Status.REJECTED and not a.decision.go_ahead
     assert a.decision.reason_tags == ["policy_violation"] and a.decision.final_payload is None
 
 
-def test_quorum_of_distinct_approvers(gate, agent):
-    action = submit(gate, agent, amount=900)
-    first = deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")
+def test_quorum_of_distinct_approvers(services, agent):
+    action = submit(services, agent, amount=900)
+    first = deciding.decide(services, action.id, reviewer="UALICE", kind="approve")
     assert not first.final and first.action.quorum.approvals == ["UALICE"] and first.action.quorum.required == 2
     with pytest.raises(AlreadyVoted, match="UALICE already voted approve"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")
-    second = deciding.decide(gate, action.id, reviewer="UBOB", kind="approve")
+        deciding.decide(services, action.id, reviewer="UALICE", kind="approve")
+    second = deciding.decide(services, action.id, reviewer="UBOB", kind="approve")
     assert second.final and second.action.decision.reviewers == ["UALICE", "UBOB"]
 
 
-def test_any_reject_rejects_even_after_approvals(gate, agent):
-    action = submit(gate, agent, amount=900)
-    deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")
-    a = deciding.decide(gate, action.id, reviewer="UBOB", kind="reject", reason_tags=["wrong_action"]).action
+def test_any_reject_rejects_even_after_approvals(services, agent):
+    action = submit(services, agent, amount=900)
+    deciding.decide(services, action.id, reviewer="UALICE", kind="approve")
+    a = deciding.decide(services, action.id, reviewer="UBOB", kind="reject", reason_tags=["wrong_action"]).action
     assert a.status is Status.REJECTED and a.decision.reviewers == ["UBOB"]
 
 
-def test_an_edit_resets_the_quorum_so_everyone_signs_what_runs(gate, agent):
-    action = submit(gate, agent, amount=900)
-    deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")
-    mid = deciding.decide(gate, action.id, reviewer="UBOB", kind="modify", edited_payload={"amount": 700, "note": "x"})
+def test_an_edit_resets_the_quorum_so_everyone_signs_what_runs(services, agent):
+    action = submit(services, agent, amount=900)
+    deciding.decide(services, action.id, reviewer="UALICE", kind="approve")
+    mid = deciding.decide(services, action.id, reviewer="UBOB", kind="modify", edited_payload={"amount": 700, "note": "x"})
     assert not mid.final and mid.action.quorum.approvals == ["UBOB"] and mid.action.revision == 1
-    done = deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")  # Alice signs the new payload
+    done = deciding.decide(services, action.id, reviewer="UALICE", kind="approve")  # Alice signs the new payload
     a = done.action
     assert done.final and a.status is Status.MODIFIED and a.decision.reviewers == ["UBOB", "UALICE"]
     assert a.decision.final_payload == {"amount": 700, "note": "x"}
@@ -90,40 +90,40 @@ def test_an_edit_resets_the_quorum_so_everyone_signs_what_runs(gate, agent):
                                                                   ("UALICE", "approve", 1)]
 
 
-def test_decision_after_the_end_says_who_decided(gate, agent):
-    action = submit(gate, agent)
-    deciding.decide(gate, action.id, reviewer="UALICE", kind="approve")
+def test_decision_after_the_end_says_who_decided(services, agent):
+    action = submit(services, agent)
+    deciding.decide(services, action.id, reviewer="UALICE", kind="approve")
     with pytest.raises(AlreadyDecided, match="already approved by UALICE"):
-        deciding.decide(gate, action.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
+        deciding.decide(services, action.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
 
 
-def test_unknown_action_and_bad_input(gate, agent):
+def test_unknown_action_and_bad_input(services, agent):
     with pytest.raises(NotFound):
-        deciding.decide(gate, "act_nope", reviewer="UALICE", kind="approve")
-    action = submit(gate, agent)
+        deciding.decide(services, "act_nope", reviewer="UALICE", kind="approve")
+    action = submit(services, agent)
     with pytest.raises(InvalidDecision, match="not one of approve, modify, reject"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="maybe")
+        deciding.decide(services, action.id, reviewer="UALICE", kind="maybe")
     with pytest.raises(InvalidDecision, match="whole number from 1 to 5"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="approve", ratings={"tone": 9})
+        deciding.decide(services, action.id, reviewer="UALICE", kind="approve", ratings={"tone": 9})
     with pytest.raises(InvalidDecision, match="unknown rating"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="approve", ratings={"vibes": 3})
+        deciding.decide(services, action.id, reviewer="UALICE", kind="approve", ratings={"vibes": 3})
     with pytest.raises(InvalidDecision, match="needs the edited payload"):
-        deciding.decide(gate, action.id, reviewer="UALICE", kind="modify", edited_payload=[1])
-    assert deciding.decide(gate, action.id, reviewer="UALICE", kind="approve").final  # nothing was half-recorded
+        deciding.decide(services, action.id, reviewer="UALICE", kind="modify", edited_payload=[1])
+    assert deciding.decide(services, action.id, reviewer="UALICE", kind="approve").final  # nothing was half-recorded
 
 
-def test_only_reviewers_may_decide_when_a_directory_is_given(gate, agent):
-    action = submit(gate, agent)
+def test_only_reviewers_may_decide_when_a_directory_is_given(services, agent):
+    action = submit(services, agent)
     groups = StaticGroups({"S0FIN": {"UDAVE"}})
     with pytest.raises(NotAuthorised, match="UMALLORY is not a reviewer for refund"):
-        deciding.decide(gate, action.id, reviewer="UMALLORY", kind="approve", groups=groups)
+        deciding.decide(services, action.id, reviewer="UMALLORY", kind="approve", groups=groups)
     assert groups.lookups == ["S0FIN"]
-    a = deciding.decide(gate, action.id, reviewer="UDAVE", kind="approve", groups=groups).action  # via the group
+    a = deciding.decide(services, action.id, reviewer="UDAVE", kind="approve", groups=groups).action  # via the group
     assert a.status is Status.APPROVED
 
 
-def test_fifty_concurrent_conflicting_clicks_record_exactly_one_decision(gate, agent, db):
-    action = submit(gate, agent)
+def test_fifty_concurrent_conflicting_clicks_record_exactly_one_decision(services, agent, db):
+    action = submit(services, agent)
     outcomes: list = []
     barrier = threading.Barrier(50)
 
@@ -131,7 +131,7 @@ def test_fifty_concurrent_conflicting_clicks_record_exactly_one_decision(gate, a
         kind = "approve" if i % 2 else "reject"
         barrier.wait()
         try:
-            r = deciding.decide(gate, action.id, reviewer=f"U{i:03d}", kind=kind,
+            r = deciding.decide(services, action.id, reviewer=f"U{i:03d}", kind=kind,
                                 reason_tags=["edge_case"] if kind == "reject" else None)
             outcomes.append(("won", r.action.status))
         except AlreadyDecided as exc:
@@ -142,13 +142,13 @@ def test_fifty_concurrent_conflicting_clicks_record_exactly_one_decision(gate, a
     [t.join() for t in threads]
     winners = [o for o in outcomes if o[0] == "won"]
     assert len(outcomes) == 50 and len(winners) == 1
-    final = gate_view(gate, action.id)
+    final = gate_view(services, action.id)
     assert len(final.votes) == 1 and final.decision.reviewers == [final.votes[0].reviewer]
     losers = {o[1] for o in outcomes if o[0] == "lost"}
     assert losers == {f"already {final.status} by {final.votes[0].reviewer}"}
 
 
-def gate_view(gate, action_id):
+def gate_view(services, action_id):
     from core.queries import get_action
 
-    return get_action(gate, action_id)
+    return get_action(services, action_id)

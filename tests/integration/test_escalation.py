@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from core import audit_log, deciding, escalation, intake, reviews
 from core.errors import PolicyError
-from core.gate import Gate
 from core.policy.loader import load_policy_text
 from core.proposal import Proposal
+from core.services import Services
 from core.store.tables import Escalation
 from core.vocabulary import Status
 from tests.fakes import FixedPolicy, StaticGroups
@@ -41,21 +41,21 @@ action_types:
 
 @pytest.fixture
 def tree_gate(db, notifier):
-    return Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), dispatcher=notifier)
+    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), dispatcher=notifier)
 
 
-def propose(gate, agent, action_type="refund", **extra):
+def propose(services, agent, action_type="refund", **extra):
     body = dict(action_type=action_type, title="Refund 42", payload={"amount": 10}, confidence=0.5) | extra
-    return intake.submit(gate, agent, Proposal(**body))[0]
+    return intake.submit(services, agent, Proposal(**body))[0]
 
 
-def fire_latest(gate, action_id):
-    seq, _at = gate.dispatcher.latest_timer(action_id)
-    return escalation.fire(gate, action_id, seq)
+def fire_latest(services, action_id):
+    seq, _at = services.dispatcher.latest_timer(action_id)
+    return escalation.fire(services, action_id, seq)
 
 
-def history(gate, action_id):
-    with gate.db.read() as s:
+def history(services, action_id):
+    with services.db.read() as s:
         return [(e.kind, e.level, e.round, tuple(e.targets), e.due_at, e.fired_at)
                 for e in s.scalars(select(Escalation).where(Escalation.action_id == action_id).order_by(Escalation.seq))]
 

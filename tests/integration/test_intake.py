@@ -18,52 +18,52 @@ def proposal(**kw) -> Proposal:
     return Proposal(**base)
 
 
-def test_pending_proposal_is_recorded_with_its_route(gate, agent, notifier):
-    view, created = intake.submit(gate, agent, proposal())
+def test_pending_proposal_is_recorded_with_its_route(services, agent, notifier):
+    view, created = intake.submit(services, agent, proposal())
     assert created and view.status is Status.PENDING and view.decision is None
     assert view.rule == "refund (no rule matched)" and view.policy_version.startswith("test@")
     assert view.state == {"step": 3, "opaque": [1, "x"]} and view.run_id == "run-1"
     assert notifier.calls == []  # nothing decided yet
 
 
-def test_auto_approved_comes_back_decided(gate, agent, notifier):
-    view, _ = intake.submit(gate, agent, proposal(action_type="ping", payload={"host": "a"}))
+def test_auto_approved_comes_back_decided(services, agent, notifier):
+    view, _ = intake.submit(services, agent, proposal(action_type="ping", payload={"host": "a"}))
     assert view.status is Status.AUTO_APPROVED
     assert view.decision.go_ahead and view.decision.final_payload == {"host": "a"}
     assert view.decision.reviewers == [] and view.decision.time_to_decision_seconds == 0
     assert notifier.calls == [(view.id, "auto_approved")]
 
 
-def test_blocked_is_decided_and_not_go_ahead(gate, agent):
-    view, _ = intake.submit(gate, agent, proposal(action_type="nuke"))
+def test_blocked_is_decided_and_not_go_ahead(services, agent):
+    view, _ = intake.submit(services, agent, proposal(action_type="nuke"))
     assert view.status is Status.BLOCKED and view.decision.go_ahead is False
 
 
-def test_idempotent_replay_returns_the_same_action(gate, agent):
-    first, created = intake.submit(gate, agent, proposal(), idempotency_key="k-1")
-    again, created_again = intake.submit(gate, agent, proposal(), idempotency_key="k-1")
+def test_idempotent_replay_returns_the_same_action(services, agent):
+    first, created = intake.submit(services, agent, proposal(), idempotency_key="k-1")
+    again, created_again = intake.submit(services, agent, proposal(), idempotency_key="k-1")
     assert created and not created_again and again.id == first.id
 
 
-def test_idempotency_key_reused_for_other_content_is_refused(gate, agent):
-    intake.submit(gate, agent, proposal(), idempotency_key="k-1")
+def test_idempotency_key_reused_for_other_content_is_refused(services, agent):
+    intake.submit(services, agent, proposal(), idempotency_key="k-1")
     with pytest.raises(IdempotencyConflict, match="was used for a different proposal"):
-        intake.submit(gate, agent, proposal(payload={"amount": 999}), idempotency_key="k-1")
+        intake.submit(services, agent, proposal(payload={"amount": 999}), idempotency_key="k-1")
 
 
-def test_idempotency_keys_are_per_agent(gate, agent, db):
+def test_idempotency_keys_are_per_agent(services, agent, db):
     other, _ = create_agent(db, "other")
-    a, _ = intake.submit(gate, agent, proposal(), idempotency_key="same")
-    b, created = intake.submit(gate, other, proposal(), idempotency_key="same")
+    a, _ = intake.submit(services, agent, proposal(), idempotency_key="same")
+    b, created = intake.submit(services, other, proposal(), idempotency_key="same")
     assert created and a.id != b.id
 
 
-def test_concurrent_replays_create_exactly_one_action(gate, agent, db):
+def test_concurrent_replays_create_exactly_one_action(services, agent, db):
     results, errors = [], []
 
     def go():
         try:
-            results.append(intake.submit(gate, agent, proposal(), idempotency_key="race"))
+            results.append(intake.submit(services, agent, proposal(), idempotency_key="race"))
         except Exception as exc:
             errors.append(exc)
 
@@ -75,27 +75,27 @@ def test_concurrent_replays_create_exactly_one_action(gate, agent, db):
     assert sum(created for _, created in results) == 1
 
 
-def test_agent_key_limited_to_action_types(gate, db):
+def test_agent_key_limited_to_action_types(services, db):
     limited, _ = create_agent(db, "limited", ["ping"])
-    intake.submit(gate, limited, proposal(action_type="ping"))
+    intake.submit(services, limited, proposal(action_type="ping"))
     with pytest.raises(NotAuthorised, match="may not propose action type 'refund'"):
-        intake.submit(gate, limited, proposal())
+        intake.submit(services, limited, proposal())
 
 
-def test_deadline_in_the_past_is_refused(gate, agent):
+def test_deadline_in_the_past_is_refused(services, agent):
     with freeze_time("2026-01-01T12:00:00Z"):
         with pytest.raises(InvalidRequest, match="deadline is in the past"):
-            intake.submit(gate, agent, proposal(deadline="2026-01-01T11:59:00Z"))
-        view, _ = intake.submit(gate, agent, proposal(deadline="2026-01-01T14:00:00+01:00"))
+            intake.submit(services, agent, proposal(deadline="2026-01-01T11:59:00Z"))
+        view, _ = intake.submit(services, agent, proposal(deadline="2026-01-01T14:00:00+01:00"))
         assert view.deadline.isoformat() == "2026-01-01T13:00:00+00:00"
 
 
-def test_policy_text_is_kept_for_every_version_used(gate, agent, db):
-    intake.submit(gate, agent, proposal())
-    intake.submit(gate, agent, proposal(title="again"))
+def test_policy_text_is_kept_for_every_version_used(services, agent, db):
+    intake.submit(services, agent, proposal())
+    intake.submit(services, agent, proposal(title="again"))
     with db.read() as s:
         versions = s.query(PolicyVersion).all()
-        assert [v.version for v in versions] == [gate.policies.current().version]
+        assert [v.version for v in versions] == [services.policies.current().version]
         assert "review_mode: block" in versions[0].text
 
 

@@ -7,8 +7,8 @@ from core.agents import create_agent
 from core.proposal import Proposal
 
 
-def propose(gate, agent, confidence=0.5, amount=10, title="Refund"):
-    return intake.submit(gate, agent, Proposal(action_type="refund", title=title, payload={"amount": amount},
+def propose(services, agent, confidence=0.5, amount=10, title="Refund"):
+    return intake.submit(services, agent, Proposal(action_type="refund", title=title, payload={"amount": amount},
                                                confidence=confidence))[0]
 
 
@@ -19,19 +19,19 @@ def test_wilson_lower_bound_matches_known_values():
     assert recommend.wilson_lower(990, 1000) == pytest.approx(0.9817, abs=1e-4)
 
 
-def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent, db):
-    approved = propose(gate, agent, title="approved")
-    deciding.decide(gate, approved.id, reviewer="UALICE", kind="approve")
-    modified = propose(gate, agent, amount=120, title="modified")
-    deciding.decide(gate, modified.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 100},
+def test_examples_are_the_agents_own_human_corrections_newest_first(services, agent, db):
+    approved = propose(services, agent, title="approved")
+    deciding.decide(services, approved.id, reviewer="UALICE", kind="approve")
+    modified = propose(services, agent, amount=120, title="modified")
+    deciding.decide(services, modified.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 100},
                     reason_tags=["incorrect_reasoning"], comment="shipping is not refundable")
-    rejected = propose(gate, agent, title="rejected")
-    deciding.decide(gate, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["policy_violation"])
+    rejected = propose(services, agent, title="rejected")
+    deciding.decide(services, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["policy_violation"])
     other, _ = create_agent(db, "other-agent")
-    foreign = propose(gate, other, title="someone else's")
-    deciding.decide(gate, foreign.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
+    foreign = propose(services, other, title="someone else's")
+    deciding.decide(services, foreign.id, reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
 
-    got = corrected_examples.recent(gate, agent, "refund", limit=5)
+    got = corrected_examples.recent(services, agent, "refund", limit=5)
     assert [e.title for e in got] == ["rejected", "modified"]
     rej, mod = got
     assert (rej.outcome, rej.corrected_payload, rej.reason_tags, rej.reviewers) == ("rejected", None,
@@ -39,7 +39,7 @@ def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent,
     assert mod.proposed_payload == {"amount": 120} and mod.corrected_payload == {"amount": 100}
     assert mod.patch == [{"op": "replace", "path": "/amount", "value": 100}]
     assert mod.comment == "shipping is not refundable" and mod.reason_tags == ["incorrect_reasoning"]
-    assert [e.title for e in corrected_examples.recent(gate, agent, "refund", limit=1)] == ["rejected"]
+    assert [e.title for e in corrected_examples.recent(services, agent, "refund", limit=1)] == ["rejected"]
 
     from hitl_client import examples_prompt
 
@@ -48,95 +48,95 @@ def test_examples_are_the_agents_own_human_corrections_newest_first(gate, agent,
     assert "The reviewer rejected it." in text and "Reasons: policy_violation" in text
 
 
-def test_threshold_is_the_lowest_whose_wilson_bound_meets_the_target(gate, agent):
+def test_threshold_is_the_lowest_whose_wilson_bound_meets_the_target(services, agent):
     # 40 proposals at 0.9 all approved; 20 at 0.7 with 4 rejected; 10 at 0.5 all rejected.
     history = [(0.9, "approve")] * 40 + [(0.7, "approve")] * 16 + [(0.7, "reject")] * 4 + [(0.5, "reject")] * 10
     for confidence, kind in history:
-        a = propose(gate, agent, confidence=confidence)
-        deciding.decide(gate, a.id, reviewer="UALICE", kind=kind,
+        a = propose(services, agent, confidence=confidence)
+        deciding.decide(services, a.id, reviewer="UALICE", kind=kind,
                         **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
-    r = recommend.recommend(gate, "refund", target=0.9, min_samples=30)
+    r = recommend.recommend(services, "refund", target=0.9, min_samples=30)
     assert r.threshold == 0.9 and r.samples == 40 and r.approval_rate == 1.0
     assert r.wilson_lower == pytest.approx(recommend.wilson_lower(40, 40))
     assert r.auto_approve_share == pytest.approx(40 / 70)
     assert r.expected_escaped_rate == pytest.approx(1 - recommend.wilson_lower(40, 40))
     # Including 0.7 gives 56 of 60 (93.3%), whose lower bound (84.1%) misses 0.9 but meets 0.8.
-    assert recommend.recommend(gate, "refund", target=0.8, min_samples=30).threshold == 0.7
-    nothing = recommend.recommend(gate, "refund", target=0.9, min_samples=50)
+    assert recommend.recommend(services, "refund", target=0.8, min_samples=30).threshold == 0.7
+    nothing = recommend.recommend(services, "refund", target=0.9, min_samples=50)
     assert nothing.threshold is None and "at least 50" in nothing.why
 
 
-def test_export_formats_hold_exactly_the_human_labels(gate, agent, monkeypatch):
+def test_export_formats_hold_exactly_the_human_labels(services, agent, monkeypatch):
     from core import export
 
     monkeypatch.setattr(export, "BATCH", 2)  # several pages, to exercise the keyset pagination
-    auto = intake.submit(gate, agent, Proposal(action_type="ping", title="ping", payload={}, confidence=0.9))[0]
-    approved = propose(gate, agent, title="approved")
-    deciding.decide(gate, approved.id, reviewer="UALICE", kind="approve", comment="fine")
-    modified = propose(gate, agent, amount=120, title="modified")
-    deciding.decide(gate, modified.id, reviewer="UBOB", kind="modify", edited_payload={"amount": 100},
+    auto = intake.submit(services, agent, Proposal(action_type="ping", title="ping", payload={}, confidence=0.9))[0]
+    approved = propose(services, agent, title="approved")
+    deciding.decide(services, approved.id, reviewer="UALICE", kind="approve", comment="fine")
+    modified = propose(services, agent, amount=120, title="modified")
+    deciding.decide(services, modified.id, reviewer="UBOB", kind="modify", edited_payload={"amount": 100},
                     reason_tags=["edge_case"])
-    rejected = propose(gate, agent, title="rejected")
-    deciding.decide(gate, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["wrong_action"])
-    propose(gate, agent, title="still pending")
+    rejected = propose(services, agent, title="rejected")
+    deciding.decide(services, rejected.id, reviewer="UBOB", kind="reject", reason_tags=["wrong_action"])
+    propose(services, agent, title="still pending")
 
-    raw = list(export.records(gate, "raw"))
+    raw = list(export.records(services, "raw"))
     assert [r["action_id"] for r in raw] == [auto.id, approved.id, modified.id, rejected.id]
-    assert export.count(gate, "raw") == 4
+    assert export.count(services, "raw") == 4
     assert raw[2]["votes"][0]["kind"] == "modify" and raw[2]["final_payload"] == {"amount": 100}
-    sft = list(export.records(gate, "sft"))
+    sft = list(export.records(services, "sft"))
     assert [(r["meta"]["action_id"], r["output"]) for r in sft] == [(approved.id, {"amount": 10}),
                                                                     (modified.id, {"amount": 100})]
     assert sft[0]["input"] == {"agent": "test-agent", "action_type": "refund", "title": "approved", "reasoning": "",
                                "context": {}}
-    (pref,) = export.records(gate, "preference")
+    (pref,) = export.records(services, "preference")
     assert (pref["chosen"], pref["rejected"], pref["meta"]["reason_tags"]) == ({"amount": 100}, {"amount": 120},
                                                                              ["edge_case"])
 
 
-def _reviewed(gate, agent, n, kind, confidence=0.5):
+def _reviewed(services, agent, n, kind, confidence=0.5):
     for _ in range(n):
-        a = propose(gate, agent, confidence=confidence)
-        deciding.decide(gate, a.id, reviewer="UALICE", kind=kind,
+        a = propose(services, agent, confidence=confidence)
+        deciding.decide(services, a.id, reviewer="UALICE", kind=kind,
                         **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
 
 
-def test_earned_autonomy_promotes_review_to_sample_only_on_enough_evidence(gate, agent):
-    _reviewed(gate, agent, 99, "approve")
-    keep = recommend.autonomy(gate, "refund", "review")
+def test_earned_autonomy_promotes_review_to_sample_only_on_enough_evidence(services, agent):
+    _reviewed(services, agent, 99, "approve")
+    keep = recommend.autonomy(services, "refund", "review")
     assert keep.recommended is None and not keep.alert and "99 of 99" in keep.why
-    _reviewed(gate, agent, 101, "approve")
-    up = recommend.autonomy(gate, "refund", "review")
+    _reviewed(services, agent, 101, "approve")
+    up = recommend.autonomy(services, "refund", "review")
     assert up.recommended == "sample" and "200 of 200" in up.why  # lower bound 98.1 % ≥ 98 %
 
 
-def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(gate, agent):
-    _reviewed(gate, agent, 14, "approve", confidence=0.95)
-    _reviewed(gate, agent, 6, "reject", confidence=0.95)  # 6 of 20 overridden: lower bound 14.5 % > 10 %
-    a = recommend.autonomy(gate, "refund", "sample")
+def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(services, agent):
+    _reviewed(services, agent, 14, "approve", confidence=0.95)
+    _reviewed(services, agent, 6, "reject", confidence=0.95)  # 6 of 20 overridden: lower bound 14.5 % > 10 %
+    a = recommend.autonomy(services, "refund", "sample")
     assert a.alert and a.recommended == "review" and "6 of 20 proposals at confidence ≥ 0.9" in a.why
 
 
 def test_sampled_audits_promote_to_auto_or_show_drift(db, notifier, agent):
     from core import spot_checks
-    from core.gate import Gate
     from core.policy.loader import load_policy_text
+    from core.services import Services
     from tests.fakes import FixedPolicy, StaticGroups
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n", "p.yaml")
-    gate = Gate(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
 
     def audit(n, verdict):
         for _ in range(n):
-            a = intake.submit(gate, agent, Proposal(action_type="crm", title="c", payload={}, confidence=0.9))[0]
-            spot_checks.record_verdict(gate, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
+            a = intake.submit(services, agent, Proposal(action_type="crm", title="c", payload={}, confidence=0.9))[0]
+            spot_checks.record_verdict(services, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
                                     StaticGroups({}))
 
     audit(180, spot_checks.LOOKS_RIGHT)
-    assert recommend.autonomy(gate, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
+    assert recommend.autonomy(services, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
     audit(20, spot_checks.LOOKS_RIGHT)
-    up = recommend.autonomy(gate, "crm", "sample")
+    up = recommend.autonomy(services, "crm", "sample")
     assert up.recommended == "auto" and "0 of 200 audited samples flagged (escaped errors at most 1.9%)" in up.why
     audit(20, spot_checks.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
-    down = recommend.autonomy(gate, "crm", "auto")
+    down = recommend.autonomy(services, "crm", "auto")
     assert down.alert and down.recommended == "sample" and "drift: 20 of 220" in down.why

@@ -8,33 +8,33 @@ from core import deciding, intake, metrics, stats_text
 from core.proposal import Proposal
 
 
-def propose(gate, agent, action_type="refund", amount=100):
+def propose(services, agent, action_type="refund", amount=100):
     p = Proposal(action_type=action_type, title="t", payload={"amount": amount}, confidence=0.5)
-    return intake.submit(gate, agent, p)[0].id
+    return intake.submit(services, agent, p)[0].id
 
 
 @pytest.fixture
-def history(gate, agent):
+def history(services, agent):
     with freeze_time("2026-05-28T12:00:00Z") as clock:  # previous window: one approval after 60 s
-        a0 = propose(gate, agent)
+        a0 = propose(services, agent)
         clock.tick(60)
-        deciding.decide(gate, a0, reviewer="UALICE", kind="approve")
+        deciding.decide(services, a0, reviewer="UALICE", kind="approve")
         clock.move_to("2026-06-02T09:00:00Z")  # current window [06-01, 06-08)
-        a1, a2, a3, a4 = (propose(gate, agent) for _ in range(4))
-        propose(gate, agent, "ping")  # auto-approved
-        propose(gate, agent, "nuke")  # blocked
+        a1, a2, a3, a4 = (propose(services, agent) for _ in range(4))
+        propose(services, agent, "ping")  # auto-approved
+        propose(services, agent, "nuke")  # blocked
         clock.tick(30)
-        deciding.decide(gate, a1, reviewer="UALICE", kind="approve")  # ttd 30
+        deciding.decide(services, a1, reviewer="UALICE", kind="approve")  # ttd 30
         clock.tick(60)
-        deciding.decide(gate, a4, reviewer="UBOB", kind="reject", reason_tags=["policy_violation", "wrong_action"])  # 90
+        deciding.decide(services, a4, reviewer="UBOB", kind="reject", reason_tags=["policy_violation", "wrong_action"])  # 90
         clock.tick(30)
-        deciding.decide(gate, a2, reviewer="UBOB", kind="modify", edited_payload={"amount": 80},
+        deciding.decide(services, a2, reviewer="UBOB", kind="modify", edited_payload={"amount": 80},
                         reason_tags=["edge_case"])  # 120
         clock.tick(480)
-        deciding.decide(gate, a3, reviewer="UCAROL", kind="reject", reason_tags=["policy_violation"])  # 600
+        deciding.decide(services, a3, reviewer="UCAROL", kind="reject", reason_tags=["policy_violation"])  # 600
         clock.move_to("2026-06-07T08:00:00Z")
-        propose(gate, agent)  # still pending
-    return gate
+        propose(services, agent)  # still pending
+    return services
 
 
 def test_headline_matches_hand_computed_values(history):
@@ -100,19 +100,19 @@ def test_trends_calibration_and_reviewers_match_hand_computed_values(history):
     assert "Rubber stamp" not in text
 
 
-def test_rubber_stamp_warning_and_inter_reviewer_agreement(gate, agent):
+def test_rubber_stamp_warning_and_inter_reviewer_agreement(services, agent):
     with freeze_time("2026-06-02T09:00:00Z") as clock:
         for _ in range(10):
-            a = propose(gate, agent)
+            a = propose(services, agent)
             clock.tick(2)
-            deciding.decide(gate, a, reviewer="UALICE", kind="approve")  # ten approvals, 2 s each
-        agree, split = propose(gate, agent, amount=900), propose(gate, agent, amount=900)  # two approvals needed
+            deciding.decide(services, a, reviewer="UALICE", kind="approve")  # ten approvals, 2 s each
+        agree, split = propose(services, agent, amount=900), propose(services, agent, amount=900)  # two approvals needed
         clock.tick(60)
-        deciding.decide(gate, agree, reviewer="UBOB", kind="approve")
-        deciding.decide(gate, agree, reviewer="UCAROL", kind="approve")
-        deciding.decide(gate, split, reviewer="UBOB", kind="approve")
-        deciding.decide(gate, split, reviewer="UCAROL", kind="reject", reason_tags=["edge_case"])
-    st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+        deciding.decide(services, agree, reviewer="UBOB", kind="approve")
+        deciding.decide(services, agree, reviewer="UCAROL", kind="approve")
+        deciding.decide(services, split, reviewer="UBOB", kind="approve")
+        deciding.decide(services, split, reviewer="UCAROL", kind="reject", reason_tags=["edge_case"])
+    st = metrics.stats(services, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     alice = next(r for r in st.reviewers if r.reviewer == "UALICE")
     assert alice.rubber_stamp and alice.median_seconds == 2 and alice.approve_share == 1.0
     assert not any(r.rubber_stamp for r in st.reviewers if r.reviewer != "UALICE")
@@ -120,49 +120,49 @@ def test_rubber_stamp_warning_and_inter_reviewer_agreement(gate, agent):
     text = "\n".join(stats_text.lines(st))
     assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s" in text
     assert "Agreement        50% of 2 item(s) reviewed more than once" in text
-    by_day = metrics.stats(gate, "refund by day", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+    by_day = metrics.stats(services, "refund by day", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert by_day.scope == "refund by day"  # not parsed here: parse_args does that
     q = stats_text.parse_args("refund 30d by day")
     assert (q.subject, q.days, q.by) == ("refund", 30, "day")
-    daily = metrics.stats(gate, q.subject, q.days, now=datetime(2026, 6, 3, tzinfo=UTC), by=q.by)
+    daily = metrics.stats(services, q.subject, q.days, now=datetime(2026, 6, 3, tzinfo=UTC), by=q.by)
     assert len(daily.trend) == 14 and daily.trend[-1][1].reviewed == 12
 
 
 def test_shadow_mode_agreement_is_reported(db, notifier, agent):
-    from core.gate import Gate
     from core.policy.loader import load_policy_text
+    from core.services import Services
     from tests.fakes import FixedPolicy
 
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text("action_types:\n  refund:\n    review_mode: shadow\n"
+    services = Services(db=db, policies=FixedPolicy(load_policy_text("action_types:\n  refund:\n    review_mode: shadow\n"
                                                              "    auto_approve_threshold: 0.5\n", "p.yaml")),
                 dispatcher=notifier)
     with freeze_time("2026-06-02T09:00:00Z"):
-        ids = [propose(gate, agent) for _ in range(4)]  # confidence 0.5 ≥ threshold, still pending: shadow
-        deciding.decide(gate, ids[0], reviewer="UALICE", kind="approve")
-        deciding.decide(gate, ids[1], reviewer="UALICE", kind="approve")
-        deciding.decide(gate, ids[2], reviewer="UALICE", kind="modify", edited_payload={"amount": 1})
-        deciding.decide(gate, ids[3], reviewer="UALICE", kind="reject", reason_tags=["edge_case"])
-    st = metrics.stats(gate, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+        ids = [propose(services, agent) for _ in range(4)]  # confidence 0.5 ≥ threshold, still pending: shadow
+        deciding.decide(services, ids[0], reviewer="UALICE", kind="approve")
+        deciding.decide(services, ids[1], reviewer="UALICE", kind="approve")
+        deciding.decide(services, ids[2], reviewer="UALICE", kind="modify", edited_payload={"amount": 1})
+        deciding.decide(services, ids[3], reviewer="UALICE", kind="reject", reason_tags=["edge_case"])
+    st = metrics.stats(services, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert (st.current.shadow_decided, st.current.shadow_agreed) == (4, 2)
     assert "Shadow mode      the agent's proposal matched the human's decision in 50% of 4" in stats_text.lines(st)
 
 
-def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(gate, agent, monkeypatch):
+def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(services, agent, monkeypatch):
     with freeze_time("2026-06-02T09:00:00Z"):
         for confidence, kind, n in ((0.9, "approve", 80), (0.5, "reject", 10)):
             for _ in range(n):
-                a = intake.submit(gate, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+                a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
                                                         confidence=confidence))[0].id
-                deciding.decide(gate, a, reviewer="UALICE", kind=kind,
+                deciding.decide(services, a, reviewer="UALICE", kind=kind,
                                 **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
     now = datetime(2026, 6, 3, tzinfo=UTC)
-    st = metrics.stats(gate, "refund", 7, now=now)
+    st = metrics.stats(services, "refund", 7, now=now)
     (r, a), = st.recommendations
     assert (r.threshold, r.samples, r.auto_approve_share) == (0.9, 80, 80 / 90)
     text = "\n".join(stats_text.lines(st))
     assert "Recommended      refund: auto_approve_threshold 0.9 would auto-approve 89%, escaped errors at most 4.6%" in text
     mine = metrics.Scope("mine", agent_ids=(agent.id,))
-    assert metrics.stats(gate, agent.name, 7, now=now, scope=mine).recommendations == []
+    assert metrics.stats(services, agent.name, 7, now=now, scope=mine).recommendations == []
     monkeypatch.setattr(metrics, "RECOMMEND_LIMIT", 10)
-    skipped = metrics.stats(gate, "refund", 7, now=now)
+    skipped = metrics.stats(services, "refund", 7, now=now)
     assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(stats_text.lines(skipped))

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from core import deciding, intake, lifecycle, metrics, rollups, stats_text
 from core.agents import create_agent
-from core.gate import Gate
 from core.policy.loader import load_policy_text
 from core.proposal import Proposal
+from core.services import Services
 from core.store.tables import Action, Rollup, Vote
 from tests.fakes import FixedPolicy
 
@@ -38,7 +38,7 @@ START = datetime(2026, 3, 1, tzinfo=UTC)
 HUMAN = ("approved", "modified", "rejected")
 
 
-def _history(gate, agents, seed=7, n=120):
+def _history(services, agents, seed=7, n=120):
     """Proposals over 20 days; each is later approved, modified, rejected, expired, cancelled or left pending."""
     rng = random.Random(seed)
     events = []
@@ -57,10 +57,10 @@ def _history(gate, agents, seed=7, n=120):
                 amount = 900 if i % 7 == 0 else 100 + i
                 p = Proposal(action_type=action_type, title=f"t{i}", payload={"amount": amount, "note": "n", "to": "x"},
                              confidence=rng.choice([0.3, 0.55, 0.65, 0.75, 0.85, 0.95]))
-                ids[i] = (intake.submit(gate, agent, p)[0].id, agent, amount)
+                ids[i] = (intake.submit(services, agent, p)[0].id, agent, amount)
                 continue
             action_id, agent, amount = ids[i]
-            with gate.db.read() as s:
+            with services.db.read() as s:
                 action = s.get(Action, action_id)
             if action.status != "pending":
                 continue
@@ -69,34 +69,35 @@ def _history(gate, agents, seed=7, n=120):
                 edit = {"amount": amount - 1} if rng.random() < 0.5 else {"note": "m", "to": "y"}
                 for r in reviewers:
                     if what == "modify":
-                        with gate.db.read() as s:
+                        with services.db.read() as s:
                             current = s.get(Action, action_id).current_payload
-                        deciding.decide(gate, action_id, reviewer=r, kind="modify", edited_payload={**current, **edit},
+                        deciding.decide(services, action_id, reviewer=r, kind="modify", edited_payload={**current, **edit},
                                         reason_tags=[rng.choice(["edge_case", "incomplete_context"])])
                     else:
-                        deciding.decide(gate, action_id, reviewer=r, kind="approve")
+                        deciding.decide(services, action_id, reviewer=r, kind="approve")
             elif what == "reject":
                 if len(reviewers) == 2:  # a split: one approves, the other rejects
-                    deciding.decide(gate, action_id, reviewer=reviewers.pop(), kind="approve")
-                deciding.decide(gate, action_id, reviewer=reviewers[0], kind="reject",
+                    deciding.decide(services, action_id, reviewer=reviewers.pop(), kind="approve")
+                deciding.decide(services, action_id, reviewer=reviewers[0], kind="reject",
                                 reason_tags=rng.sample(["policy_violation", "wrong_action", "edge_case"], 2))
             elif what == "expire":
-                lifecycle.expire(gate, action_id, "test")
+                lifecycle.expire(services, action_id, "test")
             elif what == "cancel":
-                lifecycle.cancel(gate, agent, action_id)
+                lifecycle.cancel(services, agent, action_id)
     return ids
 
 
 @pytest.fixture
 def history(db, notifier):
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier, draw=lambda: 0.5)
+    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier,
+                        draw=lambda: 0.5)
     agents = [create_agent(db, "a1")[0], create_agent(db, "a2")[0]]
-    _history(gate, agents)
-    return gate, agents
+    _history(services, agents)
+    return services, agents
 
 
-def _rows(gate):
-    with gate.db.read() as s:
+def _rows(services):
+    with services.db.read() as s:
         # Zero entries in a map are the same as none (a vote without approvals still writes "<who>\x1fok": 0).
         return {(r.grain, r.start, r.agent_id, r.action_type): {
             c.name: {k: v for k, v in value.items() if v} if isinstance(value := getattr(r, c.name), dict) else value
@@ -104,17 +105,17 @@ def _rows(gate):
 
 
 def test_rebuild_reproduces_the_rows_kept_incrementally(history):
-    gate, _ = history
-    kept = _rows(gate)
+    services, _ = history
+    kept = _rows(services)
     assert len(kept) > 50
-    with gate.db.transaction() as s:
+    with services.db.transaction() as s:
         assert rollups.rebuild(s, page=17) == 120  # small pages: the keyset paging is exercised
-    assert _rows(gate) == kept
+    assert _rows(services) == kept
 
 
-def _oracle(gate, start, end, action_type=None, agent_id=None):
+def _oracle(services, start, end, action_type=None, agent_id=None):
     """The window's figures counted straight from actions and votes."""
-    with gate.db.read() as s:
+    with services.db.read() as s:
         actions = [a for a in s.scalars(select(Action)) if (action_type is None or a.action_type == action_type)
                    and (agent_id is None or a.agent_id == agent_id)]
         votes = list(s.scalars(select(Vote)))
@@ -167,20 +168,20 @@ def _figures(h: metrics.Headline) -> dict:
     (datetime(2026, 3, 5, 23, 59, tzinfo=UTC), 1, "day"),  # shorter than the hours either side
 ])
 def test_every_window_and_period_matches_a_count_over_the_raw_rows(history, now, days, by):
-    gate, agents = history
+    services, agents = history
     for subject, action_type, agent_id in ((None, None, None), ("refund", "refund", None), ("a2", None, agents[1].id)):
-        st = metrics.stats(gate, subject, days, now=now, by=by)
+        st = metrics.stats(services, subject, days, now=now, by=by)
         assert st.window.end == (now.replace(minute=0, second=0) + timedelta(hours=1) if now.minute or now.second
                                  else now)
         for window, head in ((st.window, st.current), (st.window.previous(), st.previous)):
-            expected = _oracle(gate, window.start, window.end, action_type, agent_id)
+            expected = _oracle(services, window.start, window.end, action_type, agent_id)
             quality = {k: expected.pop(k) for k in ("agreement", "calibration")}
             assert _figures(head) == expected
             if window == st.window:
                 assert _quality(st) == quality
         length = metrics.PERIODS[by][0]
         for start, head in st.trend:
-            expected = _oracle(gate, start, start + timedelta(days=length), action_type, agent_id)
+            expected = _oracle(services, start, start + timedelta(days=length), action_type, agent_id)
             del expected["agreement"], expected["calibration"]
             got = _figures(head)
             for p in ("p50", "p90"):  # older periods read time-to-decision from the 5% histogram
@@ -193,11 +194,11 @@ def test_every_window_and_period_matches_a_count_over_the_raw_rows(history, now,
 
 
 def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms(history, monkeypatch):
-    gate, _ = history
+    services, _ = history
     now = datetime(2026, 3, 21, 5, 0, 1, tzinfo=UTC)
-    exact = metrics.stats(gate, None, 30, now=now)
+    exact = metrics.stats(services, None, 30, now=now)
     monkeypatch.setattr(metrics, "EXACT_LIMIT", 0)
-    rolled = metrics.stats(gate, None, 30, now=now)
+    rolled = metrics.stats(services, None, 30, now=now)
     assert exact.current.ttd_exact and not rolled.current.ttd_exact
     for p in ("ttd_p50", "ttd_p90"):
         assert getattr(rolled.current, p) == pytest.approx(getattr(exact.current, p), rel=0.0251)
@@ -211,17 +212,17 @@ def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms
 
 
 def test_a_rolled_back_decision_leaves_no_count(db, notifier):
-    gate = Gate(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier)
+    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier)
     agent = create_agent(db, "a1")[0]
     with freeze_time("2026-03-02T10:00:00Z"):
-        action_id = intake.submit(gate, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+        action_id = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
                                                         confidence=0.5))[0].id
-        with pytest.raises(RuntimeError), gate.db.transaction() as s:
+        with pytest.raises(RuntimeError), services.db.transaction() as s:
             action = s.get(Action, action_id)
             action.decision, action.decided_at = "approved", datetime.now(UTC)
             rollups.decided(s, action, [])  # no votes
             raise RuntimeError("the rest of the decision failed")
-        st = metrics.stats(gate, None, 1, now=datetime(2026, 3, 2, 11, tzinfo=UTC))
+        st = metrics.stats(services, None, 1, now=datetime(2026, 3, 2, 11, tzinfo=UTC))
     assert (st.current.proposed, st.current.reviewed) == (1, 0)
 
 

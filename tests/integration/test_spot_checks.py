@@ -3,20 +3,20 @@ import pytest
 
 from core import intake, spot_checks
 from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised
-from core.gate import Gate
 from core.proposal import Proposal
+from core.services import Services
 from core.vocabulary import Status
 from tests.fakes import StaticGroups
 
 
-def crm(gate, agent, confidence=0.9):
-    return intake.submit(gate, agent, Proposal(action_type="crm", title="Update CRM", payload={"x": 1},
+def crm(services, agent, confidence=0.9):
+    return intake.submit(services, agent, Proposal(action_type="crm", title="Update CRM", payload={"x": 1},
                                                confidence=confidence))[0]
 
 
 @pytest.fixture
-def sampled_gate(gate: Gate) -> Gate:
-    return gate
+def sampled_gate(services: Services) -> Services:
+    return services
 
 
 def test_a_drawn_auto_approval_is_queued_for_audit_and_an_undrawn_one_is_not(sampled_gate, agent):
@@ -50,13 +50,14 @@ def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n"
                               "    reviewers: [UALICE, S0AUD]\n", "p.yaml")
-    gate = Gate(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
-    a = crm(gate, agent)
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
+    a = crm(services, agent)
     with pytest.raises(NotAuthorised):
-        spot_checks.record_verdict(gate, a.id, "UMALLORY", spot_checks.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
-    assert spot_checks.get(gate, a.id).verdict is None
-    spot_checks.record_verdict(gate, a.id, "UDAVE", spot_checks.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
-    assert spot_checks.get(gate, a.id).verdict == "looks_right"
+        spot_checks.record_verdict(services, a.id, "UMALLORY", spot_checks.LOOKS_RIGHT, [],
+                                   StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert spot_checks.get(services, a.id).verdict is None
+    spot_checks.record_verdict(services, a.id, "UDAVE", spot_checks.LOOKS_RIGHT, [], StaticGroups({"S0AUD": ["UDAVE"]}))
+    assert spot_checks.get(services, a.id).verdict == "looks_right"
 
 
 def test_flags_count_as_escaped_errors_in_the_metrics(sampled_gate, agent):

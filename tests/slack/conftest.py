@@ -77,7 +77,7 @@ class SlackHarness:
     def location(self, action_id: str):
         from core.reviews import location
 
-        return location(self.server.runtime.gate, action_id)
+        return location(self.server.runtime.services, action_id)
 
     def posted(self, action_id: str) -> dict:
         return next(p for p in self.fake.of("chat.postMessage") if any(
@@ -89,7 +89,7 @@ def slack(slack_runtime, fake_slack):
     from bot.web.app import create_app
     from core.agents import create_agent
 
-    _agent, key = create_agent(slack_runtime.gate.db, "slack-agent")
+    _agent, key = create_agent(slack_runtime.services.db, "slack-agent")
     with LiveServer(create_app(slack_runtime), slack_runtime) as server:
         yield SlackHarness(server, fake_slack, key)
 

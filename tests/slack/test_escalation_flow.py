@@ -47,8 +47,8 @@ class Clock:
 def tree(slack, settings):
     use_policy(settings, TREE_POLICY)
     clock = Clock(T0)
-    slack.server.runtime.gate.clock = clock
-    slack.server.runtime.gate.draw = lambda: 0.1
+    slack.server.runtime.services.clock = clock
+    slack.server.runtime.services.draw = lambda: 0.1
     return slack, clock
 
 
@@ -57,9 +57,9 @@ def fire_due(slack, action_id: str) -> str:
     from core.store.tables import Escalation
 
     rt = slack.server.runtime
-    assert fire_timers(math.ceil(rt.gate.clock().timestamp())).startswith("fired")
+    assert fire_timers(math.ceil(rt.services.clock().timestamp())).startswith("fired")
     slack.drain()
-    with rt.gate.db.read() as s:
+    with rt.services.db.read() as s:
         return s.scalar(select(Escalation.kind).where(Escalation.action_id == action_id).order_by(Escalation.seq.desc())
                         .limit(1))
 
@@ -139,4 +139,4 @@ def test_sampled_auto_approval_is_audited_in_its_channel(tree):
     assert "Should not have happened" in str(update["blocks"]) and "policy_violation" in str(update["blocks"])
     from core import spot_checks
 
-    assert spot_checks.get(slack.server.runtime.gate, a["id"]).verdict == "flagged"
+    assert spot_checks.get(slack.server.runtime.services, a["id"]).verdict == "flagged"

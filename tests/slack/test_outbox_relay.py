@@ -26,7 +26,7 @@ def later(rt, seconds: float):
 
     from core.store.types import utcnow
 
-    return replace(rt, gate=replace(rt.gate, clock=lambda: utcnow() + timedelta(seconds=seconds)))
+    return replace(rt, services=replace(rt.services, clock=lambda: utcnow() + timedelta(seconds=seconds)))
 
 
 class Killed(BaseException):
@@ -35,7 +35,7 @@ class Killed(BaseException):
 
 def test_a_web_process_killed_between_commit_and_enqueue_loses_nothing(slack, monkeypatch):
     rt = slack.server.runtime
-    dispatcher = rt.gate.dispatcher
+    dispatcher = rt.services.dispatcher
 
     def killed(owed):
         raise Killed
@@ -43,7 +43,7 @@ def test_a_web_process_killed_between_commit_and_enqueue_loses_nothing(slack, mo
     monkeypatch.setattr(dispatcher, "dispatch", killed)
     with pytest.raises(Exception):  # noqa: B017 - the request dies with the process
         slack.propose(title="Refund 7")
-    (row,) = outbox.unsettled(rt.gate)
+    (row,) = outbox.unsettled(rt.services)
     action_id = row.action_id
     slack.drain()  # nothing was enqueued: nothing happens
     assert slack.location(action_id) is None
@@ -52,7 +52,7 @@ def test_a_web_process_killed_between_commit_and_enqueue_loses_nothing(slack, mo
     assert relay_once(rt) == 0  # within the grace the dead process had for its own enqueue
     assert relay_once(later(rt, dispatcher.grace_seconds)) == 1
     slack.drain()
-    assert slack.location(action_id) is not None and outbox.unsettled(rt.gate) == []
+    assert slack.location(action_id) is not None and outbox.unsettled(rt.services) == []
     # and a click on it, whose decision's effects die the same way, still updates the message
     monkeypatch.setattr(dispatcher, "dispatch", killed)
     slack.post_interaction(block_action("UALICE", "hitl_approve", action_id))
@@ -83,7 +83,7 @@ def test_a_cli_decision_updates_the_slack_message(slack, worker_env):
         assert buttons(update) == []
         wait_for(lambda: any(p.get("thread_ts") and "changed the payload" in p.get("text", "")
                              for p in slack.fake.of("chat.postMessage")), 60, "the diff in the review's thread")
-        wait_for(lambda: outbox.unsettled(slack.server.runtime.gate) == [], 60, "every effect to be settled")
+        wait_for(lambda: outbox.unsettled(slack.server.runtime.services) == [], 60, "every effect to be settled")
     finally:
         worker.terminate()
         worker.wait(timeout=30)

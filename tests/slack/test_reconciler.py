@@ -15,7 +15,7 @@ from workers.worker import make_worker
 
 @pytest.mark.worker
 def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(slack, worker_env):
-    slack.server.runtime.gate.dispatcher.grace_seconds = 0  # as if the grace had passed since: the relay takes them
+    slack.server.runtime.services.dispatcher.grace_seconds = 0  # as if the grace had passed since: the relay takes them
     proposed = [slack.propose(title=f"Refund {i}")["id"] for i in range(3)]
     slack.server.runtime.redis.flushall()  # our private Redis: the three post jobs are gone
     env = {**worker_env, "HITL_RECONCILE_GRACE_SECONDS": "0", "HITL_SLACK_POST_INTERVAL_MS": "1000"}
@@ -126,14 +126,14 @@ def test_changes_while_a_refresh_is_queued_share_one_chat_update(slack):
     before = len(slack.fake.of("chat.update"))
     from core import deciding
 
-    gate = slack.server.runtime.gate
-    deciding.decide(gate, a["id"], reviewer="UALICE", kind="approve")
-    deciding.decide(gate, a["id"], reviewer="UBOB", kind="approve")  # while the first refresh is still queued
+    services = slack.server.runtime.services
+    deciding.decide(services, a["id"], reviewer="UALICE", kind="approve")
+    deciding.decide(services, a["id"], reviewer="UBOB", kind="approve")  # while the first refresh is still queued
     slack.drain()
     updates = slack.fake.of("chat.update")[before:]
     assert len(updates) == 1 and "Approved" in str(updates[0]["blocks"])  # one update, showing the final state
     deciding_again = slack.propose(title="another")
     slack.drain()
-    deciding.decide(gate, deciding_again["id"], reviewer="UALICE", kind="approve")
+    deciding.decide(services, deciding_again["id"], reviewer="UALICE", kind="approve")
     slack.drain()
     assert len(slack.fake.of("chat.update")) == before + 2  # a later change gets its own update

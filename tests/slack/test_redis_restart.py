@@ -66,7 +66,7 @@ def redis_url(redis_server):
 def test_redis_restart_mid_run_loses_nothing(slack, settings, worker_env, redis_server):
     use_policy(settings, "action_types:\n  refund:\n    escalation:\n      levels: [{targets: [UALICE], timeout: 8s}]\n")
     env = {**worker_env, "HITL_RECONCILE_INTERVAL_SECONDS": "1", "HITL_RECONCILE_GRACE_SECONDS": "1"}
-    slack.server.runtime.gate.dispatcher.grace_seconds = 1  # the same grace in the web process as in the worker
+    slack.server.runtime.services.dispatcher.grace_seconds = 1  # the same grace in the web process as in the worker
     worker = start([sys.executable, "-m", "bot.cli", "worker"], env)
     try:
         before = slack.propose(title="before the restart")

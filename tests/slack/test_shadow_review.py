@@ -80,7 +80,7 @@ def test_a_different_answer_runs_and_is_reported_as_disagreement(shadow):
     assert "the decision differed" in shown and "Your refund of $120 is on its way" in shown
     replies = [p for p in slack.fake.of("chat.postMessage") if p.get("thread_ts")]
     assert replies and "changed the payload" in replies[-1]["text"]  # decided: the diff may be shown now
-    st = slack.server.runtime.gate
+    st = slack.server.runtime.services
     from core import metrics
 
     current = metrics.stats(st, "email", 7).current

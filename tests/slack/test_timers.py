@@ -68,7 +68,7 @@ def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, setti
     use_policy(settings, TREE)
     rt = slack.server.runtime
     clock = Clock(datetime.now(UTC).replace(microsecond=0))
-    rt.gate.clock = clock
+    rt.services.clock = clock
     a = slack.propose()
     slack.drain()
     at = clock.now + timedelta(minutes=5)
@@ -91,7 +91,7 @@ def test_flushall_loses_the_timers_and_the_reconciler_rebuilds_them(slack, setti
     assert reconcile_now() == 1  # overdue: fired at once
     worker = SimpleWorker([queue(rt.redis, n) for n in QUEUES], connection=rt.redis, serializer=JSONSerializer)
     worker.work(burst=True)
-    with rt.gate.db.read() as s:
+    with rt.services.db.read() as s:
         esc = s.scalar(select(Escalation).where(Escalation.action_id == a["id"]))
         timer_at = s.scalar(select(Action.timer_at).where(Action.id == a["id"]))
     assert (esc.kind, esc.level, esc.due_at, esc.fired_at) == ("escalated", 1, at, clock.now)
@@ -110,7 +110,7 @@ def test_frozen_time_fakeredis_and_a_simple_worker_walk_the_tree(runtime, settin
 
     use_policy(settings, TREE.replace("levels:", "final_action: reject\n      levels:"))
     conn = fakeredis.FakeRedis()
-    runtime.redis, runtime.gate.dispatcher = conn, JobDispatcher(conn, {}, grace_seconds=10)
+    runtime.redis, runtime.services.dispatcher = conn, JobDispatcher(conn, {}, grace_seconds=10)
     workers.context.use(runtime)
     t0 = datetime(2026, 3, 2, 9, 0, 0, 400000, tzinfo=UTC)
     q = queue(conn, ESCALATIONS)
@@ -122,20 +122,21 @@ def test_frozen_time_fakeredis_and_a_simple_worker_walk_the_tree(runtime, settin
         with freeze_time(moment):
             scheduler.enqueue_scheduled_jobs()
             worker.work(burst=True)
-        with runtime.gate.db.read() as s:
+        with runtime.services.db.read() as s:
             return [(e.kind, e.due_at, e.fired_at) for e in s.scalars(select(Escalation).order_by(Escalation.seq))]
 
     try:
         with freeze_time(t0):
-            agent, _ = create_agent(runtime.gate.db, "frozen")
-            a = intake.submit(runtime.gate, agent, Proposal(action_type="refund", title="t", payload={}, confidence=0.5))[0]
+            agent, _ = create_agent(runtime.services.db, "frozen")
+            proposal = Proposal(action_type="refund", title="t", payload={}, confidence=0.5)
+            a = intake.submit(runtime.services, agent, proposal)[0]
         first, second = t0 + timedelta(minutes=5), t0 + timedelta(minutes=10, seconds=0.6)
         assert tick(first - timedelta(milliseconds=1)) == []
         assert tick(first) == []  # due at .4 of a second: its slot is the next whole second
         assert tick(first + timedelta(seconds=0.6)) == [("escalated", first, first + timedelta(seconds=0.6))]
         assert tick(second - timedelta(seconds=0.5)) == [("escalated", first, first + timedelta(seconds=0.6))]
         assert tick(second + timedelta(seconds=1))[-1] == ("final", second, second + timedelta(seconds=1))
-        with runtime.gate.db.read() as s:
+        with runtime.services.db.read() as s:
             assert s.get(Action, a.id).status == Status.REJECTED
     finally:
         workers.context.use(None)

@@ -45,7 +45,7 @@ def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
 
 
 def escalations(slack, action_id: str):
-    with slack.server.runtime.gate.db.read() as s:
+    with slack.server.runtime.services.db.read() as s:
         return list(s.scalars(select(Escalation).where(Escalation.action_id == action_id).order_by(Escalation.seq)))
 
 

@@ -51,7 +51,7 @@ def test_missing_or_wrong_key(api, auth, status):
 def test_key_limited_to_other_action_types_gets_403(api, runtime):
     from core.agents import create_agent
 
-    _, key = create_agent(runtime.gate.db, "pinger", ["ping"])
+    _, key = create_agent(runtime.services.db, "pinger", ["ping"])
     r = api.post("/v1/actions", json=PROPOSAL, headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 403 and "refund" in r.json()["message"]
 
@@ -91,7 +91,7 @@ def test_oversized_body_is_413_and_records_nothing(api, runtime):
     assert r.status_code == 413 and r.json()["error"] == "payload_too_large"
     from core.queries import pending_ids
 
-    assert pending_ids(runtime.gate) == []
+    assert pending_ids(runtime.services) == []
 
 
 def test_get_and_404(api):
@@ -105,7 +105,7 @@ def test_outcome_and_cancel_conflicts(api, runtime):
     a = post(api).json()
     r = api.post(f"/v1/actions/{a['id']}/outcome", json={"status": "executed"})
     assert r.status_code == 409 and r.json()["error"] == "illegal_transition"
-    deciding.decide(runtime.gate, a["id"], reviewer="UALICE", kind="approve")
+    deciding.decide(runtime.services, a["id"], reviewer="UALICE", kind="approve")
     r = api.post(f"/v1/actions/{a['id']}/cancel", json={"reason": "late"})
     assert r.status_code == 409 and r.json()["message"] == "already approved by UALICE"
     r = api.post(f"/v1/actions/{a['id']}/outcome", json={"status": "executed", "result": {"id": 1}})
@@ -150,7 +150,7 @@ def test_long_poll_is_woken_by_the_notification_not_by_polling(api, runtime, mon
 
     def decide_while_it_waits():  # after the long-poll's first read found nothing: it is waiting now
         wait_for(lambda: reads, 60, "the long-poll's first read")
-        deciding.decide(runtime.gate, a["id"], reviewer="UALICE", kind="approve")
+        deciding.decide(runtime.services, a["id"], reviewer="UALICE", kind="approve")
 
     decider = threading.Thread(target=decide_while_it_waits)
     decider.start()
@@ -222,7 +222,7 @@ def test_nul_inside_json_payload_is_kept(api):
 
 def test_examples_endpoint_returns_corrections_and_names_bad_input(api):
     a = post(api).json()
-    deciding.decide(api.app.state.runtime.gate, a["id"], reviewer="UALICE", kind="modify",
+    deciding.decide(api.app.state.runtime.services, a["id"], reviewer="UALICE", kind="modify",
                     edited_payload={"amount": 25}, comment="less")
     r = api.get("/v1/examples", params={"action_type": "refund", "limit": 3})
     assert r.status_code == 200, r.text
@@ -238,11 +238,11 @@ def test_examples_endpoint_returns_corrections_and_names_bad_input(api):
 def test_stats_endpoint_agrees_with_hitl_stats_for_the_agent(api):
     from core import metrics, stats_text
 
-    gate = api.app.state.runtime.gate
+    services = api.app.state.runtime.services
     ids = [post(api).json()["id"] for _ in range(4)]
-    deciding.decide(gate, ids[0], reviewer="UALICE", kind="approve")
-    deciding.decide(gate, ids[1], reviewer="UBOB", kind="modify", edited_payload={"amount": 20})
-    deciding.decide(gate, ids[2], reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
+    deciding.decide(services, ids[0], reviewer="UALICE", kind="approve")
+    deciding.decide(services, ids[1], reviewer="UBOB", kind="modify", edited_payload={"amount": 20})
+    deciding.decide(services, ids[2], reviewer="UBOB", kind="reject", reason_tags=["edge_case"])
     r = api.get("/v1/stats", params={"days": 7})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -250,7 +250,7 @@ def test_stats_endpoint_agrees_with_hitl_stats_for_the_agent(api):
     assert (c["proposed"], c["reviewed"], c["modified"], c["rejected"]) == (4, 3, 1, 1)
     assert c["override_rate"] == 1 / 3 and c["rejection_rate"] == 1 / 3 and body["pending"] == 1
     assert len(body["trend"]) == 8 and body["trend"][-1]["reviewed"] == 3
-    cli_text = stats_text.lines(metrics.stats(gate, "api-agent", 7))  # what `hitl stats api-agent` prints
+    cli_text = stats_text.lines(metrics.stats(services, "api-agent", 7))  # what `hitl stats api-agent` prints
     assert body["text"][1:] == cli_text[1:]  # the same figures; only the scope's label differs
     assert api.get("/v1/stats", params={"by": "month"}).status_code == 422
     assert api.get("/v1/stats", params={"action_type": "refund"}).json()["current"]["reviewed"] == 3

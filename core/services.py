@@ -12,7 +12,7 @@ from core.store.types import utcnow
 
 
 @dataclass
-class Gate:
+class Services:
     db: Database
     policies: PolicySource
     dispatcher: Dispatcher | None = None  # None: every effect waits for the workers' outbox relay
