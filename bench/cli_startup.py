@@ -44,9 +44,9 @@ def pending_ids(env: dict, cwd: Path, n: int) -> list[str]:
         "from core.agents import create_agent\n"
         "from core.proposal import Proposal\n"
         "rt = build_runtime()\n"
-        "agent, _ = create_agent(rt.gate.db, 'bench-proposer')\n"
+        "agent, _ = create_agent(rt.services.db, 'bench-proposer')\n"
         f"for i in range({n}):\n"
-        "    view, _ = intake.submit(rt.gate, agent, Proposal(action_type='refund', title=f'Refund {i}',\n"
+        "    view, _ = intake.submit(rt.services, agent, Proposal(action_type='refund', title=f'Refund {i}',\n"
         "                                                     payload={'amount': i}, confidence=0.5))\n"
         "    print(view.id)\n"
     )

@@ -28,7 +28,7 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
     settings = Settings()
     host, port = host or settings.host, port or settings.port
     runtime = cli_support.runtime(log_level=settings.log_level)
-    click.echo(f"hitl-gate: database {runtime.gate.db.url.render_as_string(hide_password=True)}")
+    click.echo(f"hitl-gate: database {runtime.services.db.url.render_as_string(hide_password=True)}")
     loaded = runtime.services.policies.current()
     click.echo(f"hitl-gate: policy {loaded.source} (version {loaded.version})")
     click.echo(f"hitl-gate: intake on http://{host}:{port}  (API docs at /docs, OpenAPI at /openapi.json)")

@@ -31,6 +31,7 @@ class Work:
         self.now = now
         self.events: list[tuple[str, str | None, Mapping[str, Any]]] = []
         self.owed: list[Owed] = []
+        self._seen: set[Owed] = set()
 
     # ---- the audit log ----
     def log(self, kind: str, action_id: str | None, data: Mapping[str, Any]) -> None:
@@ -49,7 +50,8 @@ class Work:
     # ---- effects ----
     def owe(self, kind: Effect, action_id: str, ref: str | int = "") -> None:
         owed = Owed(kind, action_id, str(ref))
-        if owed not in self.owed:  # a batch may change one action twice; one effect carries both
+        if owed not in self._seen:  # a batch may change one action twice; one effect carries both
+            self._seen.add(owed)
             self.owed.append(owed)
 
     def timer(self, action_id: str, timer_seq: int, at: datetime) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "policy.yaml"
 
 
@@ -158,3 +160,26 @@ def test_operator_commands_import_only_what_they_use(tmp_path, monkeypatch):
     # A decision must reach the long-polls and the callbacks (Redis and RQ), but not Slack or the web stack.
     # A decision's effects go through the outbox to a worker's relay: deciding needs no Redis either.
     assert loaded_by("decide", pending.id, "approve", "--reviewer", "U1", env=env) == set()
+
+
+@pytest.mark.worker  # a real server process
+def test_serve_starts_on_the_embedded_defaults_and_answers_its_health_check(tmp_path, monkeypatch):
+    """`hitl serve` builds the whole runtime (Redis, the dispatcher, Slack when configured) as the
+    in-process test servers do not: its own start-up path, banner included, runs only here."""
+    from tests.conftest import free_port
+    from tests.waiting import answers, wait_for
+
+    port = free_port()
+    env = {**os.environ, **embedded_defaults(tmp_path, monkeypatch), "HITL_PORT": str(port),
+           "HITL_POLICY_FILE": str(EXAMPLE)}
+    server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: server.poll() is not None or answers(f"http://127.0.0.1:{port}/healthz"), 60,
+                 "hitl serve to answer /healthz")
+        assert server.poll() is None, server.stderr.read()[-3000:] if server.stderr else ""
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert "hitl-gate: database sqlite:///" in out + err, (out + err)[-3000:]
+    assert "Traceback" not in err, err[-3000:]
