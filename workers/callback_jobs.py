@@ -10,7 +10,7 @@ from core.effects import Effect
 from workers.context import runtime
 from workers.names import CALLBACKS
 from workers.queue import job
-from workers.settle import settling
+from workers.settle import settled
 
 
 @job(CALLBACKS)
@@ -18,9 +18,8 @@ def deliver_callback(action_id: str) -> str:
     rt = runtime()
     # The outbox row is settled once the delivery exists: from then on its row in `deliveries`
     # holds the retry schedule, and the reconciler reads that (deliveries.retries_due).
-    with settling(rt, Effect.CALLBACK_OWED, action_id):
-        attempt = deliveries.prepare(rt.services, action_id)
-    if attempt is None:
+    attempt = settled(rt, Effect.CALLBACK_OWED, action_id, lambda: deliveries.prepare(rt.services, action_id))
+    if not isinstance(attempt, deliveries.Attempt):
         return "nothing owed"
     timestamp = str(int(time.time()))
     headers = {"Content-Type": "application/json", "User-Agent": "hitl-gate",

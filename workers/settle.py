@@ -1,8 +1,8 @@
 """How a job that carries out an outbox effect says it is done (core/outbox.py)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 
@@ -10,16 +10,19 @@ from core import outbox
 from core.effects import Effect
 from workers.dispatch import COALESCED, coalescing_key
 
-
-class Busy(Exception):
-    """Another worker holds this job's lease: leave the rows open (if it dies, the relay comes back)."""
+T = TypeVar("T")
 
 
-@contextmanager
-def settling(runtime, kind: Effect, action_id: str, ref: str | int = "") -> Iterator[None]:
-    """Around a job's work: the open rows are read first, before the job reads the action, and
-    settled when the work ends without an exception. A change committed meanwhile has its own row,
-    which stays open. An exception leaves the rows open for RQ's retry or the relay."""
+class NotYet(Exception):
+    """The work cannot be done now (another worker holds its lease, the policy names no channel):
+    the rows stay open, and the relay comes back to them, backing off."""
+
+
+def settled(runtime, kind: Effect, action_id: str, work: Callable[[], T], ref: str | int = "") -> T | str:
+    """Run a job's `work` and settle the rows it carried out. The open rows are read first, before
+    the work reads the action: a change committed meanwhile has its own row, which stays open. An
+    exception leaves the rows open for RQ's retry or the relay; NotYet does so quietly, and its
+    message is the job's result."""
     if kind in COALESCED:
         try:  # from here on a new change queues a new job instead of riding on this one
             runtime.redis.delete(coalescing_key(kind, action_id))
@@ -27,7 +30,8 @@ def settling(runtime, kind: Effect, action_id: str, ref: str | int = "") -> Iter
             pass
     ids = outbox.open_rows(runtime.services, kind, action_id, str(ref))
     try:
-        yield
-    except Busy:
-        return
+        result = work()
+    except NotYet as exc:
+        return str(exc)
     outbox.settle(runtime.services, ids)
+    return result

@@ -1,7 +1,8 @@
 """The RQ jobs that talk to Slack: small, module-level, ids in, idempotent (a job may run twice).
 
 Each job that carries out an outbox effect settles it (workers/settle.py) when its work is done,
-whatever the work found: a review already posted, an action no longer pending. The composition
+whatever the work found (a review already posted, an action no longer pending), unless it could
+not be done yet (another worker holds the lease, no channel is configured). The composition
 root (bot/bootstrap.py) routes effects here; listeners enqueue the rest (clicks, notices, stats).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from core.vocabulary import Status
 from workers.context import runtime
 from workers.names import DECISIONS, SLACK
 from workers.queue import job
-from workers.settle import Busy, settling
+from workers.settle import NotYet, settled
 
 log = logging.getLogger(__name__)
 BUSY = "being carried out by another worker"  # its outbox rows stay open: if that worker dies, the relay comes back
@@ -45,9 +46,7 @@ def _post(rt, channel: str, **kwargs):
 @job(SLACK)
 def post_review(action_id: str) -> str:
     rt = runtime()
-    with settling(rt, Effect.REVIEW_NEEDED, action_id):
-        return _post_review(rt, action_id)
-    return BUSY
+    return settled(rt, Effect.REVIEW_NEEDED, action_id, lambda: _post_review(rt, action_id))
 
 
 def _post_review(rt, action_id: str) -> str:
@@ -63,13 +62,13 @@ def _post_review(rt, action_id: str) -> str:
     if ctx.action.status != Status.PENDING:
         return f"not pending ({ctx.action.status})"
     channel = ctx.route.get("channel") or rt.settings.slack_default_channel
-    if not channel:
+    if not channel:  # left open: once the operator sets one, the relay's next round posts it
         log.error("action %s has no review channel: set channel in the policy or HITL_SLACK_DEFAULT_CHANNEL", action_id)
-        return "no channel"
+        raise NotYet("no channel")
     # Two copies of this job (a retry racing the relay) must not post twice.
     with _lease(rt, f"hitl:posting:{action_id}") as held:
         if not held:
-            raise Busy  # not settled: if the other worker dies, the relay comes back
+            raise NotYet(BUSY)
         if reviews.location(services, action_id) is not None:
             return "already posted"
         response = _post(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
@@ -84,7 +83,8 @@ def refresh_review(action_id: str) -> str:
     from bot.slack.review_blocks import fallback_text, review_message
 
     rt = runtime()
-    with settling(rt, Effect.REVIEW_CHANGED, action_id):
+
+    def work() -> str:
         where = reviews.location(rt.services, action_id)
         if where is None:
             return "not posted"  # its post reads the action as it is then
@@ -93,13 +93,16 @@ def refresh_review(action_id: str) -> str:
                              blocks=review_message(ctx))
         return "updated"
 
+    return settled(rt, Effect.REVIEW_CHANGED, action_id, work)
+
 
 @job(SLACK)
 def post_diff_reply(action_id: str, reviewer: str) -> str:
     from bot.slack.review_blocks import diff_reply
 
     rt = runtime()
-    with settling(rt, Effect.DIFF_TO_POST, action_id, reviewer):
+
+    def work() -> str:
         where = reviews.location(rt.services, action_id)
         if where is None:
             return "not posted"
@@ -108,6 +111,8 @@ def post_diff_reply(action_id: str, reviewer: str) -> str:
             return "no diff"
         _post(rt, where.channel, thread_ts=where.message_ts, text=text)
         return "replied"
+
+    return settled(rt, Effect.DIFF_TO_POST, action_id, work, ref=reviewer)
 
 
 @job(SLACK)
@@ -119,13 +124,14 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
     rt = runtime()
     services = rt.services
     seq = int(seq)
-    with settling(rt, Effect.ESCALATED, action_id, seq):
+
+    def work() -> str:
         esc = escalation.get(services, action_id, seq)
         if esc is None or esc.notified_at is not None:
             return "nothing owed"
         with _lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
             if not held:
-                raise Busy
+                raise NotYet(BUSY)
             ctx = review_context(services, action_id)
             where = reviews.location(services, action_id)
             if where is not None:
@@ -137,7 +143,8 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
                     _post(rt, target, text=text)
             escalation.mark_notified(services, action_id, seq)
         return f"notified {len(esc.targets)} target(s)"
-    return BUSY
+
+    return settled(rt, Effect.ESCALATED, action_id, work, ref=seq)
 
 
 def _direct_messages(rt, targets, text: str) -> None:
@@ -155,7 +162,8 @@ def post_spot_check(action_id: str) -> str:
 
     rt = runtime()
     services = rt.services
-    with settling(rt, Effect.SPOT_CHECK_NEEDED, action_id):
+
+    def work() -> str:
         item = spot_checks.get(services, action_id)
         if item is None or item.posted_at is not None:
             return "nothing owed"
@@ -164,15 +172,16 @@ def post_spot_check(action_id: str) -> str:
         if not channel:
             log.error("sampled action %s has no spot-check channel: set audit_channel in the policy or "
                       "HITL_SLACK_DEFAULT_CHANNEL", action_id)
-            return "no channel"
+            raise NotYet("no channel")
         with _lease(rt, f"hitl:spot-checking:{action_id}") as held:
             if not held:
-                raise Busy
+                raise NotYet(BUSY)
             response = _post(rt, channel, text=spot_check_blocks.fallback_text(ctx),
                              blocks=spot_check_blocks.spot_check_message(ctx, item), unfurl_media=False)
             spot_checks.record_posted(services, action_id, response["channel"], response["ts"])
         return "posted"
-    return BUSY
+
+    return settled(rt, Effect.SPOT_CHECK_NEEDED, action_id, work)
 
 
 @job(SLACK)
@@ -180,7 +189,8 @@ def refresh_spot_check(action_id: str) -> str:
     from core import spot_checks
 
     rt = runtime()
-    with settling(rt, Effect.SPOT_CHECK_CHANGED, action_id):
+
+    def work() -> str:
         item = spot_checks.get(rt.services, action_id)
         if item is None or item.message_ts is None:
             return "not posted"
@@ -188,6 +198,8 @@ def refresh_spot_check(action_id: str) -> str:
         rt.slack.chat_update(channel=item.channel, ts=item.message_ts, text=spot_check_blocks.fallback_text(ctx),
                              blocks=spot_check_blocks.spot_check_message(ctx, item))
         return "updated"
+
+    return settled(rt, Effect.SPOT_CHECK_CHANGED, action_id, work)
 
 
 @job(SLACK)
