@@ -7,8 +7,8 @@ from typing import TypeVar
 import redis
 
 from core import outbox
-from core.effects import Effect
-from workers.dispatch import COALESCED, coalescing_key
+from core.effects import Effect, Owed
+from workers.dispatch import queued_key
 
 T = TypeVar("T")
 
@@ -23,11 +23,10 @@ def settled(runtime, kind: Effect, action_id: str, work: Callable[[], T], ref: s
     the work reads the action: a change committed meanwhile has its own row, which stays open. An
     exception leaves the rows open for RQ's retry or the relay; NotYet does so quietly, and its
     message is the job's result."""
-    if kind in COALESCED:
-        try:  # from here on a new change queues a new job instead of riding on this one
-            runtime.redis.delete(coalescing_key(kind, action_id))
-        except redis.RedisError:
-            pass
+    try:  # from here on a new change (or the relay) queues a new job instead of riding on this one
+        runtime.redis.delete(queued_key(Owed(kind, action_id, str(ref))))
+    except redis.RedisError:
+        pass
     ids = outbox.open_rows(runtime.services, kind, action_id, str(ref))
     try:
         result = work()
