@@ -115,13 +115,13 @@ def db(database_url):
 
 
 @pytest.fixture
-def notifier() -> RecordingDispatcher:
+def dispatcher() -> RecordingDispatcher:
     return RecordingDispatcher()
 
 
 @pytest.fixture
-def services(db, notifier) -> Services:
-    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), dispatcher=notifier,
+def services(db, dispatcher) -> Services:
+    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "test-policy.yaml")), dispatcher=dispatcher,
                 draw=lambda: 0.25)
 
 

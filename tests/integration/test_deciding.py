@@ -16,7 +16,7 @@ def submit(services, agent, amount=100, **kw):
     return intake.submit(services, agent, p)[0]
 
 
-def test_approve_is_one_vote_with_time_to_decision(services, agent, notifier):
+def test_approve_is_one_vote_with_time_to_decision(services, agent, dispatcher):
     with freeze_time("2026-03-01T10:00:00Z") as clock:
         action = submit(services, agent)
         clock.tick(42)
@@ -26,7 +26,7 @@ def test_approve_is_one_vote_with_time_to_decision(services, agent, notifier):
     assert a.decision.reviewers == ["UALICE"] and a.decision.time_to_decision_seconds == 42
     assert a.decision.final_payload == {"amount": 100, "note": "Refund in full"} and a.decision.patch is None
     assert a.votes[0].ratings == {"accuracy": 5} and a.votes[0].time_to_decision_seconds == 42
-    assert notifier.calls[-1] == (a.id, "approved")
+    assert dispatcher.calls[-1] == (a.id, "approved")
 
 
 def test_modify_stores_patch_and_text_diff(services, agent):

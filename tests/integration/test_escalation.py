@@ -40,8 +40,8 @@ action_types:
 
 
 @pytest.fixture
-def tree_gate(db, notifier):
-    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), dispatcher=notifier)
+def tree_gate(db, dispatcher):
+    return Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "esc.yaml")), dispatcher=dispatcher)
 
 
 def propose(services, agent, action_type="refund", **extra):
@@ -123,14 +123,14 @@ def test_claim_pauses_escalation_and_the_ack_timeout_restarts_it(tree_gate, agen
     assert len(history(tree_gate, a.id)) == 1
 
 
-def test_the_agents_deadline_expires_the_action_before_the_tree_does(tree_gate, agent, notifier):
+def test_the_agents_deadline_expires_the_action_before_the_tree_does(tree_gate, agent, dispatcher):
     with freeze_time(T0) as clock:
         a = propose(tree_gate, agent, deadline=T0 + timedelta(minutes=3))
         assert tree_gate.dispatcher.latest_timer(a.id)[1] == T0 + timedelta(minutes=3)
         clock.move_to(T0 + timedelta(minutes=3))
         fired = fire_latest(tree_gate, a.id)
     assert fired.kind == "deadline" and fired.status is Status.EXPIRED
-    assert (a.id, "expired") in notifier.calls
+    assert (a.id, "expired") in dispatcher.calls
 
 
 def test_a_deadline_without_a_tree_still_expires(tree_gate, agent):

@@ -18,20 +18,20 @@ def proposal(**kw) -> Proposal:
     return Proposal(**base)
 
 
-def test_pending_proposal_is_recorded_with_its_route(services, agent, notifier):
+def test_pending_proposal_is_recorded_with_its_route(services, agent, dispatcher):
     view, created = intake.submit(services, agent, proposal())
     assert created and view.status is Status.PENDING and view.decision is None
     assert view.rule == "refund (no rule matched)" and view.policy_version.startswith("test@")
     assert view.state == {"step": 3, "opaque": [1, "x"]} and view.run_id == "run-1"
-    assert notifier.calls == []  # nothing decided yet
+    assert dispatcher.calls == []  # nothing decided yet
 
 
-def test_auto_approved_comes_back_decided(services, agent, notifier):
+def test_auto_approved_comes_back_decided(services, agent, dispatcher):
     view, _ = intake.submit(services, agent, proposal(action_type="ping", payload={"host": "a"}))
     assert view.status is Status.AUTO_APPROVED
     assert view.decision.go_ahead and view.decision.final_payload == {"host": "a"}
     assert view.decision.reviewers == [] and view.decision.time_to_decision_seconds == 0
-    assert notifier.calls == [(view.id, "auto_approved")]
+    assert dispatcher.calls == [(view.id, "auto_approved")]
 
 
 def test_blocked_is_decided_and_not_go_ahead(services, agent):

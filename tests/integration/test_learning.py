@@ -117,14 +117,14 @@ def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(services, 
     assert a.alert and a.recommended == "review" and "6 of 20 proposals at confidence ≥ 0.9" in a.why
 
 
-def test_sampled_audits_promote_to_auto_or_show_drift(db, notifier, agent):
+def test_sampled_audits_promote_to_auto_or_show_drift(db, dispatcher, agent):
     from core import spot_checks
     from core.policy.loader import load_policy_text
     from core.services import Services
     from tests.fakes import FixedPolicy, StaticGroups
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n", "p.yaml")
-    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher)
 
     def audit(n, verdict):
         for _ in range(n):

@@ -38,11 +38,11 @@ def test_outcome_after_rejection_is_illegal(services, agent):
         lifecycle.report_outcome(services, agent, a.id, "failed")
 
 
-def test_cancel_pending_then_nobody_can_decide(services, agent, notifier):
+def test_cancel_pending_then_nobody_can_decide(services, agent, dispatcher):
     a = submit(services, agent)
     c = lifecycle.cancel(services, agent, a.id, reason="user changed their mind")
     assert c.status is Status.CANCELLED and c.decision.reviewers == ["agent:test-agent"]
-    assert notifier.calls[-1] == (a.id, "cancelled")
+    assert dispatcher.calls[-1] == (a.id, "cancelled")
     with pytest.raises(AlreadyDecided, match="already cancelled by agent:test-agent"):
         deciding.decide(services, a.id, reviewer="UALICE", kind="approve")
 

@@ -128,14 +128,14 @@ def test_rubber_stamp_warning_and_inter_reviewer_agreement(services, agent):
     assert len(daily.trend) == 14 and daily.trend[-1][1].reviewed == 12
 
 
-def test_shadow_mode_agreement_is_reported(db, notifier, agent):
+def test_shadow_mode_agreement_is_reported(db, dispatcher, agent):
     from core.policy.loader import load_policy_text
     from core.services import Services
     from tests.fakes import FixedPolicy
 
     services = Services(db=db, policies=FixedPolicy(load_policy_text("action_types:\n  refund:\n    review_mode: shadow\n"
                                                              "    auto_approve_threshold: 0.5\n", "p.yaml")),
-                dispatcher=notifier)
+                dispatcher=dispatcher)
     with freeze_time("2026-06-02T09:00:00Z"):
         ids = [propose(services, agent) for _ in range(4)]  # confidence 0.5 ≥ threshold, still pending: shadow
         deciding.decide(services, ids[0], reviewer="UALICE", kind="approve")

@@ -27,7 +27,7 @@ def open_kinds(services, action_id) -> list[str]:
     return sorted(r.kind for r in outbox.unsettled(services, action_id))
 
 
-def test_every_write_path_owes_its_effects_in_the_outbox(services, agent, notifier):
+def test_every_write_path_owes_its_effects_in_the_outbox(services, agent, dispatcher):
     with freeze_time(T0):
         a = propose(services, agent)
         assert open_kinds(services, a.id) == ["review_needed"]
@@ -36,20 +36,20 @@ def test_every_write_path_owes_its_effects_in_the_outbox(services, agent, notifi
     assert open_kinds(services, a.id) == ["callback_owed", "diff_to_post", "review_changed", "review_changed",
                                       "review_needed"]
     # ...and handed the same to this process's dispatcher after each commit, with the transient ones
-    assert [o.kind for o in notifier.owed if o.action_id == a.id] == [
+    assert [o.kind for o in dispatcher.owed if o.action_id == a.id] == [
         Effect.REVIEW_NEEDED, Effect.ACTION_CHANGED, Effect.REVIEW_CHANGED,
         Effect.ACTION_CHANGED, Effect.REVIEW_CHANGED, Effect.CALLBACK_OWED, Effect.DIFF_TO_POST]
-    assert notifier.of(Effect.DIFF_TO_POST)[0].ref == "UALICE"
+    assert dispatcher.of(Effect.DIFF_TO_POST)[0].ref == "UALICE"
 
 
-def test_a_rolled_back_change_owes_nothing(services, agent, notifier):
+def test_a_rolled_back_change_owes_nothing(services, agent, dispatcher):
     a = propose(services, agent)
     deciding.decide(services, a.id, reviewer="UALICE", kind="approve")
     before = len(outbox.unsettled(services, a.id))
-    dispatched = len(notifier.owed)
+    dispatched = len(dispatcher.owed)
     with pytest.raises(AlreadyDecided):
         lifecycle.cancel(services, agent, a.id)
-    assert len(outbox.unsettled(services, a.id)) == before and len(notifier.owed) == dispatched
+    assert len(outbox.unsettled(services, a.id)) == before and len(dispatcher.owed) == dispatched
 
 
 def test_a_process_that_dies_after_its_commit_leaves_the_effects_to_the_relay(db, services, agent):

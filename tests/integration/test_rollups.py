@@ -88,8 +88,8 @@ def _history(services, agents, seed=7, n=120):
 
 
 @pytest.fixture
-def history(db, notifier):
-    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier,
+def history(db, dispatcher):
+    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=dispatcher,
                         draw=lambda: 0.5)
     agents = [create_agent(db, "a1")[0], create_agent(db, "a2")[0]]
     _history(services, agents)
@@ -211,8 +211,8 @@ def test_beyond_the_exact_limit_percentiles_and_medians_come_from_the_histograms
     assert "≈" not in "\n".join(stats_text.lines(exact))
 
 
-def test_a_rolled_back_decision_leaves_no_count(db, notifier):
-    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=notifier)
+def test_a_rolled_back_decision_leaves_no_count(db, dispatcher):
+    services = Services(db=db, policies=FixedPolicy(load_policy_text(POLICY, "p.yaml")), dispatcher=dispatcher)
     agent = create_agent(db, "a1")[0]
     with freeze_time("2026-03-02T10:00:00Z"):
         action_id = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},

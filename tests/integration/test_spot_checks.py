@@ -44,13 +44,13 @@ def test_a_flag_needs_a_known_reason_and_the_first_verdict_stands(sampled_gate, 
         spot_checks.record_verdict(sampled_gate, a.id, "UBOB", spot_checks.LOOKS_RIGHT, [], groups)
 
 
-def test_only_the_routes_reviewers_may_audit(db, notifier, agent):
+def test_only_the_routes_reviewers_may_audit(db, dispatcher, agent):
     from core.policy.loader import load_policy_text
     from tests.fakes import FixedPolicy
 
     policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n"
                               "    reviewers: [UALICE, S0AUD]\n", "p.yaml")
-    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=notifier)
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher)
     a = crm(services, agent)
     with pytest.raises(NotAuthorised):
         spot_checks.record_verdict(services, a.id, "UMALLORY", spot_checks.LOOKS_RIGHT, [],
