@@ -30,17 +30,26 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import PG_URL, hitl_serve, pct, throwaway_database  # noqa: E402
 from bot.slack import ids  # noqa: E402
+from bot.slack.request_body import bound_value  # noqa: E402
 from core.agents import create_agent  # noqa: E402
+from core.seen import Seen  # noqa: E402
 from core.store.db import Database  # noqa: E402
 from tests.slack_fake import FakeSlack  # noqa: E402
 from tests.slack_requests import SECRET, block_action, form, sign  # noqa: E402
+
+BODY = {"action_type": "refund", "title": "t", "payload": {"amount": 1}, "confidence": 0.5}
+
+
+def button_value(action_id: str) -> str:
+    """What the Approve button of a new review carries: the id, revision 0 and the payload's hash."""
+    return bound_value(action_id, Seen.of(0, BODY["payload"]))
 
 
 def run_wrk(base: str, actions: list[str], args, tmp: str) -> None:
     """wrk over pre-signed clicks (each valid for Slack's 5-minute window), 16 connections, 2 threads."""
     entries = []
     for action_id in actions:
-        body = form(block_action("UALICE", ids.APPROVE, action_id))
+        body = form(block_action("UALICE", ids.APPROVE, button_value(action_id)))
         headers = sign(body)
         entries.append((body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]))
     script = Path(tmp) / "clicks.lua"
@@ -71,7 +80,7 @@ def client_run(base: str, action_ids: list[str]) -> list[tuple[float, int]]:
     out = []
     with httpx.Client(base_url=base, timeout=30) as client:
         for action_id in action_ids:
-            payload = form(block_action("UALICE", ids.APPROVE, action_id))
+            payload = form(block_action("UALICE", ids.APPROVE, button_value(action_id)))
             headers = sign(payload)
             t = time.perf_counter()
             r = client.post("/slack/events", content=payload, headers=headers)
@@ -103,8 +112,7 @@ def main() -> None:
                "HITL_SLACK_POST_INTERVAL_MS": "0"}  # the drain posts 2,000 reviews to one channel; acks are measured here
         with hitl_serve(env, port=8798, web_workers=args.web_workers) as base:
             agent = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"})
-            body = {"action_type": "refund", "title": "t", "payload": {"amount": 1}, "confidence": 0.5}
-            actions = [agent.post("/v1/actions", json=body).json()["id"] for _ in range(args.clicks)]
+            actions = [agent.post("/v1/actions", json=BODY).json()["id"] for _ in range(args.clicks)]
             if args.driver == "wrk":
                 run_wrk(base, actions, args, tmp)
             else:

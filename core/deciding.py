@@ -14,6 +14,8 @@ from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
 from core.locking import lock_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
+from core.seen import Seen
+from core.seen import check as check_seen
 from core.services import Services
 from core.states import transition
 from core.store.tables import Action, Vote
@@ -62,8 +64,11 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
 
 def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
            comment: str | None = None, ratings: dict[str, int] | None = None, edited_payload: dict | None = None,
-           source: str = "api", groups: GroupDirectory | None = None, with_view: bool = True) -> DecideResult | None:
+           source: str = "api", groups: GroupDirectory | None = None, with_view: bool = True,
+           seen: Seen | None = None) -> DecideResult | None:
     """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI).
+    `seen`: the revision and payload the voter was shown (a Slack button or modal); a vote on any
+    other records nothing and raises StaleView. None: the caller reads the current action itself.
     `with_view=False` skips re-reading the action afterwards (returns None) for callers that do not show it."""
     reviewer = (reviewer or "").strip()
     if not reviewer or len(reviewer) > 100 or text_problem(reviewer):
@@ -76,6 +81,9 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
         action = lock_or_explain(s, action_id, [Status.PENDING])
         if groups is not None and not is_reviewer(action.route.get("reviewers") or {}, reviewer, groups):
             raise NotAuthorised(f"{reviewer} is not a reviewer for {action.action_type}")
+        if seen is not None:
+            check_seen(action, seen, list(s.scalars(select(Vote).where(Vote.action_id == action.id,
+                                                                       Vote.revision > seen.revision))))
         previous = s.scalar(select(Vote).where(Vote.action_id == action.id, Vote.revision == action.revision,
                                                Vote.reviewer == reviewer))
         if previous is not None:

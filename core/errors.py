@@ -37,6 +37,12 @@ class AlreadyVoted(HitlError):
     code = "already_voted"
 
 
+class StaleView(HitlError):
+    """A vote cast on a revision of the payload that is no longer the current one: it counts for nothing."""
+
+    code = "stale_view"
+
+
 class InvalidDecision(HitlError):
     code = "invalid_decision"
 

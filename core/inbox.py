@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 
 from core import deciding, reviews
-from core.errors import HitlError
+from core.effects import Effect
+from core.errors import HitlError, StaleView
 from core.ports import GroupDirectory
+from core.seen import Seen
 from core.services import Services
 from core.store.db import affected
 from core.store.tables import Interaction
+from core.unit_of_work import unit_of_work
 
 KINDS = ("approve", "reject", "claim")
 
@@ -26,28 +29,32 @@ class Applied:
     reviewer: str
 
 
-def _insert(services: Services, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source):
+def _insert(services: Services, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source,
+            seen: Seen | None):
     if kind not in KINDS:
         raise ValueError(f"unknown interaction kind {kind!r}")
     return insert(Interaction).values(
         action_id=action_id[:64], reviewer=reviewer[:100], kind=kind, reason_tags=list(reason_tags or []),
         reply_channel=reply_channel, source=source, received_at=services.clock(),
+        seen=seen.token() if seen else None,
     ).returning(Interaction.id)
 
 
 def receive(services: Services, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
-            reply_channel: str | None = None, source: str = "slack") -> int:
+            reply_channel: str | None = None, source: str = "slack", seen: Seen | None = None) -> int:
     with services.db.transaction() as s:
-        return s.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source)).scalar_one()
+        return s.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source,
+                                 seen)).scalar_one()
 
 
 async def receive_async(services: Services, action_id: str, reviewer: str, kind: str, reason_tags: list[str] | None = None,
-                        reply_channel: str | None = None, source: str = "slack") -> int:
+                        reply_channel: str | None = None, source: str = "slack", seen: Seen | None = None) -> int:
     """The same, awaited on an event loop (PostgreSQL); SQLite's local write is short enough to make inline."""
     if services.db.is_sqlite:
-        return receive(services, action_id, reviewer, kind, reason_tags, reply_channel, source)
+        return receive(services, action_id, reviewer, kind, reason_tags, reply_channel, source, seen)
     async with services.db.async_engine.begin() as conn:
-        result = await conn.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source))
+        result = await conn.execute(_insert(services, action_id, reviewer, kind, reason_tags, reply_channel, source,
+                                            seen))
         return result.scalar_one()
 
 
@@ -64,15 +71,23 @@ def apply(services: Services, interaction_id: int, groups: GroupDirectory | None
             if holder != row.reviewer:
                 notice = f"<@{holder}> has already claimed this action."
         else:
+            # A click recorded before votes were bound to what their voter saw has no `seen`: it is
+            # applied as it was then. Listeners record every new Approve and Reject with one.
             deciding.decide(services, row.action_id, reviewer=row.reviewer, kind=row.kind, reason_tags=row.reason_tags,
-                            source=row.source, groups=groups, with_view=False)
+                            source=row.source, groups=groups, with_view=False, seen=Seen.parse(row.seen))
         result = "ok" if notice is None else notice
     except HitlError as exc:
         notice = explain(exc) if explain else exc.message
         result = f"{exc.code}: {exc.message}"
-    with services.db.transaction() as s:
-        done = s.execute(update(Interaction).where(Interaction.id == interaction_id, Interaction.applied_at.is_(None))
-                         .values(applied_at=services.clock(), result=result[:1000]))
+        stale = isinstance(exc, StaleView)
+    else:
+        stale = False
+    with unit_of_work(services) as work:
+        done = work.session.execute(update(Interaction).where(Interaction.id == interaction_id,
+                                                              Interaction.applied_at.is_(None))
+                                    .values(applied_at=work.now, result=result[:1000]))
+        if stale and affected(done):  # the clicker's message may still show the old payload: redraw it
+            work.owe(Effect.REVIEW_CHANGED, row.action_id)
     if affected(done) == 0:
         return None  # another worker applied it at the same time; it sent any notice
     return Applied(notice=notice, reply_channel=row.reply_channel, reviewer=row.reviewer)

@@ -8,11 +8,12 @@ from bot.slack.block_kit import unaided
 from bot.slack.deps import SlackDeps
 from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
-from bot.slack.request_body import channel_id, clicked_value, state_value, user_id
+from bot.slack.request_body import channel_id, clicked, clicked_value, state_value, user_id
 from core import inbox, spot_checks
 from core.access import is_reviewer
 from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
 from core.queries import ReviewContext, review_context
+from core.seen import Seen
 from core.vocabulary import Status
 
 
@@ -47,20 +48,39 @@ def recordable(body: dict) -> tuple[str, list[str] | None] | None:
     return None
 
 
+# A vote must name what its button showed; Claim is not a vote.
+VOTES = ("approve", "reject")
+OUT_OF_DATE = ("🔄 This message was out of date, so your click was not recorded. It now shows the current "
+               "version of the action: look again and decide.")
+
+
 def record(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """Write the click down, hand its application to a worker; apply it here only if Redis is away."""
-    interaction = inbox.receive(deps.services, clicked_value(body), user_id(body), kind, tags,
-                                reply_channel=channel_id(body))
+    action_id, seen = clicked(body)
+    if kind in VOTES and seen is None:
+        return _out_of_date(deps, body, action_id)
+    interaction = inbox.receive(deps.services, action_id, user_id(body), kind, tags, reply_channel=channel_id(body),
+                                seen=seen)
     if not deps.later(jobs.apply_interaction, interaction):
         _apply_now(deps, interaction)
 
 
 async def record_async(deps: SlackDeps, body: dict, kind: str, tags: list[str] | None = None) -> None:
     """`record` for the web route's event loop: the INSERT is awaited, the rest is quick or rare."""
-    interaction = await inbox.receive_async(deps.services, clicked_value(body), user_id(body), kind, tags,
-                                            reply_channel=channel_id(body))
+    action_id, seen = clicked(body)
+    if kind in VOTES and seen is None:
+        return _out_of_date(deps, body, action_id)
+    interaction = await inbox.receive_async(deps.services, action_id, user_id(body), kind, tags,
+                                            reply_channel=channel_id(body), seen=seen)
     if not deps.later(jobs.apply_interaction, interaction):  # ~0.4 ms; a thread hop measured slower
         await asyncio.to_thread(_apply_now, deps, interaction)
+
+
+def _out_of_date(deps: SlackDeps, body: dict, action_id: str) -> None:
+    """A button of a message posted before votes named what they saw (or a crafted value): nothing is
+    recorded, and the message is redrawn with buttons that do."""
+    deps.tell(channel_id(body), user_id(body), OUT_OF_DATE)
+    deps.later(jobs.refresh_review, action_id)
 
 
 def _apply_now(deps: SlackDeps, interaction: int) -> None:
@@ -80,17 +100,24 @@ def on_reject(deps: SlackDeps, ack, body: dict) -> None:
     if click:
         record(deps, body, *click)
         return
+    action_id, seen = clicked(body)
     ctx = _open_check(deps, body)
-    if ctx is not None:
-        meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body)).dump()
-        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.reject_modal(ctx, meta))
+    if ctx is None:
+        return
+    if seen is None or seen != Seen.of(ctx.action.revision, ctx.action.current_payload):
+        return _out_of_date(deps, body, action_id)  # the rejection would be of a version nobody shows now
+    meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=seen.revision,
+                         seen=seen.token()).dump()
+    deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.reject_modal(ctx, meta))
 
 
 def on_modify(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     ctx = _open_check(deps, body)
     if ctx is not None:
-        meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=ctx.action.revision).dump()
+        shown = Seen.of(ctx.action.revision, ctx.action.current_payload)  # the modal shows the current payload
+        meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=shown.revision,
+                             seen=shown.token()).dump()
         deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.modify_modal(ctx, meta))
 
 

@@ -9,8 +9,9 @@ from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
 from bot.slack.request_body import input_value, user_id
 from core import deciding
-from core.errors import HitlError
+from core.errors import HitlError, StaleView
 from core.queries import review_context
+from core.seen import Seen
 
 
 def register(app, deps: SlackDeps) -> None:
@@ -30,7 +31,7 @@ def on_reject_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     meta = ModalMetadata.of(view)
     try:
         deciding.decide(deps.services, meta.action_id, reviewer=user_id(body), kind="reject", reason_tags=tags,
-                        comment=comment, source="slack", groups=deps.groups)
+                        comment=comment, source="slack", groups=deps.groups, seen=_seen(meta))
     except HitlError as exc:
         ack(response_action="errors", errors={ids.TAGS_BLOCK: notice(exc)[:150]})
         return
@@ -75,9 +76,17 @@ def parse_fields(values: dict, current: dict, masked_keys: list[str]) -> tuple[d
     return edited, errors
 
 
+def _seen(meta: ModalMetadata) -> Seen:
+    seen = Seen.parse(meta.seen)
+    if seen is None:  # a modal opened before votes named what they saw
+        raise StaleView("this form is out of date: close it and open it again from the message")
+    return seen
+
+
 def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     values = view["state"]["values"]
-    action_id = ModalMetadata.of(view).action_id
+    meta = ModalMetadata.of(view)
+    action_id = meta.action_id
     try:
         ctx = review_context(deps.services, action_id)
     except HitlError as exc:
@@ -95,8 +104,8 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     reviewer = user_id(body)
     try:
         deciding.decide(deps.services, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
-                                 reason_tags=tags, comment=comment, ratings=ratings or None, source="slack",
-                                 groups=deps.groups)
+                        reason_tags=tags, comment=comment, ratings=ratings or None, source="slack",
+                        groups=deps.groups, seen=_seen(meta))
     except HitlError as exc:
         first = next(iter(values), ids.COMMENT_BLOCK)
         ack(response_action="errors", errors={first: notice(exc)[:150]})

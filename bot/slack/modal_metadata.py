@@ -11,6 +11,7 @@ class ModalMetadata(BaseModel):
     action_id: str = Field(default="", validation_alias=AliasChoices("action_id", "a"), max_length=64)
     channel: str | None = Field(default=None, validation_alias=AliasChoices("channel", "c"), max_length=40)
     revision: int | None = Field(default=None, validation_alias=AliasChoices("revision", "r"))  # as the modal showed it
+    seen: str | None = Field(default=None, max_length=40)  # core/seen.py: the revision and payload hash it showed
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)

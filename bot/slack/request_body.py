@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.seen import Seen
+
 
 def user_id(body: dict) -> str:
     return body["user"]["id"]
@@ -13,7 +15,19 @@ def channel_id(body: dict) -> str | None:
 
 
 def clicked_value(body: dict) -> str:
-    return body["actions"][0].get("value", "")
+    """The action id a button names, with or without what it showed (`bound_value`)."""
+    return clicked(body)[0]
+
+
+def clicked(body: dict) -> tuple[str, Seen | None]:
+    """The action id and what the button showed; None for a button of a message posted before
+    votes were bound to it (or a crafted value)."""
+    action_id, _, token = (body["actions"][0].get("value") or "").partition(":")
+    return action_id, Seen.parse(token)
+
+
+def bound_value(action_id: str, seen: Seen) -> str:
+    return f"{action_id}:{seen.token()}"
 
 
 def state_value(values: dict, action_id: str) -> Any:

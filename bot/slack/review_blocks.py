@@ -5,7 +5,9 @@ from bot.slack import block_kit as bk
 from bot.slack import ids
 from bot.slack.block_kit import MAX_MESSAGE_BLOCKS, STATUS_ICON, payload_fields, title, unaided
 from bot.slack.mrkdwn import clip, mrkdwn, plain
+from bot.slack.request_body import bound_value
 from core.queries import ReviewContext
+from core.seen import Seen
 from core.vocabulary import ReviewMode, Status
 
 
@@ -79,14 +81,18 @@ def _status_blocks(ctx: ReviewContext) -> list[dict]:
         blocks = [bk.context(*[p for p in progress if p])] if any(progress) else []
         select = {"type": "static_select", "action_id": ids.REASON_TAG,
                   "placeholder": bk.text_obj("plain_text", "Reason tag…"), "options": bk.options(ctx.reason_tags)}
+        # A vote names the revision and payload its button showed (core/seen.py).
+        bound = bound_value(a.id, Seen.of(a.revision, a.current_payload))
         if unaided(ctx):  # nothing that shows or signs off the agent's proposal unseen
-            elements = [bk.button("Decide…", ids.MODIFY, a.id, "primary"), bk.button("Reject", ids.REJECT, a.id, "danger"),
+            elements = [bk.button("Decide…", ids.MODIFY, bound, "primary"), bk.button("Reject", ids.REJECT, bound, "danger"),
                         select, bk.button("Claim", ids.CLAIM, a.id)]
         else:
-            elements = [bk.button("Approve", ids.APPROVE, a.id, "primary"), bk.button("Modify…", ids.MODIFY, a.id),
-                        bk.button("Reject", ids.REJECT, a.id, "danger"), select, bk.button("Claim", ids.CLAIM, a.id),
+            elements = [bk.button("Approve", ids.APPROVE, bound, "primary"), bk.button("Modify…", ids.MODIFY, bound),
+                        bk.button("Reject", ids.REJECT, bound, "danger"), select, bk.button("Claim", ids.CLAIM, a.id),
                         bk.button("Full payload", ids.VIEW_PAYLOAD, a.id)]
-        blocks.append({"type": "actions", "block_id": f"{ids.ACTIONS_BLOCK}.{a.revision}", "elements": elements})
+        # A fresh block_id on every update, as Slack recommends: clients drop a stale selection.
+        block_id = f"{ids.ACTIONS_BLOCK}.{a.revision}.{len(a.votes)}" + (".claimed" if a.claimed_by else "")
+        blocks.append({"type": "actions", "block_id": block_id, "elements": elements})
         return blocks
     d = a.decision
     line = f"{STATUS_ICON.get(d.status, '')} *{d.status.value.replace('_', ' ').capitalize()}*"

@@ -184,6 +184,7 @@ class Interaction(Base):
     kind: Mapped[str] = mapped_column(String(16))  # approve | reject | claim
     reason_tags: Mapped[Any] = mapped_column(JsonType)
     reply_channel: Mapped[str | None] = mapped_column(String(40))  # where to send an ephemeral notice
+    seen: Mapped[str | None] = mapped_column(String(40))  # the revision and payload hash the button showed (core/seen.py)
     source: Mapped[str] = mapped_column(String(32))
     received_at: Mapped[datetime]
     applied_at: Mapped[datetime | None]

@@ -79,9 +79,21 @@ class SlackHarness:
 
         return location(self.server.runtime.services, action_id)
 
+    def bound(self, action_id: str) -> str:
+        """What a vote button of the newest message about this action carries: its id, revision and
+        payload hash (core/seen.py), as a reviewer clicking it now would send."""
+        for method, call in reversed(self.fake.calls):
+            if method not in ("chat.postMessage", "chat.update"):
+                continue
+            for block in call.get("blocks") or []:
+                for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+                    if element.get("action_id") == "hitl_reject" and element["value"].startswith(action_id + ":"):
+                        return element["value"]
+        raise AssertionError(f"no message with vote buttons for {action_id}")
+
     def posted(self, action_id: str) -> dict:
         return next(p for p in self.fake.of("chat.postMessage") if any(
-            b.get("type") == "actions" and b["elements"][0]["value"] == action_id for b in p["blocks"]))
+            b.get("type") == "actions" and b["elements"][0]["value"].split(":")[0] == action_id for b in p["blocks"]))
 
 
 @pytest.fixture

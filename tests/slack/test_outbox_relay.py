@@ -55,7 +55,7 @@ def test_a_web_process_killed_between_commit_and_enqueue_loses_nothing(slack, mo
     assert slack.location(action_id) is not None and outbox.unsettled(rt.services) == []
     # and a click on it, whose decision's effects die the same way, still updates the message
     monkeypatch.setattr(dispatcher, "dispatch", killed)
-    slack.post_interaction(block_action("UALICE", "hitl_approve", action_id))
+    slack.post_interaction(block_action("UALICE", "hitl_approve", slack.bound(action_id)))
     updates = len(slack.fake.of("chat.update"))
     slack.drain()  # the worker applying the click commits the decision, then dies (RQ would retry the job)
     monkeypatch.undo()

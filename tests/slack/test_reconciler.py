@@ -29,7 +29,7 @@ def test_flushall_after_proposals_every_review_is_still_posted_by_a_real_worker(
 def test_flushall_after_a_click_the_click_is_still_applied(slack):
     a = slack.propose()
     slack.drain()
-    slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     rt = slack.server.runtime
     rt.redis.flushall()  # the apply job is gone; the click row is not
     rt.settings.reconcile_grace_seconds = 0
@@ -84,7 +84,7 @@ def test_slack_500_is_retried_and_429_waits_for_retry_after(slack, monkeypatch):
     slack.fake.fail_next("chat.update", status=429, retry_after=1)
     from tests.slack_requests import block_action
 
-    slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     started = time.monotonic()
     slack.drain()
     assert time.monotonic() - started >= 1.0  # waited for Retry-After

@@ -27,7 +27,7 @@ def test_approve_click_returns_the_long_poll_and_updates_the_message(slack):
     poll = threading.Thread(target=lambda: result.update(slack.agent.get(f"/v1/actions/{a['id']}/decision",
                                                                            params={"wait": 30}).json()))
     poll.start()
-    r = slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    r = slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     assert r.status_code == 200
     slack.drain()  # the worker applies the recorded click
     poll.join(20)
@@ -44,7 +44,7 @@ def test_approve_click_returns_the_long_poll_and_updates_the_message(slack):
 def test_reject_with_the_dropdown_tag_stores_the_tag(slack):
     a = slack.propose()
     slack.drain()
-    slack.post_interaction(block_action("UBOB", ids.REJECT, a["id"], reason_tag="policy_violation"))
+    slack.post_interaction(block_action("UBOB", ids.REJECT, slack.bound(a["id"]), reason_tag="policy_violation"))
     slack.drain()
     got = slack.agent.get(f"/v1/actions/{a['id']}").json()
     assert got["status"] == "rejected" and got["decision"]["reason_tags"] == ["policy_violation"]
@@ -53,7 +53,7 @@ def test_reject_with_the_dropdown_tag_stores_the_tag(slack):
 def test_reject_without_a_tag_opens_the_modal_and_its_submission_rejects(slack):
     a = slack.propose()
     slack.drain()
-    slack.post_interaction(block_action("UBOB", ids.REJECT, a["id"]))
+    slack.post_interaction(block_action("UBOB", ids.REJECT, slack.bound(a["id"])))
     (opened,) = slack.fake.of("views.open")
     view = opened["view"]
     assert view["callback_id"] == ids.REJECT_VIEW and opened["trigger_id"] == "111.222.trigger"
@@ -71,7 +71,7 @@ def test_modify_modal_stores_patch_and_diff_and_replies_in_thread(slack):
     a = slack.propose(payload={"amount": 120, "order": "42", "note": "Refund the duplicate charge",
                                "items": [{"sku": "A1"}]})
     slack.drain()
-    slack.post_interaction(block_action("UCAROL", ids.MODIFY, a["id"]))
+    slack.post_interaction(block_action("UCAROL", ids.MODIFY, slack.bound(a["id"])))
     view = slack.fake.of("views.open")[-1]["view"]
     assert view["callback_id"] == ids.MODIFY_VIEW
     assert_valid_modal(view)
@@ -94,7 +94,7 @@ def test_modify_modal_stores_patch_and_diff_and_replies_in_thread(slack):
 def test_modify_with_bad_json_shows_the_error_inline_and_records_nothing(slack):
     a = slack.propose(payload={"amount": 1, "meta": {"k": 1}})
     slack.drain()
-    slack.post_interaction(block_action("UCAROL", ids.MODIFY, a["id"]))
+    slack.post_interaction(block_action("UCAROL", ids.MODIFY, slack.bound(a["id"])))
     view = slack.fake.of("views.open")[-1]["view"]
     values = {"f:amount": {ids.INPUT: {"type": "number_input", "value": "abc"}},
               "f:meta": {ids.INPUT: {"type": "plain_text_input", "value": "{not json"}}}
@@ -109,7 +109,7 @@ def test_modify_with_bad_json_shows_the_error_inline_and_records_nothing(slack):
 def test_unauthorised_click_changes_nothing_and_is_told_why(slack):
     a = slack.propose()
     slack.drain()
-    r = slack.post_interaction(block_action("UMALLORY", ids.APPROVE, a["id"]))
+    r = slack.post_interaction(block_action("UMALLORY", ids.APPROVE, slack.bound(a["id"])))
     assert r.status_code == 200
     slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "pending"
@@ -120,7 +120,7 @@ def test_unauthorised_click_changes_nothing_and_is_told_why(slack):
 def test_group_member_may_decide(slack):
     a = slack.propose()
     slack.drain()
-    slack.post_interaction(block_action("UDAVE", ids.APPROVE, a["id"]))  # S0FIN member in the fake
+    slack.post_interaction(block_action("UDAVE", ids.APPROVE, slack.bound(a["id"])))  # S0FIN member in the fake
     slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
     assert [p["usergroup"] for p in slack.fake.of("usergroups.users.list")] == ["S0FIN"]
@@ -131,9 +131,10 @@ def test_bad_signature_or_stale_timestamp_gets_401_and_changes_nothing(slack):
 
     a = slack.propose()
     slack.drain()
-    assert slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]), secret="wrong").status_code == 401
+    click = block_action("UALICE", ids.APPROVE, slack.bound(a["id"]))
+    assert slack.post_interaction(click, secret="wrong").status_code == 401
     stale = int(time.time()) - 301
-    assert slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]), timestamp=stale).status_code == 401
+    assert slack.post_interaction(click, timestamp=stale).status_code == 401
     unsigned = slack.http.post("/slack/events", content="payload={}",
                                headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert unsigned.status_code == 401
@@ -144,12 +145,12 @@ def test_bad_signature_or_stale_timestamp_gets_401_and_changes_nothing(slack):
 def test_quorum_progress_and_the_loser_is_told_who_won(slack):
     a = slack.propose(payload={"amount": 900})
     slack.drain()
-    slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     slack.drain()
     progress = slack.fake.of("chat.update")[-1]
     assert "1 of 2 approvals: <@UALICE>" in str(progress["blocks"])
-    slack.post_interaction(block_action("UBOB", ids.APPROVE, a["id"]))
-    slack.post_interaction(block_action("UCAROL", ids.REJECT, a["id"], reason_tag="edge_case"))
+    slack.post_interaction(block_action("UBOB", ids.APPROVE, slack.bound(a["id"])))
+    slack.post_interaction(block_action("UCAROL", ids.REJECT, slack.bound(a["id"]), reason_tag="edge_case"))
     slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["decision"]["reviewers"] == ["UALICE", "UBOB"]
     loser = slack.fake.of("chat.postEphemeral")[-1]
@@ -175,10 +176,11 @@ def test_fifty_concurrent_conflicting_clicks_record_one_decision(slack):
     a = slack.propose()
     slack.drain()
     reviewers = ["UALICE", "UBOB", "UCAROL", "UDAVE"]
+    value = slack.bound(a["id"])
 
     def click(i):
         kind = ids.APPROVE if i % 2 else ids.REJECT
-        return slack.post_interaction(block_action(reviewers[i % 4], kind, a["id"], reason_tag="edge_case")).status_code
+        return slack.post_interaction(block_action(reviewers[i % 4], kind, value, reason_tag="edge_case")).status_code
 
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(click, range(50)))
@@ -201,7 +203,7 @@ def test_a_click_while_redis_is_down_is_applied_at_once_not_lost(slack, monkeypa
         raise redis.ConnectionError("gone")
 
     monkeypatch.setattr("rq.queue.Queue.enqueue", down)
-    r = slack.post_interaction(block_action("UALICE", ids.APPROVE, a["id"]))
+    r = slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     assert r.status_code == 200
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"  # no worker needed
 
@@ -213,7 +215,7 @@ def test_hitl_stats_acks_at_once_and_answers_through_response_url(slack):
 
     a = slack.propose()
     slack.drain()
-    slack.post_interaction(block_action("UALICE", ids.REJECT, a["id"], reason_tag="wrong_action"))
+    slack.post_interaction(block_action("UALICE", ids.REJECT, slack.bound(a["id"]), reason_tag="wrong_action"))
     slack.drain()
     body = (SAMPLES / "slash_command_body_docs_example.txt").read_text().strip()
     fields = dict(pair.split("=", 1) for pair in body.split("&"))

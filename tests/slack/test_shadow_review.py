@@ -47,7 +47,7 @@ def test_the_review_shows_the_situation_not_the_agents_answer(shadow):
 
 def test_decide_opens_empty_inputs_and_the_same_answer_counts_as_agreement(shadow):
     slack, a = shadow
-    slack.post_interaction(block_action("UALICE", ids.MODIFY, a["id"]))
+    slack.post_interaction(block_action("UALICE", ids.MODIFY, slack.bound(a["id"])))
     view = slack.fake.of("views.open")[-1]["view"]
     assert_valid_modal(view)
     assert view["title"]["text"] == "Your decision" and not [leak for leak in LEAKS if leak in json.dumps(view)]
@@ -69,7 +69,7 @@ def test_decide_opens_empty_inputs_and_the_same_answer_counts_as_agreement(shado
 
 def test_a_different_answer_runs_and_is_reported_as_disagreement(shadow):
     slack, a = shadow
-    slack.post_interaction(block_action("UBOB", ids.MODIFY, a["id"]))
+    slack.post_interaction(block_action("UBOB", ids.MODIFY, slack.bound(a["id"])))
     view = slack.fake.of("views.open")[-1]["view"]
     mine = {**ANSWER, "body": "Your refund is on its way; sorry for the double charge."}
     slack.post_interaction(view_submission("UBOB", view, _fields(mine)))

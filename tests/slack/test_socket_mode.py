@@ -22,7 +22,7 @@ def test_approve_over_socket_mode_is_recorded_and_applied(slack):
     a = slack.propose()
     slack.drain()
     app = build_bolt_app(slack.server.runtime)
-    response = run_bolt_app(app, envelope(block_action("UALICE", ids.APPROVE, a["id"])))
+    response = run_bolt_app(app, envelope(block_action("UALICE", ids.APPROVE, slack.bound(a["id"]))))
     assert response.status == 200
     slack.drain()
     assert slack.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
@@ -32,5 +32,5 @@ def test_modify_over_socket_mode_opens_the_modal(slack):
     a = slack.propose()
     slack.drain()
     app = build_bolt_app(slack.server.runtime)
-    assert run_bolt_app(app, envelope(block_action("UCAROL", ids.MODIFY, a["id"]))).status == 200
+    assert run_bolt_app(app, envelope(block_action("UCAROL", ids.MODIFY, slack.bound(a["id"])))).status == 200
     assert slack.fake.of("views.open")[-1]["view"]["callback_id"] == ids.MODIFY_VIEW

@@ -1,0 +1,57 @@
+"""What a reviewer saw when they voted: the payload's revision and a short hash of it.
+
+Every button and modal carries both, and a vote counts only if they still name the current payload.
+An Approve clicked on the message as it was before someone's edit would otherwise count toward
+quorum on a payload its voter never saw, and a Modify modal opened before an edit would write the
+old values back.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from core.audit_log import canonical
+from core.errors import StaleView
+from core.store.tables import Action, Vote
+from core.vocabulary import DecisionKind
+
+HASH_CHARS = 12  # 48 bits: a guard against a crafted or garbled value, next to the revision
+
+
+def payload_hash(payload: Any) -> str:
+    return hashlib.sha256(canonical(payload).encode()).hexdigest()[:HASH_CHARS]
+
+
+@dataclass(frozen=True)
+class Seen:
+    revision: int
+    payload_hash: str
+
+    @classmethod
+    def of(cls, revision: int, payload: Any) -> Seen:
+        return cls(revision, payload_hash(payload))
+
+    def token(self) -> str:
+        return f"{self.revision}:{self.payload_hash}"
+
+    @classmethod
+    def parse(cls, token: str | None) -> Seen | None:
+        revision, _, digest = (token or "").partition(":")
+        if not revision.isdigit() or len(digest) != HASH_CHARS:
+            return None
+        return cls(int(revision), digest)
+
+
+def check(action: Action, seen: Seen, votes: list[Vote]) -> None:
+    """Raise StaleView, saying what changed and who changed it, unless `seen` is the current payload."""
+    if seen.revision == action.revision and seen.payload_hash == payload_hash(action.current_payload):
+        return
+    edits = [v for v in votes if v.kind == DecisionKind.MODIFY.value and v.revision > seen.revision]
+    if not edits:
+        raise StaleView("the payload you saw is not the current one")
+    # Field names, not values: a value may be masked, and this text goes to Slack.
+    fields = dict.fromkeys(op["path"].lstrip("/").split("/")[0].replace("~1", "/").replace("~0", "~")
+                           for v in edits for op in (v.patch or []) if op.get("path"))
+    who = ", ".join(dict.fromkeys(v.reviewer for v in edits))
+    raise StaleView(f"this action changed since you looked: {', '.join(fields) or 'the payload'} edited by {who}")
