@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 
 class Effect(StrEnum):
@@ -40,6 +39,3 @@ class Owed:
     @property
     def durable(self) -> bool:
         return self.kind in DURABLE
-
-    def args(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "action_id": self.action_id, "ref": self.ref}

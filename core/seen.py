@@ -13,6 +13,7 @@ from typing import Any
 
 from core.audit_log import canonical
 from core.errors import StaleView
+from core.rollups import modified_fields
 from core.store.tables import Action, Vote
 from core.vocabulary import DecisionKind
 
@@ -51,7 +52,6 @@ def check(action: Action, seen: Seen, votes: list[Vote]) -> None:
     if not edits:
         raise StaleView("the payload you saw is not the current one")
     # Field names, not values: a value may be masked, and this text goes to Slack.
-    fields = dict.fromkeys(op["path"].lstrip("/").split("/")[0].replace("~1", "/").replace("~0", "~")
-                           for v in edits for op in (v.patch or []) if op.get("path"))
+    fields = sorted(set().union(*(modified_fields(v.patch) for v in edits)))
     who = ", ".join(dict.fromkeys(v.reviewer for v in edits))
     raise StaleView(f"this action changed since you looked: {', '.join(fields) or 'the payload'} edited by {who}")
