@@ -6,7 +6,7 @@ import sys
 import click
 
 from bot import cli_learning, cli_operate, cli_review, cli_support
-from core.errors import HitlError
+from core.errors import HitlError, InvalidEdit, InvalidPayload
 from core.settings import Settings
 from workers.names import QUEUES
 
@@ -102,6 +102,11 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except (InvalidEdit, InvalidPayload) as exc:
+        # Bad input: one line per failing field, and the exit status of a usage error.
+        for where, problem in exc.problems:
+            click.echo(f"error: payload field {where or '(top level)'} {problem}", err=True)
+        sys.exit(2)
     except HitlError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)

@@ -16,10 +16,19 @@ from bot.cli_support import store
 @click.option("--comment", default=None)
 @click.option("--payload", default=None, help="modify: the whole edited payload as JSON.")
 @click.option("--set", "sets", multiple=True, help="modify: FIELD=VALUE (VALUE parsed as JSON if it can be); repeatable.")
+@click.option("--remove", "removals", multiple=True,
+              help="modify: a field to remove on purpose, as a JSON Pointer (/note); repeatable.")
 @click.option("--rating", "ratings", multiple=True, help="NAME=1..5 for accuracy, completeness, tone, policy_compliance.")
-def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> None:
-    """Record a decision as an operator (the Slack buttons do the same for reviewers)."""
-    from core import deciding
+def decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ratings) -> None:
+    """Record a decision as an operator (the Slack buttons do the same for reviewers).
+
+    An edit is checked against the action type's payload_schema, or else must keep every field
+    and its JSON type; a failing field is named and the command exits 2."""
+    _decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ratings)
+
+
+def _decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ratings) -> None:
+    from core import deciding, masking
     from core.queries import get_action
 
     services = store()  # the Slack message, the thread diff and the callback follow through the outbox
@@ -34,6 +43,11 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> 
             if not sep:
                 raise click.BadParameter(f"{item!r} is not FIELD=VALUE", param_hint="--set")
             _set_path(edited, key, _maybe_json(value))
+        for pointer in removals:
+            try:
+                _remove_path(edited, masking.parse(pointer))
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--remove") from None
     parsed_ratings = {}
     for item in ratings:
         key, sep, value = item.partition("=")
@@ -41,7 +55,8 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, ratings) -> 
             raise click.BadParameter(f"{item!r} is not NAME=1..5", param_hint="--rating")
         parsed_ratings[key] = int(value)
     result = deciding.decide(services, action_id, reviewer=reviewer, kind=kind, reason_tags=list(tags),
-                             comment=comment, ratings=parsed_ratings or None, edited_payload=edited, source="cli")
+                             comment=comment, ratings=parsed_ratings or None, edited_payload=edited, source="cli",
+                             removed_fields=list(removals) or None)
     a = result.action
     if result.final:
         click.echo(f"{a.id}: {a.status} by {', '.join(a.decision.reviewers)}")
@@ -95,13 +110,28 @@ def _maybe_json(raw: str):
 
 
 def _set_path(obj: dict, dotted: str, value) -> None:
-    *parents, last = dotted.split(".")
+    """FIELD is a JSON Pointer (/customer/name) or, for a key without dots, a dotted path."""
+    from core import masking
+
+    try:
+        parts = masking.parse(dotted) if dotted.startswith("/") else tuple(dotted.split("."))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from None
+    *parents, last = parts
     for p in parents:
         obj = obj.setdefault(p, {})
         if not isinstance(obj, dict):
             raise click.BadParameter(f"{dotted!r}: {p!r} is not an object", param_hint="--set")
     obj[last] = value
 
+
+def _remove_path(obj: dict, parts: tuple[str, ...]) -> None:
+    *parents, last = parts
+    for p in parents:
+        obj = obj.get(p) if isinstance(obj, dict) else None
+    if not isinstance(obj, dict) or last not in obj:
+        raise ValueError(f"the payload has no field {'/' + '/'.join(parts)!r} to remove")
+    del obj[last]
 
 
 COMMANDS = (decide, actions)

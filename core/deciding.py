@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import edits, masking
 from core.access import is_reviewer
 from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
 from core.effects import Effect
-from core.errors import AlreadyVoted, InvalidDecision, NotAuthorised
+from core.errors import AlreadyVoted, InvalidDecision, InvalidEdit, NotAuthorised
 from core.locking import lock_or_explain
 from core.ports import GroupDirectory
 from core.queries import load_view
@@ -53,8 +54,8 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
         raise InvalidDecision(f"a comment is at most {MAX_COMMENT} characters")
     if comment is not None and (problem := text_problem(comment)):
         raise InvalidDecision(f"the comment {problem}")
-    if edited_payload is not None and (found := json_problem(edited_payload)):
-        raise InvalidDecision(f"the edited payload at {found[0] or 'top level'} {found[1]}")
+    if edited_payload is not None and (found := json_problem(edited_payload, as_pointer=True)):
+        raise InvalidEdit([found])
     if k is DecisionKind.MODIFY and not isinstance(edited_payload, dict):
         raise InvalidDecision("modify needs the edited payload as a JSON object")
     if k is not DecisionKind.MODIFY and edited_payload is not None:
@@ -65,10 +66,13 @@ def validate_vote(kind: str, reason_tags: list[str], ratings: dict[str, Any] | N
 def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reason_tags: list[str] | None = None,
            comment: str | None = None, ratings: dict[str, int] | None = None, edited_payload: dict | None = None,
            source: str = "api", groups: GroupDirectory | None = None, with_view: bool = True,
-           seen: Seen | None = None) -> DecideResult | None:
+           seen: Seen | None = None, removed_fields: list[str] | None = None,
+           keep_masked: bool = False) -> DecideResult | None:
     """`groups` given: only the action's reviewers may decide. None: the caller is trusted (operator CLI).
     `seen`: the revision and payload the voter was shown (a Slack button or modal); a vote on any
     other records nothing and raises StaleView. None: the caller reads the current action itself.
+    `removed_fields`: JSON Pointers a modify removes on purpose (core/edits.py). `keep_masked`: the
+    voter was shown masked values, so those keep their current values whatever the edit holds.
     `with_view=False` skips re-reading the action afterwards (returns None) for callers that do not show it."""
     reviewer = (reviewer or "").strip()
     if not reviewer or len(reviewer) > 100 or text_problem(reviewer):
@@ -88,6 +92,8 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
                                                Vote.reviewer == reviewer))
         if previous is not None:
             raise AlreadyVoted(f"{reviewer} already voted {previous.kind} on this action")
+        if k is DecisionKind.MODIFY:
+            edited_payload = _checked_edit(action, edited_payload, removed_fields, keep_masked)
         if k is DecisionKind.MODIFY and edited_payload == action.current_payload:
             k = DecisionKind.APPROVE  # an edit that changes nothing is an approval
             edited_payload = None
@@ -130,6 +136,16 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
         return None
     with services.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
+
+
+def _checked_edit(action: Action, edited: Any, removed: list[str] | None, keep_masked: bool) -> dict:
+    route = action.route or {}
+    if keep_masked:
+        edited, lost = masking.restore(edited, action.current_payload, masking.paths(route))
+        if lost:
+            raise InvalidEdit(lost)
+    edits.check(action.current_payload, edited, route.get("payload_schema"), removed)
+    return edited
 
 
 def _finish(action: Action, k: DecisionKind, reviewer: str, approvers: list[str], now) -> tuple[str, str, dict]:

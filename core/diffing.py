@@ -12,6 +12,14 @@ def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
     return jsonpatch.make_patch(before, after).patch
 
 
+def before_and_after(proposed: dict[str, Any], patches: list[list[dict[str, Any]]]) -> tuple[dict, dict]:
+    """The payload before and after the last of `patches`, each applied to the one before it."""
+    before = after = proposed
+    for patch in patches:
+        before, after = after, jsonpatch.apply_patch(after, patch)
+    return before, after
+
+
 def _leaves(obj: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(obj, dict) and obj:
         out: dict[str, Any] = {}

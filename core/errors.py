@@ -47,6 +47,26 @@ class InvalidDecision(HitlError):
     code = "invalid_decision"
 
 
+class InvalidEdit(InvalidDecision):
+    """An edited payload the action cannot run with. `problems` are (JSON Pointer, message) pairs."""
+
+    code = "invalid_edit"
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("the edited payload " + "; ".join(f"at {p or 'top level'} {m}" for p, m in problems))
+        self.problems = problems
+
+
+class InvalidPayload(HitlError):
+    """A proposal's payload that fails its action type's payload_schema."""
+
+    code = "invalid_payload"
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("the payload " + "; ".join(f"at {p or 'top level'} {m}" for p, m in problems))
+        self.problems = problems
+
+
 class InvalidRequest(HitlError):
     code = "invalid_request"
 

@@ -8,11 +8,11 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import escalation
+from core import escalation, payload_schema
 from core.action_view import ActionView, action_view
 from core.audit_log import canonical
 from core.effects import Effect
-from core.errors import IdempotencyConflict, InvalidRequest, NotAuthorised
+from core.errors import IdempotencyConflict, InvalidPayload, InvalidRequest, NotAuthorised
 from core.policy.loader import LoadedPolicy
 from core.policy.routing import route
 from core.proposal import Proposal
@@ -45,6 +45,8 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
     loaded = services.policies.current()
     _record_policy_version(services, loaded, now)
     r = route(loaded.policy, proposal, services.draw())
+    if found := payload_schema.problems(r.payload_schema, proposal.payload):
+        raise InvalidPayload(found)
     action = Action(
         id=new_action_id(), agent_id=agent.id, action_type=proposal.action_type, title=proposal.title,
         summary=proposal.summary, payload=proposal.payload, current_payload=proposal.payload, revision=0,

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     slack_lease_seconds: int = Field(default=60, ge=1, le=600, description="How long a worker posting to Slack holds "
                                      "the item; a worker killed mid-post delays its retry by at most this.")
 
+    public_url: str | None = Field(default=None, description="Where reviewers' browsers reach `hitl serve`, for "
+                                   "editor links; default http://HOST:PORT")
+    editor_secret: SecretStr | None = Field(default=None, description="Signs editor links; default derived from "
+                                            "the Slack signing secret. Every web process needs the same one.")
+
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-…; without it there is no Slack surface.")
     slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests to /slack/events.")
     slack_app_token: SecretStr | None = Field(default=None, description="xapp-… for Socket Mode.")
@@ -45,6 +50,15 @@ class Settings(BaseSettings):
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and (self.slack_signing_secret is not None
                                                      or self.slack_app_token is not None)
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def effective_editor_secret(self) -> str | None:
+        secret = self.editor_secret or self.slack_signing_secret
+        return secret.get_secret_value() if secret is not None else None
 
     @property
     def effective_database_url(self) -> str:

@@ -2,6 +2,7 @@
 surrogates anywhere (they are not Unicode characters and cannot be encoded as UTF-8)."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -16,20 +17,28 @@ def text_problem(value: str, allow_nul: bool = False) -> str | None:
     return None
 
 
-def json_problem(value: Any, path: str = "") -> tuple[str, str] | None:
-    """First (path, problem) in a JSON value's strings and keys. NUL is fine inside JSON."""
-    stack = [(path, value)]
+def json_problem(value: Any, path: str = "", as_pointer: bool = False) -> tuple[str, str] | None:
+    """First (path, problem) in a JSON value: text no database can store in its strings and keys
+    (NUL is fine inside JSON), and numbers JSON cannot carry (NaN, Infinity, or too large for a
+    double, which Python reads as infinity). Paths are dotted, or JSON Pointers if `as_pointer`."""
+    def name(parts: tuple) -> str:
+        if as_pointer:
+            return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+        return ".".join(str(p) for p in parts)
+
+    stack: list[tuple[tuple, Any]] = [((path,) if path else (), value)]
     while stack:
         where, node = stack.pop()
         if isinstance(node, str):
             if (p := text_problem(node, allow_nul=True)) is not None:
-                return where, p
+                return name(where), p
+        elif isinstance(node, float) and not math.isfinite(node):
+            return name(where), "must be a finite number (JSON has no NaN or Infinity, and 1e400 is too large)"
         elif isinstance(node, dict):
             for k, v in node.items():
-                child = f"{where}.{k}" if where else str(k)
-                if (p := text_problem(k, allow_nul=True)) is not None:
-                    return where or "(key)", "a key " + p
-                stack.append((child, v))
+                if isinstance(k, str) and (p := text_problem(k, allow_nul=True)) is not None:
+                    return name(where) or "(key)", "a key " + p
+                stack.append(((*where, k), v))
         elif isinstance(node, list):
-            stack.extend((f"{where}.{i}", v) for i, v in enumerate(node))
+            stack.extend(((*where, i), v) for i, v in enumerate(node))
     return None

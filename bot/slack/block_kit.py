@@ -3,7 +3,8 @@ agent-supplied string goes through mrkdwn.escape/plain; every surface stays insi
 (tests validate against the Block Kit JSON Schema)."""
 from __future__ import annotations
 
-from bot.slack.mrkdwn import clip, masked, mrkdwn, show_value
+from bot.slack.mrkdwn import clip, mrkdwn, neutral, show_value
+from core import masking
 from core.queries import ReviewContext
 from core.vocabulary import ReviewMode, Status
 
@@ -81,22 +82,21 @@ def title(ctx: ReviewContext) -> str:
     return f"{ctx.action.action_type} (shadow review)" if unaided(ctx) else ctx.action.title
 
 
-def fallback_text(ctx: ReviewContext) -> str:
-    """The notification text; while a tree runs it mentions the current level's targets (that is what pings)."""
-    text = mrkdwn(f"Review needed: {title(ctx)}", 300)
-    if ctx.escalation is not None and not ctx.escalation.paused:
-        text += " · " + targets(ctx.escalation.targets)
-    return text
+def key_label(key: str) -> str:
+    return f"*{neutral(key, 200)}*" if key else "_(empty key)_"
 
 
 def payload_fields(ctx: ReviewContext, values: dict | None = None) -> tuple[list[dict], int]:
-    """Sections of `*key*\\nvalue` fields (the current payload unless `values` is given); returns
+    """Sections of `*key*\nvalue` fields (the current payload unless `values` is given); returns
     (blocks, fields not shown)."""
-    shown = masked(ctx.action.current_payload if values is None else values, ctx.route.get("mask_fields") or [])
+    shown = masking.masked(ctx.action.current_payload if values is None else values, masking.paths(ctx.route))
+    return value_fields(shown, tuple(ctx.route.get("link_hosts") or ()))
+
+
+def value_fields(shown: dict, link_hosts: tuple[str, ...], value_chars: int = FIELD_VALUE_CHARS) -> tuple[list[dict], int]:
     items = list(shown.items())
-    fields = [text_obj("mrkdwn", clip(f"*{mrkdwn(str(k), 200)}*\n{show_value(v, FIELD_VALUE_CHARS)}", 2000))
+    fields = [text_obj("mrkdwn", clip(f"{key_label(str(k))}\n{show_value(v, value_chars, link_hosts)}", 2000))
               for k, v in items[:SHOWN_FIELDS]]
     blocks = [{"type": "section", "fields": fields[i:i + FIELDS_PER_SECTION]}
               for i in range(0, len(fields), FIELDS_PER_SECTION)]
     return blocks, max(0, len(items) - SHOWN_FIELDS)
-

@@ -9,6 +9,7 @@ from bot.slack.deps import SlackDeps
 from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
 from bot.slack.request_body import channel_id, clicked, clicked_value, state_value, user_id
+from bot.web.editor_routes import editor_url
 from core import inbox, spot_checks
 from core.access import is_reviewer
 from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
@@ -24,6 +25,7 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.CLAIM)(lambda ack, body: on_claim(deps, ack, body))
     app.action(ids.VIEW_PAYLOAD)(lambda ack, body: on_view_payload(deps, ack, body))
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
+    app.action(ids.OPEN_EDITOR)(lambda ack: ack())  # a link button: the browser opens the page itself
     app.action(ids.SPOT_CHECK_OK)(lambda ack, body: on_audit(deps, ack, body, spot_checks.LOOKS_RIGHT))
     app.action(ids.SPOT_CHECK_FLAG)(lambda ack, body: on_audit(deps, ack, body, spot_checks.FLAGGED))
     app.action(ids.SPOT_CHECK_TAG)(lambda ack: ack())
@@ -118,7 +120,8 @@ def on_modify(deps: SlackDeps, ack, body: dict) -> None:
         shown = Seen.of(ctx.action.revision, ctx.action.current_payload)  # the modal shows the current payload
         meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=shown.revision,
                              seen=shown.token()).dump()
-        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.modify_modal(ctx, meta))
+        link = None if unaided(ctx) else editor_url(deps.runtime, ctx.action.id, user_id(body), shown)
+        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.modify_modal(ctx, meta, link))
 
 
 def on_claim(deps: SlackDeps, ack, body: dict) -> None:

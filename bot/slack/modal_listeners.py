@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import json
+import math
 
 from bot.slack import ids
 from bot.slack.deps import SlackDeps
 from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
 from bot.slack.request_body import input_value, user_id
-from core import deciding
-from core.errors import HitlError, StaleView
+from core import deciding, masking
+from core.errors import HitlError, InvalidEdit, StaleView
 from core.queries import review_context
 from core.seen import Seen
+from core.text_checks import json_problem
 
 
 def register(app, deps: SlackDeps) -> None:
@@ -38,42 +40,94 @@ def on_reject_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     ack()
 
 
-def parse_fields(values: dict, current: dict, masked_keys: list[str]) -> tuple[dict, dict[str, str]]:
-    """The edited payload from the modal's inputs, and per-block errors. Masked fields were not
-    shown for editing, so they keep their values."""
-    errors: dict[str, str] = {}
+def parse_fields(values: dict, current: dict, masks: list) -> tuple[dict, list[str], dict[str, str]]:
+    """The edited payload from the modal's inputs, the fields removed on purpose, and per-block
+    errors. Fields the form did not show (masked ones) keep their values; so do masked values
+    inside a shown field (core/deciding.py puts them back under the row lock)."""
+    removed = input_value(values, ids.REMOVE_BLOCK, ids.INPUT) or []
     if ids.JSON_BLOCK in values:
         raw = input_value(values, ids.JSON_BLOCK, ids.INPUT) or ""
         try:
-            edited = json.loads(raw)
+            edited = json.loads(raw, parse_constant=_no_constant)
         except ValueError as exc:
-            return {}, {ids.JSON_BLOCK: f"Not valid JSON: {exc.msg} (line {exc.lineno})"}
+            return {}, removed, {ids.JSON_BLOCK: _json_error(exc)}
         if not isinstance(edited, dict):
-            return {}, {ids.JSON_BLOCK: "The payload must be a JSON object { … }"}
-        kept = {k: current[k] for k in masked_keys if k in current}
-        return {**edited, **kept}, errors
+            return {}, removed, {ids.JSON_BLOCK: "The payload must be a JSON object { … }"}
+        kept = {k: current[k] for k in current if masking.covers(masks, (k,))}
+        return {**edited, **kept}, removed, {}
+    errors: dict[str, str] = {}
     edited = dict(current)
     for block_id in values:
         if not block_id.startswith(ids.FIELD_PREFIX):
             continue
         key = block_id[len(ids.FIELD_PREFIX):]
+        if key not in current or masking.covers(masks, (key,)):
+            continue  # not a field this form showed
         raw = input_value(values, block_id, ids.INPUT)
-        old = current.get(key)
-        if isinstance(old, bool) or old is None or isinstance(old, (dict, list)):
-            try:
-                edited[key] = json.loads(raw) if raw not in (None, "") else None
-            except ValueError as exc:
-                errors[block_id] = f"Not valid JSON: {exc.msg} (line {exc.lineno})"
-        elif isinstance(old, (int, float)):
-            try:
-                number = float(raw)
-            except (TypeError, ValueError):
-                errors[block_id] = "Enter a number"
-                continue
-            edited[key] = int(number) if isinstance(old, int) and number.is_integer() else number
-        else:
-            edited[key] = raw or ""
-    return edited, errors
+        old = current[key]
+        try:
+            edited[key] = _field_value(old, raw)
+        except ValueError as exc:
+            errors[block_id] = str(exc)
+    for pointer in removed:
+        key = masking.parse(pointer)[0] if pointer.startswith("/") else pointer
+        if not masking.covers(masks, (key,)):
+            edited.pop(key, None)
+    return edited, removed, errors
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON can carry")
+
+
+def _json_error(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"Not valid JSON: {exc.msg} (line {exc.lineno})"
+    return f"Not valid JSON: {exc}"
+
+
+def _field_value(old, raw):
+    """One input's value, of the type the field had."""
+    if isinstance(old, bool):
+        if raw not in ("true", "false"):
+            raise ValueError("Choose true or false")
+        return raw == "true"
+    if old is None or isinstance(old, (dict, list)):
+        if raw in (None, ""):
+            if old is None:
+                return None
+            raise ValueError("Enter the value as JSON, or pick the field under Remove fields")
+        try:
+            value = json.loads(raw, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise ValueError(_json_error(exc)) from None
+        if (found := json_problem(value)) is not None:
+            raise ValueError(f"{found[0] or 'Value'}: {found[1]}")
+        return value
+    if isinstance(old, (int, float)):
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError("Enter a number") from None
+        if not math.isfinite(number):
+            raise ValueError("Enter a finite number: JSON cannot carry NaN, Infinity or numbers as large as 1e400")
+        return int(number) if isinstance(old, int) and number.is_integer() and abs(number) < 2**53 else number
+    if raw in (None, "") and old != "":
+        raise ValueError("Enter a value, or pick the field under Remove fields")
+    return raw or ""
+
+
+def edit_errors(exc: InvalidEdit, values: dict) -> dict[str, str]:
+    """Each problem beside the input of the top-level field it is in."""
+    errors: dict[str, str] = {}
+    fallback = ids.JSON_BLOCK if ids.JSON_BLOCK in values else ids.COMMENT_BLOCK
+    for where, problem in exc.problems:
+        parts = masking.parse(where) if where else ()
+        block = ids.FIELD_PREFIX + parts[0] if parts and ids.FIELD_PREFIX + parts[0] in values else fallback
+        inner = where if len(parts) > 1 or block == fallback else ""
+        text = f"{inner} {problem}".strip() if inner else problem[:1].upper() + problem[1:]
+        errors[block] = (errors[block] + "; " + text) if block in errors else text
+    return {k: v[:150] for k, v in errors.items()}
 
 
 def _seen(meta: ModalMetadata) -> Seen:
@@ -92,7 +146,7 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     except HitlError as exc:
         ack(response_action="errors", errors={ids.COMMENT_BLOCK: notice(exc)[:150]})
         return
-    edited, errors = parse_fields(values, ctx.action.current_payload, ctx.route.get("mask_fields") or [])
+    edited, removed, errors = parse_fields(values, ctx.action.current_payload, masking.paths(ctx.route))
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -105,7 +159,10 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     try:
         deciding.decide(deps.services, action_id, reviewer=reviewer, kind="modify", edited_payload=edited,
                         reason_tags=tags, comment=comment, ratings=ratings or None, source="slack",
-                        groups=deps.groups, seen=_seen(meta))
+                        groups=deps.groups, seen=_seen(meta), removed_fields=removed or None, keep_masked=True)
+    except InvalidEdit as exc:
+        ack(response_action="errors", errors=edit_errors(exc, values))
+        return
     except HitlError as exc:
         first = next(iter(values), ids.COMMENT_BLOCK)
         ack(response_action="errors", errors={first: notice(exc)[:150]})

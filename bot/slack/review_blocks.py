@@ -4,16 +4,23 @@ from __future__ import annotations
 from bot.slack import block_kit as bk
 from bot.slack import ids
 from bot.slack.block_kit import MAX_MESSAGE_BLOCKS, STATUS_ICON, payload_fields, title, unaided
-from bot.slack.mrkdwn import clip, mrkdwn, plain
+from bot.slack.mrkdwn import clip, mrkdwn, neutral, plain
 from bot.slack.request_body import bound_value
+from core import masking
+from core.diffing import before_and_after, text_diff
 from core.queries import ReviewContext
 from core.seen import Seen
 from core.vocabulary import ReviewMode, Status
 
 
 def fallback_text(ctx: ReviewContext) -> str:
-    """The notification text; while a tree runs it mentions the current level's targets (that is what pings)."""
-    text = mrkdwn(f"Review needed: {title(ctx)}", 300)
+    """The notification text. Once decided it says the outcome; while a tree runs it mentions the
+    current level's targets (that is what pings)."""
+    d = ctx.action.decision
+    if d is not None:
+        by = f" by {bk.who(d.reviewers)}" if d.reviewers else ""
+        return neutral(f"{d.status.value.replace('_', ' ').capitalize()}: {title(ctx)}", 300) + by
+    text = neutral(f"Review needed: {title(ctx)}", 300)
     if ctx.escalation is not None and not ctx.escalation.paused:
         text += " · " + bk.targets(ctx.escalation.targets)
     return text
@@ -24,8 +31,9 @@ def fallback_text(ctx: ReviewContext) -> str:
 def review_message(ctx: ReviewContext) -> list[dict]:
     a = ctx.action
     blind = unaided(ctx)
+    hosts = tuple(ctx.route.get("link_hosts") or ())
     facts = [
-        f"*Agent*\n{mrkdwn(ctx.agent, 200)}",
+        clip(f"*Agent*\n{neutral(ctx.agent, 200)}", 2000),
         f"*Action type*\n`{mrkdwn(a.action_type, 100)}`",
         f"*Risk*\n{a.risk.value}",
         *([] if blind else [f"*Confidence*\n{a.confidence:.0%}"]),
@@ -51,13 +59,19 @@ def review_message(ctx: ReviewContext) -> list[dict]:
         blocks += ([bk.section("*Context*")] + field_blocks) if field_blocks else []
     else:
         if a.summary:
-            blocks.append(bk.section(clip("*Reasoning*\n" + mrkdwn(a.summary, 2900), 3000)))
+            blocks.append(bk.section(clip("*Reasoning*\n" + neutral(a.summary, 2900, hosts), 3000)))
         if a.review_mode is ReviewMode.SHADOW and a.decision is not None:
             agreed = a.decision.status is Status.APPROVED
             blocks.append(bk.section("*Shadow mode*: the agent had proposed the payload below; "
                                    + ("it matched the decision ✅" if agreed else "the decision differed")))
         field_blocks, hidden = payload_fields(ctx, a.payload if a.review_mode is ReviewMode.SHADOW else None)
         blocks += field_blocks
+        if a.context:
+            # The agent's evidence, short; Full payload shows all of it.
+            evidence, more = bk.value_fields(a.context, hosts, value_chars=150)
+            blocks += [bk.section("*Evidence*"), *evidence[:1]]
+            if more or len(evidence) > 1:
+                blocks.append(bk.context("More evidence under *Full payload*"))
     why = "" if blind else f": {mrkdwn(ctx.route.get('explanation', ''), 300)}"  # it may quote the confidence
     blocks.append(bk.context(
         f"Routed by *{mrkdwn(a.rule, 300)}*{why}",
@@ -103,17 +117,23 @@ def _status_blocks(ctx: ReviewContext) -> list[dict]:
         line += " · " + ", ".join(f"`{mrkdwn(t, 75)}`" for t in d.reason_tags)
     blocks = [bk.section(clip(line, 3000))]
     if d.comment:
-        blocks.append(bk.context(clip("💬 " + mrkdwn(d.comment, 2900), 3000)))
+        blocks.append(bk.context(clip("💬 " + neutral(d.comment, 2900), 3000)))
     if a.outcome is not None:
         blocks.append(bk.context(f"Agent reported: *{a.outcome.status.value}*"))
     return blocks
 
 
 def diff_reply(ctx: ReviewContext, reviewer: str) -> str:
-    vote = next((v for v in reversed(ctx.action.votes) if v.reviewer == reviewer and v.text_diff), None)
-    if vote is None:
+    """The reviewer's latest edit, worked out again from the patches on masked copies: the stored
+    text diff holds the values of masked fields too."""
+    edits = [v for v in ctx.action.votes if v.patch]
+    mine = max((i for i, v in enumerate(edits) if v.reviewer == reviewer), default=None)
+    if mine is None:
         return ""
-    return clip(f"✏️ {bk.who([reviewer])} changed the payload:\n```{mrkdwn(vote.text_diff, 3500)}```", 3900)
+    before, after = before_and_after(ctx.action.payload, [v.patch for v in edits[:mine + 1] if v.patch])
+    masks = masking.paths(ctx.route)
+    diff = text_diff(masking.masked(before, masks), masking.masked(after, masks)) or "(masked fields only)"
+    return clip(f"✏️ {bk.who([reviewer])} changed the payload:\n```{mrkdwn(diff.replace('```', 'ˋˋˋ'), 3500)}```", 3900)
 
 
 def escalation_reply(ctx: ReviewContext, esc) -> str:
@@ -129,7 +149,7 @@ def escalation_dm(ctx: ReviewContext, level: int, where) -> str:
     """A direct message (or a notice in a target channel) pointing at the review; `level` counts from 0."""
     place = f" in <#{where.channel}>" if where is not None else ""
     due = f" Next escalation {bk.date(ctx.due_at)}." if ctx.due_at else ""
-    return clip(f"⏫ *{mrkdwn(title(ctx), 200)}* needs a decision{place} "
+    return clip(f"⏫ *{neutral(title(ctx), 200)}* needs a decision{place} "
                 f"(`{mrkdwn(ctx.action.action_type, 64)}`, {ctx.action.risk.value} risk, "
                 f"escalation level {level + 1}).{due}",
                 3000)

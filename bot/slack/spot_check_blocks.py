@@ -4,12 +4,12 @@ from __future__ import annotations
 from bot.slack import block_kit as bk
 from bot.slack import ids
 from bot.slack.block_kit import MAX_MESSAGE_BLOCKS, payload_fields
-from bot.slack.mrkdwn import clip, mrkdwn, plain
+from bot.slack.mrkdwn import clip, mrkdwn, neutral, plain
 from core.queries import ReviewContext
 
 
 def fallback_text(ctx: ReviewContext) -> str:
-    return mrkdwn(f"Spot-check a sampled auto-approval: {ctx.action.title}", 300)
+    return neutral(f"Spot-check a sampled auto-approval: {ctx.action.title}", 300)
 
 
 def spot_check_message(ctx: ReviewContext, item) -> list[dict]:
@@ -17,11 +17,11 @@ def spot_check_message(ctx: ReviewContext, item) -> list[dict]:
     a = ctx.action
     blocks: list[dict] = [
         {"type": "header", "text": bk.text_obj("plain_text", plain("Spot check: " + a.title, 150))},
-        bk.context(f"Auto-approved {bk.date(a.created_at)} for *{mrkdwn(ctx.agent, 200)}* · "
+        bk.context(f"Auto-approved {bk.date(a.created_at)} for *{neutral(ctx.agent, 200)}* · "
                  f"`{mrkdwn(a.action_type, 100)}` · {a.risk.value} risk · confidence {a.confidence:.0%}"),
     ]
     if a.summary:
-        blocks.append(bk.section(clip("*Reasoning*\n" + mrkdwn(a.summary, 2900), 3000)))
+        blocks.append(bk.section(clip("*Reasoning*\n" + neutral(a.summary, 2900), 3000)))
     field_blocks, hidden = payload_fields(ctx)
     blocks += field_blocks
     blocks.append(bk.context(f"Routed by *{mrkdwn(a.rule, 300)}*: {mrkdwn(ctx.route.get('explanation', ''), 300)}",

@@ -46,11 +46,12 @@ def create_app(runtime: Runtime) -> FastAPI:
 
         from bot.slack.bolt_app import build_bolt_app
         from bot.slack.deps import SlackDeps
-        from bot.web import slack_events
+        from bot.web import editor_routes, slack_events
 
         app.state.bolt = build_bolt_app(runtime)
         app.state.slack_deps = SlackDeps(runtime)
         app.state.slack_verifier = SignatureVerifier(runtime.settings.slack_signing_secret.get_secret_value())
         app.include_router(slack_events.router)
+        app.include_router(editor_routes.router)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

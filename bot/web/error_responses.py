@@ -30,6 +30,7 @@ STATUS = {
     e.NotFound: 404,
     e.InvalidRequest: 422,
     e.InvalidDecision: 422,
+    e.InvalidPayload: 422,
     e.NotAuthorised: 403,
     e.AlreadyDecided: 409,
     e.AlreadyVoted: 409,
@@ -58,6 +59,10 @@ def install(app: FastAPI) -> None:
     async def _domain(_: Request, exc: e.HitlError):
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         fields = [FieldProblem(field=exc.field, message=exc.message)] if getattr(exc, "field", None) else []
+        if isinstance(exc, (e.InvalidEdit, e.InvalidPayload)):
+            # JSON Pointers into the request body, one per failing field.
+            under = "/payload" if isinstance(exc, e.InvalidPayload) else "/edited_payload"
+            fields = [FieldProblem(field=under + where, message=problem) for where, problem in exc.problems]
         return JSONResponse(body(exc.code, exc.message, fields), status_code=status)
 
     @app.exception_handler(RequestValidationError)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from core import masking, payload_schema
 from core.policy.conditions import Condition
 from core.proposal import ACTION_TYPE_PATTERN
 from core.vocabulary import DEFAULT_REASON_TAGS, FinalAction, ReviewMode, Risk
@@ -161,8 +162,25 @@ class ActionTypePolicy(_Strict):
     channel: str | None = None
     audit_channel: str | None = Field(default=None, description="Where sampled auto-approvals are audited; else channel.")
     escalation: EscalationTree | None = None
-    mask_fields: tuple[str, ...] = ()
+    mask_fields: tuple[str, ...] = Field(default=(), description="JSON Pointers (/customer/ssn) never sent to Slack.")
+    masked_editable: bool = Field(default=False, description="The browser editor may change masked fields.")
+    payload_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema every payload and edit must meet.")
+    approval_ttl: Duration | None = Field(default=None, description="An approval not claimed within it expires.")
     rules: tuple[Rule, ...] = ()
+
+    @field_validator("mask_fields")
+    @classmethod
+    def _pointers(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for p in v:
+            masking.parse(p)  # its ValueError names the fix
+        return v
+
+    @field_validator("payload_schema")
+    @classmethod
+    def _schema(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            payload_schema.check(v)
+        return v
 
     @field_validator("channel", "audit_channel")
     @classmethod
@@ -208,6 +226,7 @@ class DefaultPolicy(ActionTypePolicy):
 class Policy(_Strict):
     version: str | None = Field(default=None, description="Free-form label; the content hash is recorded either way.")
     reason_tags: tuple[str, ...] = DEFAULT_REASON_TAGS
+    link_hosts: tuple[str, ...] = Field(default=(), description="Hosts whose links in an agent's context are live.")
     default: DefaultPolicy = DefaultPolicy()
     action_types: dict[Annotated[str, Field(pattern=ACTION_TYPE_PATTERN)], ActionTypePolicy] = {}
 
@@ -224,6 +243,14 @@ class Policy(_Strict):
         if len(v) > 100:
             raise ValueError("at most 100 reason tags (a Slack select holds 100 options)")
         return v
+
+    @field_validator("link_hosts")
+    @classmethod
+    def _hosts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for h in v:
+            if not re.fullmatch(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", h):
+                raise ValueError(f"{h!r} is not a lower-case host name such as docs.example.com")
+        return tuple(v)
 
     def for_action_type(self, action_type: str) -> tuple[ActionTypePolicy, bool]:
         """The action type's entry, or the fail-closed default (second value False)."""

@@ -24,6 +24,10 @@ class Route:
     escalation: EscalationTree | None
     audit_channel: str | None
     mask_fields: tuple[str, ...]
+    payload_schema: dict[str, Any] | None = None
+    approval_ttl: float | None = None
+    masked_editable: bool = False
+    link_hosts: tuple[str, ...] = ()
     sampled: bool = False  # sample mode: this auto-approval goes to the audit channel
     known_action_type: bool = True
     facts: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -41,6 +45,10 @@ class Route:
             "audit_channel": self.audit_channel,
             "escalation": self.escalation.model_dump(mode="json") if self.escalation else None,
             "mask_fields": list(self.mask_fields),
+            "masked_editable": self.masked_editable,
+            "payload_schema": self.payload_schema,
+            "approval_ttl": self.approval_ttl,
+            "link_hosts": list(self.link_hosts),
             "sampled": self.sampled,
             "known_action_type": self.known_action_type,
         }
@@ -124,6 +132,10 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         escalation=settings["escalation"],
         audit_channel=settings["audit_channel"],
         mask_fields=entry.mask_fields,
+        payload_schema=entry.payload_schema,
+        approval_ttl=entry.approval_ttl,
+        masked_editable=entry.masked_editable,
+        link_hosts=policy.link_hosts,
         sampled=sampled,
         known_action_type=known,
         facts=facts,

@@ -118,7 +118,8 @@ def test_modify_modal_uses_typed_inputs():
     assert by_block["f:amount"]["element"] == {"type": "number_input", "action_id": ids.INPUT, "is_decimal_allowed": True,
                                                "initial_value": "12.5"}
     assert by_block["f:count"]["element"]["is_decimal_allowed"] is False
-    assert by_block["f:note"]["element"]["type"] == "plain_text_input" and by_block["f:note"]["optional"] is True
+    # Emptying a text box is not how a field is removed: only an empty string may stay empty.
+    assert by_block["f:note"]["element"]["type"] == "plain_text_input" and by_block["f:note"]["optional"] is False
     assert json.loads(by_block["f:meta"]["element"]["initial_value"]) == {"a": 1}
 
 

@@ -11,7 +11,7 @@ from tests.slack.blockkit import assert_valid_message, assert_valid_modal
 from tests.slack.conftest import use_policy
 from tests.slack_requests import block_action, view_submission
 
-SHADOW = POLICY + "  email:\n    review_mode: shadow\n    reviewers: [UALICE, UBOB]\n    mask_fields: [token]\n"
+SHADOW = POLICY + "  email:\n    review_mode: shadow\n    reviewers: [UALICE, UBOB]\n    mask_fields: [/token]\n"
 PROPOSAL = dict(action_type="email", title="Tell Ann her refund of $120 is on its way", summary="She asked twice",
                 payload={"to": "ann@example.com", "body": "Your refund of $120 is on its way", "amount": 120,
                          "token": "s3cret"},
