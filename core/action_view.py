@@ -1,12 +1,14 @@
 """What the outside sees of an action: the intake's response shapes and the CLI's output."""
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core.audit_log import canonical
 from core.states import GO_AHEAD
 from core.store.tables import Action, Comment, Vote
 from core.vocabulary import DecisionKind, ReviewMode, Risk, Status
@@ -38,6 +40,13 @@ class DecisionView(BaseModel):
     reviewers: list[str]
     decided_at: datetime
     time_to_decision_seconds: float
+    revision: int = Field(description="The payload revision decided on.")
+    payload_sha256: str | None = Field(
+        default=None, description="On a go-ahead: SHA-256 hex of final_payload's canonical JSON (keys sorted, no "
+        "whitespace, UTF-8). POST /v1/actions/{id}/execute with it claims the one right to run it.")
+    approval_expires_at: datetime | None = Field(
+        default=None, description="On a go-ahead with the policy's approval_ttl: unclaimed by then, it expires.")
+    execution_claimed_at: datetime | None = Field(default=None, description="When the agent claimed execution.")
 
 
 class QuorumView(BaseModel):
@@ -86,6 +95,11 @@ class ActionView(BaseModel):
     outcome: OutcomeView | None
 
 
+def payload_sha256(payload: Any) -> str:
+    """SHA-256 hex of the canonical JSON: keys sorted, no whitespace, UTF-8 (hitl_client has the same)."""
+    return hashlib.sha256(canonical(payload).encode()).hexdigest()
+
+
 def vote_view(v: Vote) -> VoteView:
     return VoteView(
         reviewer=v.reviewer, kind=DecisionKind(v.kind), revision=v.revision, reason_tags=list(v.reason_tags or []),
@@ -105,9 +119,11 @@ def action_view(a: Action, votes: list[Vote], comments: Sequence[Comment] = ()) 
         for v in counted:
             tags += [t for t in v.reason_tags or [] if t not in tags]
         notes = [f"{v.reviewer}: {v.comment}" if len(counted) > 1 else v.comment for v in counted if v.comment]
+        go_ahead = Status(a.decision) in GO_AHEAD
         decision = DecisionView(
             status=Status(a.decision),
-            go_ahead=Status(a.decision) in GO_AHEAD,
+            # An approval that expired unclaimed no longer lets anyone act.
+            go_ahead=go_ahead and a.status != Status.EXPIRED,
             final_payload=a.final_payload,
             patch=a.patch,
             text_diff=a.text_diff,
@@ -116,6 +132,10 @@ def action_view(a: Action, votes: list[Vote], comments: Sequence[Comment] = ()) 
             reviewers=list(a.decided_by or []),
             decided_at=a.decided_at,
             time_to_decision_seconds=round((a.decided_at - a.created_at).total_seconds(), 3),
+            revision=a.revision,
+            payload_sha256=payload_sha256(a.final_payload) if go_ahead and a.final_payload is not None else None,
+            approval_expires_at=a.approval_expires_at,
+            execution_claimed_at=a.execution_claimed_at,
         )
     outcome = None
     if a.outcome_at is not None:

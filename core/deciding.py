@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import edits, masking
+from core import edits, execution, masking
 from core.access import is_reviewer
 from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
@@ -125,6 +125,8 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
         final = k is DecisionKind.REJECT or len(approvers) >= action.approvals_required
         if final:
             work.log(*_finish(action, k, reviewer, approvers, now))
+            if k is not DecisionKind.REJECT:
+                execution.start_approval_clock(work, action)
             work.count_decided(action)
         # Every vote changes what reviewers see (quorum progress), not only the final one.
         work.action_changed(action)

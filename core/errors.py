@@ -91,3 +91,12 @@ class PolicyError(HitlError):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class ExecutionRefused(HitlError):
+    """POST /execute refused. `code` says why: not_decided, not_approved, already_claimed,
+    payload_mismatch or approval_expired."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code

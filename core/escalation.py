@@ -12,6 +12,8 @@ run them in batches: RQ's scheduler releases a `fire_timers` job for each second
 and the reconciler enqueues one for overdue ones; both call `fire_due`, which takes every due
 action under a row lock and re-checks its state and time (`fire` does the same for one action).
 So a timer that runs twice, late, early or after a decision does nothing wrong.
+
+After a go-ahead the same timer watches the approval's lifetime (`approval_ttl`, core/execution.py).
 """
 from __future__ import annotations
 
@@ -22,15 +24,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from core import execution
 from core.effects import Effect
 from core.lifecycle import end
 from core.policy.model import EscalationTree
 from core.services import Services
+from core.states import GO_AHEAD, TIMED
 from core.store.db import affected
 from core.store.tables import Action, Escalation
 from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import FinalAction, Status
 
+TIMED_STATUSES = sorted(s.value for s in TIMED)
 FINAL_STATUS = {FinalAction.EXPIRE: Status.EXPIRED, FinalAction.REJECT: Status.REJECTED,
                 FinalAction.APPROVE: Status.APPROVED}
 
@@ -76,14 +81,14 @@ def fire(services: Services, action_id: str, timer_seq: int) -> Fired:
     with unit_of_work(services) as work:
         s, now = work.session, work.now
         row = s.execute(select(Action.status, Action.timer_seq, Action.timer_at).where(Action.id == action_id)).first()
-        if row is None or row.status != Status.PENDING or row.timer_seq != timer_seq or row.timer_at is None:
+        if row is None or row.status not in TIMED or row.timer_seq != timer_seq or row.timer_at is None:
             return Fired("none")
         if row.timer_at > now:
             return Fired("early", next_at=row.timer_at, timer_seq=timer_seq)
         # Take the row; a second copy of this timer (or a decision) racing us finds timer_seq moved on.
         taken = s.execute(
             update(Action)
-            .where(Action.id == action_id, Action.status == Status.PENDING.value, Action.timer_seq == timer_seq)
+            .where(Action.id == action_id, Action.status.in_(TIMED_STATUSES), Action.timer_seq == timer_seq)
             .values(timer_seq=Action.timer_seq + 1, lock_version=Action.lock_version + 1)
             .execution_options(synchronize_session=False))
         if affected(taken) == 0:
@@ -101,7 +106,7 @@ def fire_due(services: Services, limit: int = 200) -> list[tuple[str, Fired]]:
     results: list[tuple[str, Fired]] = []
     with unit_of_work(services) as work:
         s = work.session
-        query = (select(Action).where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
+        query = (select(Action).where(Action.status.in_(TIMED_STATUSES), Action.timer_at.is_not(None),
                                       Action.timer_at <= work.now).order_by(Action.timer_at).limit(limit))
         if not services.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
@@ -129,6 +134,8 @@ def _run(work: Work, action: Action, seq: int) -> Fired:
     due = action.timer_at
     if due is None:  # both callers select only actions with a timer; without one nothing is due
         return Fired("none")
+    if Status(action.status) in GO_AHEAD:
+        return _approval_timer(work, action)
     tree = tree_of(action.route)
     if action.deadline is not None and now >= action.deadline:
         end(work, action, Status.EXPIRED, "policy", {"reason": "the agent's deadline passed"})
@@ -157,6 +164,18 @@ def _run(work: Work, action: Action, seq: int) -> Fired:
     return Fired(kind, next_at=action.timer_at, timer_seq=action.timer_seq, escalation_seq=seq)
 
 
+def _approval_timer(work: Work, action: Action) -> Fired:
+    """A go-ahead's timer: its approval_ttl. Claimed, or already run, it has nothing left to do."""
+    if action.execution_claimed_at is not None or action.approval_expires_at is None:
+        action.timer_at = None
+        return Fired("none")
+    if not execution.approval_lapsed(action, work.now):
+        action.timer_at = action.approval_expires_at
+        return Fired("none", next_at=action.timer_at, timer_seq=action.timer_seq)
+    execution.expire_approval(work, action)
+    return Fired("approval_expired", status=Status.EXPIRED)
+
+
 def _final(work: Work, action: Action, tree: EscalationTree, seq: int, due: datetime) -> Fired:
     final = tree.final_action
     if final is FinalAction.APPROVE and action.risk in ("high", "critical"):
@@ -165,10 +184,10 @@ def _final(work: Work, action: Action, tree: EscalationTree, seq: int, due: date
     rounds = tree.repeat + 1
     if status is Status.APPROVED:
         action.final_payload = action.current_payload
+    action.timer_at = None  # before `end`, which sets the approval's own timer on an approve
     end(work, action, status, "policy",
         {"reason": f"nobody answered after {len(tree.levels)} level(s) × {rounds} round(s)", "final_action": final.value})
     _record(work, action, seq, "final", due, [], True, {"final_action": final.value})
-    action.timer_at = None
     return Fired("final", status=status)
 
 
@@ -211,10 +230,11 @@ class Timer:
 
 
 def timers_due(services: Services, before: datetime, limit: int = 5000) -> list[Timer]:
-    """Pending actions whose timer falls before `before` (overdue ones included), soonest first."""
+    """Actions whose timer falls before `before` (overdue ones included), soonest first: pending
+    ones, and go-aheads whose approval_ttl runs."""
     with services.db.read() as s:
         rows = s.execute(select(Action.id, Action.timer_seq, Action.timer_at)
-                         .where(Action.status == Status.PENDING.value, Action.timer_at.is_not(None),
+                         .where(Action.status.in_(TIMED_STATUSES), Action.timer_at.is_not(None),
                                 Action.timer_at <= before)
                          .order_by(Action.timer_at).limit(limit))
         return [Timer(r.id, r.timer_seq, r.timer_at) for r in rows]

@@ -8,7 +8,7 @@ from datetime import UTC
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import escalation, payload_schema
+from core import escalation, execution, payload_schema
 from core.action_view import ActionView, action_view
 from core.audit_log import canonical
 from core.effects import Effect
@@ -65,6 +65,7 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
+            execution.set_approval_clock(action, now)  # _record schedules its timer
     try:
         # Optimistic: a new Idempotency-Key is the common case, so insert first and let the unique
         # constraint catch replays (including two racing requests with one key).

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import execution
 from core.action_view import ActionView
-from core.errors import AlreadyDecided, IllegalTransition, InvalidRequest
+from core.errors import AlreadyDecided, ExecutionRefused, IllegalTransition, InvalidRequest
 from core.locking import lock_action, lock_or_explain
 from core.queries import load_view
 from core.services import AgentIdentity, Services
@@ -37,6 +38,7 @@ def report_outcome(services: Services, agent: AgentIdentity, action_id: str, out
         target = Status(Outcome(outcome).value)
     except ValueError:
         raise InvalidRequest(f"outcome {outcome!r} is not executed or failed", field="status") from None
+    lapsed: ExecutionRefused | None = None
     with unit_of_work(services) as work:
         s = work.session
         try:
@@ -47,12 +49,21 @@ def report_outcome(services: Services, agent: AgentIdentity, action_id: str, out
                 raise IllegalTransition(current.status, target) from None
             if current.outcome_at is not None:
                 raise InvalidRequest(f"the outcome was reported already ({current.status})", field="status") from None
+            if current.status == Status.EXPIRED and current.decision in GO_AHEAD:
+                raise execution.refusal(current) from None
             raise IllegalTransition(exc.status, target) from None
-        action.status = transition(Status(action.status), target).value
-        action.outcome_result, action.outcome_at = result, work.now
-        work.log("outcome", action.id, {"status": target.value, "result": result})
-        # Only an action that waited for a decision has a review message to show the outcome on.
-        work.action_changed(action, reviewed=bool(action.decided_by))
+        if execution.approval_lapsed(action, work.now):
+            execution.expire_approval(work, action)  # committed, then refused, as a late claim is
+            lapsed = execution.refusal(action)
+        else:
+            action.status = transition(Status(action.status), target).value
+            action.outcome_result, action.outcome_at = result, work.now
+            action.timer_at = None  # it ran (or failed): the approval's lifetime no longer matters
+            work.log("outcome", action.id, {"status": target.value, "result": result})
+            # Only an action that waited for a decision has a review message to show the outcome on.
+            work.action_changed(action, reviewed=bool(action.decided_by))
+    if lapsed is not None:
+        raise lapsed
     with services.db.read() as s:
         return load_view(s, action_id)
 
@@ -61,6 +72,8 @@ def end(work: Work, action: Action, status: Status, by: str, data: dict) -> None
     """Move a pending action to a final status inside the unit of work, with its audit log event."""
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, work.now, [by]
+    if status in GO_AHEAD:
+        execution.start_approval_clock(work, action)
     work.count_decided(action)
     work.log("decided", action.id, {"status": status.value, "by": [by], **data})
     work.action_changed(action)

@@ -8,7 +8,8 @@
     def refund(order_id: str, amount: float) -> str: ...
 """
 from hitl_client.callback_verify import verify_callback
-from hitl_client.client import Action, HitlClient, HitlError, Rejected, examples_prompt
+from hitl_client.client import Action, HitlClient, HitlError, Rejected, examples_prompt, payload_sha256
 from hitl_client.decorator import require_approval
 
-__all__ = ["Action", "HitlClient", "HitlError", "Rejected", "examples_prompt", "require_approval", "verify_callback"]
+__all__ = ["Action", "HitlClient", "HitlError", "Rejected", "examples_prompt", "payload_sha256", "require_approval",
+           "verify_callback"]

@@ -1,6 +1,7 @@
 """HTTP only: this module must not import the server packages (core, bot, workers)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -10,6 +11,13 @@ from typing import Any
 import httpx
 
 GO_AHEAD = {"auto_approved", "approved", "modified"}
+
+
+def payload_sha256(payload: Any) -> str:
+    """What POST /v1/actions/{id}/execute names: SHA-256 hex of the canonical JSON (keys sorted, no
+    whitespace, UTF-8), the same as the decision's `payload_sha256`."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class HitlError(Exception):
@@ -49,6 +57,10 @@ class Action:
     @property
     def final_payload(self) -> dict[str, Any] | None:
         return self.decision["final_payload"] if self.decision else None
+
+    @property
+    def payload_sha256(self) -> str | None:
+        return self.decision.get("payload_sha256") if self.decision else None
 
     @property
     def state(self) -> Any:
@@ -130,6 +142,21 @@ class HitlClient:
                 if raise_on_reject and action.decided and not action.go_ahead:
                     raise Rejected(action)
                 return action
+
+    def execute(self, action: Action) -> dict[str, Any]:
+        """Claim the one right to run `action`'s approved payload; returns the claim, whose
+        `final_payload` is exactly what to run. Raises HitlError with status 409 when the claim is
+        refused: `code` says why (already_claimed, payload_mismatch, approval_expired, not_approved)."""
+        if action.final_payload is None:
+            raise HitlError(409, "not_approved", f"{action.id} has no approved payload to run")
+        digest = payload_sha256(action.final_payload)
+        if action.payload_sha256 is not None and digest != action.payload_sha256:
+            # The payload this process holds is not the one the gate hashed: never run it.
+            raise HitlError(409, "payload_mismatch", "the final payload read does not match the decision's payload_sha256")
+        claim = self._call("POST", f"/v1/actions/{action.id}/execute", retries=0, json={"payload_sha256": digest})
+        if payload_sha256(claim["final_payload"]) != digest:
+            raise HitlError(409, "payload_mismatch", "the gate returned a payload other than the one claimed")
+        return claim
 
     def report_outcome(self, action_id: str, status: str, result: Any = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/outcome", json={"status": status, "result": result}))

@@ -25,13 +25,22 @@ def rejection_message(action: Action) -> str:
     return "\n".join(lines)
 
 
+def not_run_message(action: Action, refused: HitlError) -> str:
+    """Words for the LLM when the approval exists but this call may not run it."""
+    return (f"The action '{action.raw.get('title')}' was approved but not carried out here: {refused.message}. "
+            "Do not retry it unchanged; propose it again if it is still needed.")
+
+
 def require_approval(client: HitlClient, action_type: str, title: str | Callable[..., str] | None = None,
                      confidence: float | Callable[..., float] = 0.5, summary: str | Callable[..., str] = "",
                      timeout: float | None = None, report_outcome: bool = True, **request_kwargs: Any):
     """Run the wrapped function only after approval, with the (possibly edited) arguments.
 
     The function's arguments become the payload, so a reviewer's Modify edits what actually runs.
-    On rejection, expiry or cancellation the wrapper returns `rejection_message(...)` instead of calling it.
+    Before it runs, the wrapper claims execution (POST /v1/actions/{id}/execute) with the approved
+    payload's hash, and runs the payload the claim returns: once, and only if the approval has not
+    expired. On rejection, expiry or cancellation, or a refused claim, it returns a message for the
+    model instead of calling the function.
     `title`, `confidence` and `summary` may be callables taking the same arguments; a `str` title
     may use `{arg}` placeholders.
     """
@@ -63,7 +72,13 @@ def require_approval(client: HitlClient, action_type: str, title: str | Callable
                 action = client.get(action.id)
             if not action.go_ahead:
                 return rejection_message(action)
-            final = {k: v for k, v in action.final_payload.items() if k in sig.parameters}
+            try:
+                claim = client.execute(action)  # the one right to run exactly what was approved
+            except HitlError as exc:
+                if exc.status != 409:
+                    raise
+                return not_run_message(action, exc)
+            final = {k: v for k, v in claim["final_payload"].items() if k in sig.parameters}
             try:
                 result = fn(**final)
             except Exception as exc:

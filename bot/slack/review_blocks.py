@@ -118,6 +118,12 @@ def _status_blocks(ctx: ReviewContext) -> list[dict]:
     blocks = [bk.section(clip(line, 3000))]
     if d.comment:
         blocks.append(bk.context(clip("💬 " + neutral(d.comment, 2900), 3000)))
+    if d.execution_claimed_at is not None:
+        blocks.append(bk.context(f"▶️ Claimed by the agent to run, {bk.date(d.execution_claimed_at)}"))
+    elif a.status is Status.EXPIRED and d.status is not Status.EXPIRED:
+        blocks.append(bk.context("⌛ The approval expired unclaimed: the agent can no longer run it"))
+    elif d.approval_expires_at is not None and a.outcome is None:
+        blocks.append(bk.context(f"The agent may run it until {bk.date(d.approval_expires_at)}"))
     if a.outcome is not None:
         blocks.append(bk.context(f"Agent reported: *{a.outcome.status.value}*"))
     return blocks

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.web.auth import current_agent
 from bot.web.error_responses import error_responses
-from core import intake, lifecycle
+from core import execution, intake, lifecycle
 from core.action_view import ActionView
 from core.proposal import Proposal
 from core.queries import get_action
@@ -26,6 +27,20 @@ class OutcomeReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Outcome
     result: Any = Field(default=None, description="Whatever the agent wants recorded, e.g. the refund id or the error.")
+
+
+class ExecuteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payload_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="The decision's payload_sha256: SHA-256 hex "
+                                "of the canonical JSON of the payload the agent is about to run.")
+
+
+class ExecutionClaimView(BaseModel):
+    id: str
+    final_payload: dict[str, Any] = Field(description="Exactly what was approved: run this, and only this.")
+    payload_sha256: str
+    revision: int
+    claimed_at: datetime
 
 
 class CancelRequest(BaseModel):
@@ -72,6 +87,18 @@ async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
                 await asyncio.wait_for(changed.wait(), timeout=min(remaining, waiter.recheck))
             except TimeoutError:
                 pass
+
+
+@router.post("/{action_id}/execute", response_model=ExecutionClaimView,
+             responses=error_responses(400, 401, 404, 409, 413, 422, 503))
+def execute(request: Request, action_id: ActionId, claim: ExecuteRequest, agent: Agent) -> ExecutionClaimView:
+    """Claim the one right to run the approved payload. The first claim naming the approved payload's
+    hash gets it (200); a second claim, another hash, an action without a go-ahead or an approval past
+    the policy's approval_ttl get 409, whose `error` says which: already_claimed, payload_mismatch,
+    not_approved, not_decided or approval_expired."""
+    got = execution.claim(request.app.state.runtime.services, agent, action_id, claim.payload_sha256)
+    return ExecutionClaimView(id=got.action_id, final_payload=got.final_payload, payload_sha256=got.payload_sha256,
+                              revision=got.revision, claimed_at=got.claimed_at)
 
 
 @router.post("/{action_id}/outcome", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))

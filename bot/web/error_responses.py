@@ -34,6 +34,7 @@ STATUS = {
     e.NotAuthorised: 403,
     e.AlreadyDecided: 409,
     e.AlreadyVoted: 409,
+    e.ExecutionRefused: 409,
     e.StaleView: 409,
     e.IdempotencyConflict: 409,
     e.IllegalTransition: 409,

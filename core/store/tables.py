@@ -74,9 +74,14 @@ class Action(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(100))  # "I'm on it" (acknowledges escalation)
     claimed_at: Mapped[datetime | None]
+    # After a go-ahead: when it lapses unless claimed (policy approval_ttl), and when the agent claimed
+    # the one right to run it (POST /v1/actions/{id}/execute). Not the reviewer's claim above.
+    approval_expires_at: Mapped[datetime | None]
+    execution_claimed_at: Mapped[datetime | None]
     # The next moment something must happen to a pending action (escalate, re-trigger after a claim,
-    # expire at the agent's deadline). timer_seq changes whenever the timer moves, so a stale timer
-    # job can tell it is stale; RQ only carries the jobs and the reconciler rebuilds them from here.
+    # expire at the agent's deadline) or to an unclaimed approval (expire at approval_expires_at).
+    # timer_seq changes whenever the timer moves, so a stale timer job can tell it is stale; RQ only
+    # carries the jobs and the reconciler rebuilds them from here.
     timer_at: Mapped[datetime | None]
     timer_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     esc_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0-based level now notified

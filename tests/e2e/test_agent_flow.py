@@ -68,7 +68,31 @@ def test_decorator_runs_with_edited_arguments(live, settings):
     hitl.request = spy
     assert refund("o-1", 50) == "refunded 5"
     assert calls == [("o-1", 5)]
-    assert hitl.get(seen[0]).status == "executed"
+    done = hitl.get(seen[0])
+    # It claimed the approved payload before running it: nobody can run that approval again.
+    assert done.status == "executed" and done.decision["execution_claimed_at"] is not None
+    try:
+        hitl.execute(done)
+    except HitlError as exc:
+        assert exc.status == 409 and exc.code == "already_claimed"
+    else:
+        raise AssertionError("a second claim must be refused")
+
+
+def test_the_client_never_claims_a_payload_other_than_the_approved_one(live, settings):
+    with HitlClient(live.url, live.key) as hitl:
+        a = hitl.request("refund", "x", {"amount": 1}, 0.5)
+        assert cli(settings, "decide", a.id, "approve", "--reviewer", "UALICE").returncode == 0
+        decided = hitl.get(a.id)
+        decided.decision["final_payload"] = {"amount": 1000}  # a payload this process holds, tampered with
+        try:
+            hitl.execute(decided)
+        except HitlError as exc:
+            assert exc.code == "payload_mismatch"
+        else:
+            raise AssertionError("expected a refusal")
+        assert hitl.get(a.id).decision["execution_claimed_at"] is None
+        assert hitl.execute(hitl.get(a.id))["final_payload"] == {"amount": 1}
 
 
 def test_decorator_returns_reasons_to_the_llm_on_rejection(live, settings):

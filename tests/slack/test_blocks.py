@@ -67,7 +67,7 @@ def _texts(obj):
 
 def test_our_own_mentions_of_reviewers_are_real_mentions():
     d = DecisionView(status="approved", go_ahead=True, final_payload={}, patch=None, text_diff=None, reason_tags=[],
-                     comment=None, reviewers=["UALICE"], decided_at=NOW, time_to_decision_seconds=42)
+                     comment=None, reviewers=["UALICE"], decided_at=NOW, time_to_decision_seconds=42, revision=0)
     message = review_blocks.review_message(ctx(decision=d))
     assert "<@UALICE>" in all_text(message) and "42s" in all_text(message)
     assert not any(b["type"] == "actions" for b in message)

@@ -5,8 +5,13 @@ requests shaped like Slack's, on both databases."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+
+from freezegun import freeze_time
 
 from bot.slack import ids
+from core import escalation
+from hitl_client import payload_sha256
 from tests.conftest import POLICY
 from tests.slack.conftest import use_policy
 from tests.slack_requests import block_action, view_submission
@@ -163,3 +168,35 @@ def test_evidence_is_shown_without_formatting_pings_or_live_links(slack, setting
     slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
     slack.drain()
     assert slack.fake.of("chat.update")[-1]["text"].startswith("Approved: Refund order 42")
+
+
+def test_an_approval_from_slack_runs_once_and_not_after_its_ttl(slack, settings):
+    use_policy(settings, POLICY.replace("    review_mode: review\n", "    review_mode: review\n    approval_ttl: 15m\n", 1))
+    a = slack.propose()
+    slack.drain()
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
+    slack.drain()
+    decision = slack.agent.get(f"/v1/actions/{a['id']}/decision").json()["decision"]
+    assert decision["go_ahead"] and decision["payload_sha256"] == payload_sha256(decision["final_payload"])
+    assert "may run it until" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
+
+    first = slack.agent.post(f"/v1/actions/{a['id']}/execute", json={"payload_sha256": decision["payload_sha256"]})
+    second = slack.agent.post(f"/v1/actions/{a['id']}/execute", json={"payload_sha256": decision["payload_sha256"]})
+    assert first.status_code == 200 and first.json()["final_payload"] == decision["final_payload"]
+    assert second.status_code == 409 and second.json()["error"] == "already_claimed"
+    slack.drain()
+    assert "Claimed by the agent to run" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
+
+    # Another approval, never claimed: once its lifetime is over, nothing can run it.
+    b = slack.propose()
+    slack.drain()
+    slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(b["id"])))
+    slack.drain()
+    sha = slack.agent.get(f"/v1/actions/{b['id']}").json()["decision"]["payload_sha256"]
+    services = slack.server.runtime.services
+    with freeze_time(services.clock() + timedelta(minutes=15, seconds=1)):
+        assert dict(escalation.fire_due(services))[b["id"]].kind == "approval_expired"
+    late = slack.agent.post(f"/v1/actions/{b['id']}/execute", json={"payload_sha256": sha})
+    assert late.status_code == 409 and late.json()["error"] == "approval_expired"
+    slack.drain()
+    assert "expired unclaimed" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])

@@ -11,7 +11,8 @@ from schemathesis import checks
 # Examples per operation: make test uses 40; make test-fast asks for fewer (HITL_FUZZ_EXAMPLES=10).
 EXAMPLES = int(os.environ.get("HITL_FUZZ_EXAMPLES", "40"))
 EXPECTED = {"POST /v1/actions", "GET /v1/actions/{action_id}", "GET /v1/actions/{action_id}/decision",
-            "POST /v1/actions/{action_id}/outcome", "POST /v1/actions/{action_id}/cancel", "GET /healthz"}
+            "POST /v1/actions/{action_id}/outcome", "POST /v1/actions/{action_id}/cancel",
+            "POST /v1/actions/{action_id}/execute", "GET /healthz"}
 
 
 def test_api_never_errors_and_matches_its_schema(live):
