@@ -59,8 +59,10 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
               help="Decided before (UTC).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
               help="A file, or - for standard output.")
-def export(fmt: str, since, until, output: str) -> None:
-    """Write decisions as JSONL: raw (everything), sft (input/output) or preference (chosen/rejected)."""
+@click.option("--unmasked", is_flag=True, help="Include the values of masked fields (mask_fields); masked by default.")
+def export(fmt: str, since, until, output: str, unmasked: bool) -> None:
+    """Write decisions as JSONL: raw (everything), sft (input/output) or preference (chosen/rejected).
+    Masked fields are masked unless --unmasked."""
     from datetime import UTC
 
     from core import export as datasets
@@ -72,8 +74,8 @@ def export(fmt: str, since, until, output: str) -> None:
     written = 0
     with click.open_file(output, "w", encoding="utf-8") as out:
         # The bar goes to stderr, so it never mixes with JSONL on stdout; click hides it when not a terminal.
-        with click.progressbar(datasets.records(services, fmt, since, until), length=total, label=f"exporting {fmt}",
-                               file=sys.stderr) as bar:
+        rows = datasets.records(services, fmt, since, until, unmasked)
+        with click.progressbar(rows, length=total, label=f"exporting {fmt}", file=sys.stderr) as bar:
             for record in bar:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
                 written += 1

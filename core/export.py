@@ -6,7 +6,9 @@
 - preference: modifications as chosen/rejected pairs (the reviewer's payload over the agent's),
   ready for preference optimisation (DPO and the like).
 
-Streams in batches, so a large export never holds the table in memory.
+Streams in batches, so a large export never holds the table in memory. Fields the action type
+masks (`mask_fields`) are masked in every payload, patch and diff unless the operator asks for
+them `unmasked`.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from core import masking
+from core.diffing import text_diff
 from core.services import Services
 from core.store.tables import Action, Agent, SpotCheck, Vote
 from core.vocabulary import Status
@@ -43,7 +47,8 @@ def count(services: Services, fmt: str, since: datetime | None = None, until: da
         return s.scalar(select(func.count()).select_from(_query(fmt, since, until).subquery())) or 0
 
 
-def records(services: Services, fmt: str, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+def records(services: Services, fmt: str, since: datetime | None = None, until: datetime | None = None,
+            unmasked: bool = False) -> Iterator[dict]:
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     last: tuple[datetime, str] | None = None
@@ -66,7 +71,8 @@ def records(services: Services, fmt: str, since: datetime | None = None, until: 
             human = [v for v in votes.get(a.id, [])]
             if fmt != "raw" and not human:
                 continue  # decided by policy (auto-approved, expired…): not a human label
-            yield _shape(fmt, a, human, audits.get(a.id), agents.get(a.agent_id, "?"))
+            masks = [] if unmasked else masking.paths(a.route or {})
+            yield _shape(fmt, a, human, audits.get(a.id), agents.get(a.agent_id, "?"), masks)
         last = (actions[-1].decided_at, actions[-1].id)
 
 
@@ -80,25 +86,29 @@ def _input(a: Action, agent: str) -> dict[str, Any]:
             "context": a.context or {}}
 
 
-def _shape(fmt: str, a: Action, votes: list[Vote], audit: SpotCheck | None, agent: str) -> dict[str, Any]:
+def _shape(fmt: str, a: Action, votes: list[Vote], audit: SpotCheck | None, agent: str,
+           masks: list[masking.Path]) -> dict[str, Any]:
     tags = sorted({t for v in votes for t in v.reason_tags or []})
     comments = [v.comment for v in votes if v.comment]
     meta = {"action_id": a.id, "decision": a.decision, "confidence": a.confidence, "risk": a.risk,
             "reason_tags": tags, "comment": "\n".join(comments) or None,
             "reviewers": sorted({v.reviewer for v in votes}), "decided_at": _iso(a.decided_at)}
+    payload, final = masking.masked(a.payload, masks), masking.masked(a.final_payload, masks)
+    patch = masking.masked_patch(a.patch, masks)
     if fmt == "sft":
-        return {"input": _input(a, agent), "output": a.final_payload, "meta": meta}
+        return {"input": _input(a, agent), "output": final, "meta": meta}
     if fmt == "preference":
-        return {"prompt": _input(a, agent), "chosen": a.final_payload, "rejected": a.payload,
-                "patch": a.patch, "meta": meta}
+        return {"prompt": _input(a, agent), "chosen": final, "rejected": payload, "patch": patch, "meta": meta}
+    # The stored diff shows masked values: redo it from the masked payloads.
+    diff = text_diff(payload, final) if masks and a.text_diff and final is not None else a.text_diff
     return {
         "action_id": a.id, "agent": agent, "action_type": a.action_type, "title": a.title, "summary": a.summary,
-        "payload": a.payload, "confidence": a.confidence, "risk": a.risk, "context": a.context, "run_id": a.run_id,
+        "payload": payload, "confidence": a.confidence, "risk": a.risk, "context": a.context, "run_id": a.run_id,
         "review_mode": a.review_mode, "rule": a.rule, "policy_version": a.policy_version,
         "created_at": a.created_at.isoformat(), "decision": a.decision, "decided_at": _iso(a.decided_at),
-        "decided_by": a.decided_by, "final_payload": a.final_payload, "patch": a.patch, "text_diff": a.text_diff,
+        "decided_by": a.decided_by, "final_payload": final, "patch": patch, "text_diff": diff,
         "votes": [{"reviewer": v.reviewer, "kind": v.kind, "revision": v.revision, "reason_tags": v.reason_tags,
-                   "comment": v.comment, "ratings": v.ratings, "patch": v.patch,
+                   "comment": v.comment, "ratings": v.ratings, "patch": masking.masked_patch(v.patch, masks),
                    "time_to_decision_s": v.time_to_decision_s, "at": v.created_at.isoformat()} for v in votes],
         "outcome": {"status": a.status, "result": a.outcome_result,
                     "at": a.outcome_at.isoformat()} if a.outcome_at else None,

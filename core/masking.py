@@ -99,3 +99,20 @@ def restore(edited: Any, original: Any, masks: list[Path]) -> tuple[Any, list[tu
                 break
             node_out = next_out
     return out, problems
+
+
+def masked_patch(patch: list[dict[str, Any]] | None, masks: list[Path]) -> list[dict[str, Any]] | None:
+    """An RFC 6902 patch whose values hide what `masks` hide (paths stay: they name fields, not values)."""
+    if not patch or not masks:
+        return patch
+    out = []
+    for op in patch:
+        op = dict(op)
+        if "value" in op:
+            where = parse(op["path"]) if op.get("path") else ()
+            if covers(masks, where):
+                op["value"] = MASK
+            elif inner := [m[len(where):] for m in masks if len(m) > len(where) and m[:len(where)] == where]:
+                op["value"] = masked(op["value"], inner)
+        out.append(op)
+    return out

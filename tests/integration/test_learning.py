@@ -1,5 +1,7 @@
 """The learning loop's first pieces: few-shot examples and Wilson threshold recommendations,
 checked against a known history."""
+import json
+
 import pytest
 
 from core import corrected_examples, deciding, intake, recommend
@@ -92,6 +94,30 @@ def test_export_formats_hold_exactly_the_human_labels(services, agent, monkeypat
     (pref,) = export.records(services, "preference")
     assert (pref["chosen"], pref["rejected"], pref["meta"]["reason_tags"]) == ({"amount": 100}, {"amount": 120},
                                                                              ["edge_case"])
+
+
+def test_export_masks_masked_fields_unless_asked_for_them(db, dispatcher, agent):
+    from core import export
+    from core.policy.loader import load_policy_text
+    from core.services import Services
+    from tests.fakes import FixedPolicy
+
+    policy = "action_types:\n  wire:\n    reviewers: [UALICE]\n    mask_fields: [/customer/ssn, /iban]\n"
+    services = Services(db=db, policies=FixedPolicy(load_policy_text(policy, "mask.yaml")), dispatcher=dispatcher)
+    payload = {"amount": 5, "iban": "DE89-SECRET", "customer": {"name": "Ann", "ssn": "123-45-6789"}}
+    a = intake.submit(services, agent, Proposal(action_type="wire", title="w", payload=payload, confidence=0.5))[0]
+    edited = {"amount": 4, "iban": "DE00-OTHER", "customer": {"name": "Ann", "ssn": "999-99-9999"}}
+    deciding.decide(services, a.id, reviewer="UALICE", kind="modify", edited_payload=edited)
+
+    for fmt in export.FORMATS:
+        text = json.dumps(list(export.records(services, fmt)))
+        for secret in ("SECRET", "OTHER", "123-45", "999-99"):
+            assert secret not in text, (fmt, secret)
+    (raw,) = export.records(services, "raw")
+    assert raw["final_payload"] == {"amount": 4, "iban": "••••••", "customer": {"name": "Ann", "ssn": "••••••"}}
+    assert {"op": "replace", "path": "/amount", "value": 4} in raw["patch"] and "amount: 5 → 4" in raw["text_diff"]
+    (unmasked,) = export.records(services, "raw", unmasked=True)
+    assert unmasked["final_payload"] == edited and "999-99" in json.dumps(unmasked["votes"])
 
 
 def _reviewed(services, agent, n, kind, confidence=0.5):
