@@ -87,7 +87,7 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
             raise NotAuthorised(f"{reviewer} is not a reviewer for {action.action_type}")
         if seen is not None:
             check_seen(action, seen, list(s.scalars(select(Vote).where(Vote.action_id == action.id,
-                                                                       Vote.revision > seen.revision))))
+                                                                       Vote.revision >= seen.revision))))
         previous = s.scalar(select(Vote).where(Vote.action_id == action.id, Vote.revision == action.revision,
                                                Vote.reviewer == reviewer))
         if previous is not None:

@@ -20,11 +20,11 @@ def before_and_after(proposed: dict[str, Any], patches: list[list[dict[str, Any]
     return before, after
 
 
-def _leaves(obj: Any, prefix: str = "") -> dict[str, Any]:
+def _leaves(obj: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
     if isinstance(obj, dict) and obj:
-        out: dict[str, Any] = {}
+        out: dict[tuple[str, ...], Any] = {}
         for k, v in obj.items():
-            out.update(_leaves(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(_leaves(v, (*prefix, str(k))))
         return out
     return {prefix: obj}
 
@@ -33,17 +33,25 @@ def _show(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
+def changes(before: Any, after: Any) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """(path, old, new) of every changed leaf, in path order; ABSENT stands for a missing side."""
+    old, new = _leaves(before), _leaves(after)
+    found = []
+    for path in sorted(old.keys() | new.keys()):
+        a, b = old.get(path, ABSENT), new.get(path, ABSENT)
+        if not (a == b and type(a) is type(b)):
+            found.append((path, a, b))
+    return found
+
+
 def text_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
     """One block per changed field: a line diff for strings, `old → new` for everything else."""
-    old, new = _leaves(before), _leaves(after)
     blocks: list[str] = []
-    for field in sorted(old.keys() | new.keys()):
-        a, b = old.get(field, _ABSENT), new.get(field, _ABSENT)
-        if a == b and type(a) is type(b):
-            continue
-        if a is _ABSENT:
+    for path, a, b in changes(before, after):
+        field = ".".join(path)
+        if a is ABSENT:
             blocks.append(f"{field}: added {_show(b)}")
-        elif b is _ABSENT:
+        elif b is ABSENT:
             blocks.append(f"{field}: removed (was {_show(a)})")
         elif isinstance(a, str) and isinstance(b, str):
             lines = difflib.unified_diff(a.splitlines() or [""], b.splitlines() or [""], lineterm="", n=1)
@@ -54,9 +62,29 @@ def text_diff(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
+def change_summary(before: Any, after: Any, masks: list[tuple[str, ...]], limit: int = 5) -> str:
+    """One short line of what changed, for a notice: `amount 900 → 600, note edited`. A masked
+    field is named, never shown."""
+    parts = []
+    for path, a, b in changes(before, after):
+        field = ".".join(path) or "(payload)"
+        if any(path[:len(m)] == m for m in masks):
+            parts.append(f"{field} (masked) edited")
+        elif a is ABSENT:
+            parts.append(f"{field} added")
+        elif b is ABSENT:
+            parts.append(f"{field} removed")
+        elif all(not isinstance(v, str) or len(v) <= 40 for v in (a, b)) and len(_show(a) + _show(b)) <= 90:
+            parts.append(f"{field} {_show(a)} → {_show(b)}")
+        else:
+            parts.append(f"{field} edited")
+    more = f", and {len(parts) - limit} more" if len(parts) > limit else ""
+    return ", ".join(parts[:limit]) + more
+
+
 class _Absent:
     def __repr__(self) -> str:
         return "<absent>"
 
 
-_ABSENT = _Absent()
+ABSENT = _Absent()

@@ -11,7 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from core import masking
 from core.audit_log import canonical
+from core.diffing import change_summary
 from core.errors import StaleView
 from core.rollups import modified_fields
 from core.store.tables import Action, Vote
@@ -45,13 +47,20 @@ class Seen:
 
 
 def check(action: Action, seen: Seen, votes: list[Vote]) -> None:
-    """Raise StaleView, saying what changed and who changed it, unless `seen` is the current payload."""
+    """Raise StaleView, saying what changed and who changed it, unless `seen` is the current payload.
+    `votes`: the action's votes from `seen.revision` on (the one that made it gives what was seen)."""
     if seen.revision == action.revision and seen.payload_hash == payload_hash(action.current_payload):
         return
-    edits = [v for v in votes if v.kind == DecisionKind.MODIFY.value and v.revision > seen.revision]
+    modifies = [v for v in votes if v.kind == DecisionKind.MODIFY.value]
+    edits = [v for v in modifies if v.revision > seen.revision]
     if not edits:
         raise StaleView("the payload you saw is not the current one")
-    # Field names, not values: a value may be masked, and this text goes to Slack.
-    fields = sorted(set().union(*(modified_fields(v.patch) for v in edits)))
+    was = action.payload if seen.revision == 0 else next(
+        (v.edited_payload for v in modifies if v.revision == seen.revision), None)
+    if was is not None and payload_hash(was) == seen.payload_hash:
+        # Values too, except masked ones: this text goes to Slack.
+        what = change_summary(was, action.current_payload, masking.paths(action.route or {})) or "the payload"
+    else:
+        what = ", ".join(sorted(set().union(*(modified_fields(v.patch) for v in edits)))) or "the payload"
     who = ", ".join(dict.fromkeys(v.reviewer for v in edits))
-    raise StaleView(f"this action changed since you looked: {', '.join(fields) or 'the payload'} edited by {who}")
+    raise StaleView(f"this action changed since you looked: {what} (edited by {who})")

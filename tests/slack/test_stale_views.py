@@ -40,7 +40,7 @@ def test_a_modal_opened_before_someone_elses_edit_cannot_write_the_old_values_ba
     r = slack.post_interaction(view_submission("UALICE", view_a, modify_values("900", "only the note changed")))
     errors = r.json()["errors"]
     assert r.json()["response_action"] == "errors"
-    assert "changed since you looked: amount edited by UBOB" in next(iter(errors.values()))
+    assert "changed since you looked: amount 900 → 600 (edited by UBOB)" in next(iter(errors.values()))
     got = action(slack, a["id"])
     assert got["current_payload"]["amount"] == 600 and [v["reviewer"] for v in got["votes"]] == ["UBOB"]
 
@@ -61,7 +61,7 @@ def test_approve_on_the_message_as_it_was_before_an_edit_counts_for_nothing(slac
     got = action(slack, a["id"])
     assert got["status"] == "pending" and got["quorum"]["approvals"] == ["UBOB"]
     notice = slack.fake.of("chat.postEphemeral")[-1]
-    assert notice["user"] == "UALICE" and "amount edited by UBOB" in notice["text"]
+    assert notice["user"] == "UALICE" and "amount 900 → 600 (edited by UBOB)" in notice["text"]
     assert len(slack.fake.of("chat.update")) > updates  # the message was redrawn for whoever still saw the old one
 
     slack.post_interaction(block_action("UALICE", ids.APPROVE, fresh))  # on what A now sees: it counts
