@@ -3,6 +3,7 @@ reviewer a signed link (core/editor_links.py); the page edits the JSON, previews
 checks the schema, and submits through the same decision path as a modal."""
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,16 +13,19 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.web.error_responses import error_responses
+from bot.web.error_responses import STATUS, error_responses
 from core import deciding, editor_links, edits, masking
 from core.diffing import text_diff
-from core.errors import InvalidRequest, NotAuthorised, StaleView
+from core.errors import HitlError, InvalidRequest, NotAuthorised, StaleView
 from core.queries import ReviewContext, review_context
 from core.seen import Seen
 from core.vocabulary import ReviewMode, Status
 
 router = APIRouter(prefix="/edit", tags=["editor"], include_in_schema=False)
 PAGE = (Path(__file__).with_name("editor_page.html")).read_text(encoding="utf-8")
+_NOTICE = ("<!doctype html><meta charset='utf-8'><title>hitl-gate · edit payload</title>"
+           "<body style='font:15px sans-serif;max-width:640px;margin:40px auto'>"
+           "<h1 style='font-size:20px'>This editor link cannot be used</h1><p>{message}.</p></body>")
 
 
 def editor_url(runtime, action_id: str, reviewer: str, seen: Seen) -> str | None:
@@ -67,7 +71,13 @@ def _masks(ctx: ReviewContext) -> list[masking.Path]:
 
 @router.get("/{token}", response_class=HTMLResponse)
 async def page(request: Request, token: str) -> HTMLResponse:
-    grant, ctx = await run_in_threadpool(_open, request, token)
+    try:
+        grant, ctx = await run_in_threadpool(_open, request, token)
+    except HitlError as exc:
+        # A person opened this link: answer in words on a page, not in JSON.
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        return HTMLResponse(_NOTICE.replace("{message}", html.escape(exc.message)), status_code=status,
+                            headers={"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'"})
     masks = _masks(ctx)
     data = {"title": ctx.action.title, "action_id": ctx.action.id, "reviewer": grant.reviewer,
             "payload": masking.masked(ctx.action.current_payload, masks), "schema": ctx.route.get("payload_schema"),

@@ -7,6 +7,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import ARTIFACTS
+
 pytestmark = [pytest.mark.browser, pytest.mark.worker]  # chromium, and `hitl dev` runs a real worker
 
 
@@ -106,3 +108,47 @@ def test_a_shadow_review_is_decided_unaided_then_shows_the_agents_answer(page, d
     expect(revealed).to_contain_text("it matched the decision", timeout=30_000)
     expect(revealed).to_contain_text("Approved by @alice")
     assert dev.agent.get(f"/v1/actions/{a['id']}").json()["status"] == "approved"
+
+
+def test_a_payload_too_large_for_slack_is_edited_in_the_browser_editor(page, dev):
+    long_note = "The customer wrote at length. " * 130  # over 3,000 characters: no modal can hold it
+    a = dev.propose(title="Refund order 80", payload={"amount": 120, "order": "80", "card_last4": "4242",
+                                                      "note": long_note})
+    open_channel(page, dev)
+    message = review(page, "Refund order 80")
+    message.locator("button[data-action-id='hitl_modify']").click()
+    modal = page.get_by_role("dialog")
+    expect(modal).to_contain_text("too large to edit in Slack")
+    expect(page.get_by_test_id("modal-submit")).to_have_count(0)  # nothing here can approve without the edit
+    with page.context.expect_page() as opened:
+        modal.locator("a[data-action-id='hitl_open_editor']").click()
+    editor = opened.value
+    editor.wait_for_load_state()
+    expect(editor.locator("#title")).to_have_text("Refund order 80")
+    text = editor.get_by_test_id("payload")
+    assert "4242" not in text.input_value() and "••••••" in text.input_value()  # masked means never shown
+    expect(editor.get_by_test_id("submit")).to_be_disabled()  # only a previewed edit can be submitted
+
+    text.fill(text.input_value().replace('"amount": 120', '"amount": "lots"'))
+    editor.get_by_test_id("preview").click()
+    expect(editor.get_by_test_id("problems")).to_contain_text("/amount must stay a number")
+    expect(editor.get_by_test_id("submit")).to_be_disabled()
+
+    text.fill(text.input_value().replace('"amount": "lots"', '"amount": 95'))
+    editor.get_by_test_id("comment").fill("Shipping is not refundable")
+    editor.get_by_test_id("preview").click()
+    expect(editor.get_by_test_id("diff")).to_contain_text("amount: 120 → 95")
+    editor.get_by_test_id("submit").click()
+    expect(editor.locator("#status")).to_contain_text("Recorded: the action is modified", timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    editor.screenshot(path=str(ARTIFACTS / "editor.png"), full_page=True)
+
+    decided = dev.agent.get(f"/v1/actions/{a['id']}").json()
+    final = decided["decision"]["final_payload"]
+    assert decided["status"] == "modified" and final["amount"] == 95 and final["card_last4"] == "4242"
+    assert final["note"] == long_note
+    expect(message).to_contain_text("Modified by @alice", timeout=30_000)
+    # The link was for that revision and that vote: it is spent.
+    editor.reload()
+    expect(editor.locator("h1")).to_have_text("This editor link cannot be used")
+    expect(editor.locator("body")).to_contain_text("this action is modified already")

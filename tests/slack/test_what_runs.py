@@ -10,7 +10,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from bot.slack import ids
-from core import escalation
+from core import deciding, escalation
 from hitl_client import payload_sha256
 from tests.conftest import POLICY
 from tests.slack.conftest import use_policy
@@ -126,8 +126,6 @@ def test_masked_values_never_reach_slack(slack, settings):
     open_modify(slack, "UALICE", slack.bound(a["id"]))
     slack.post_interaction(block_action("UALICE", ids.VIEW_PAYLOAD, a["id"]))
     # An operator edits a masked value from the CLI path: the thread diff must not show it either.
-    from core import deciding
-
     deciding.decide(slack.server.runtime.services, a["id"], reviewer="UBOB", kind="modify",
                     edited_payload={**TRANSFER, "amount": 800, "customer": {"name": "Ann", "ssn": "999-99-9999"}})
     slack.drain()
@@ -200,3 +198,58 @@ def test_an_approval_from_slack_runs_once_and_not_after_its_ttl(slack, settings)
     assert late.status_code == 409 and late.json()["error"] == "approval_expired"
     slack.drain()
     assert "expired unclaimed" in json.dumps(slack.fake.of("chat.update")[-1]["blocks"])
+
+
+def editor_link(slack, action_id: str, user: str = "UALICE") -> str:
+    view = open_modify(slack, user, slack.bound(action_id))
+    url = next(e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"])["url"]
+    return url[len(slack.server.url):]
+
+
+def test_the_editor_link_is_one_reviewers_for_one_revision_and_checks_like_a_modal(slack, settings):
+    # Two approvals, so Bob's edit below leaves the action open for Alice.
+    two = SCHEMA_POLICY.replace("    mask_fields: [/customer", "    approvals_required: 2\n    mask_fields: [/customer")
+    use_policy(settings, two)
+    big = {**TRANSFER, "memo": "m" * 3500}
+    a = slack.propose(action_type="transfer", payload=big)
+    slack.drain()
+    link = editor_link(slack, a["id"])
+    page = slack.http.get(link)
+    assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
+    assert SSN not in page.text and "secret-ab" not in page.text  # masked means never sent to the browser either
+    shown = {**big, "customer": {"name": "Ann", "ssn": "••••••"}, "a.b": "••••••"}
+
+    bad = slack.http.post(f"{link}/check", json={"payload": {**shown, "amount": -5}})
+    assert bad.status_code == 200 and {"field": "/amount", "message": "must be at least 0"} in bad.json()["problems"]
+    r = slack.http.post(link, json={"payload": {**shown, "amount": -5}})
+    assert r.status_code == 422 and r.json()["fields"] == [{"field": "/edited_payload/amount",
+                                                            "message": "must be at least 0"}]
+    r = slack.http.post(link, json={"payload": {**shown, "customer": "just a string"}})
+    assert r.status_code == 422 and "masked field /customer/ssn" in r.text
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    assert slack.http.get(tampered).status_code == 422
+    assert slack.http.post(tampered, json={"payload": shown}).status_code == 422
+
+    # Bob edits first: Alice's link was for the revision she saw, so it records nothing now.
+    deciding.decide(slack.server.runtime.services, a["id"], reviewer="UBOB", kind="modify",
+                    edited_payload={**big, "amount": 600})
+    r = slack.http.post(link, json={"payload": {**shown, "amount": 500}})
+    assert r.status_code == 409 and "open Modify again" in r.json()["message"]
+    assert slack.http.get(link).status_code == 409
+
+    fresh = editor_link(slack, a["id"])
+    r = slack.http.post(fresh, json={"payload": {**shown, "amount": 500}, "comment": "less"})
+    assert r.status_code == 200 and r.json() == {"status": "pending", "final": False, "revision": 2}, r.text
+    current = slack.agent.get(f"/v1/actions/{a['id']}").json()["current_payload"]
+    assert current["amount"] == 500 and current["customer"]["ssn"] == SSN and current["a.b"] == "secret-ab"
+    assert slack.http.post(fresh, json={"payload": shown}).status_code == 409  # used
+
+
+def test_an_editor_link_expires(slack):
+    a = slack.propose(payload={"amount": 120, "order": "42", "note": "x" * 3500})
+    slack.drain()
+    link = editor_link(slack, a["id"])
+    services = slack.server.runtime.services
+    with freeze_time(services.clock() + timedelta(minutes=11)):
+        r = slack.http.get(link)
+    assert r.status_code == 422 and "expired" in r.text
