@@ -45,7 +45,8 @@ def _decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, r
             _set_path(edited, key, _maybe_json(value))
         for pointer in removals:
             try:
-                _remove_path(edited, masking.parse(pointer))
+                # With --payload the field may be left out already; --remove then says it is on purpose.
+                _remove_path(edited, masking.parse(pointer), missing_ok=bool(payload))
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--remove") from None
     parsed_ratings = {}
@@ -125,11 +126,13 @@ def _set_path(obj: dict, dotted: str, value) -> None:
     obj[last] = value
 
 
-def _remove_path(obj: dict, parts: tuple[str, ...]) -> None:
+def _remove_path(obj: dict, parts: tuple[str, ...], missing_ok: bool = False) -> None:
     *parents, last = parts
     for p in parents:
         obj = obj.get(p) if isinstance(obj, dict) else None
     if not isinstance(obj, dict) or last not in obj:
+        if missing_ok:
+            return
         raise ValueError(f"the payload has no field {'/' + '/'.join(parts)!r} to remove")
     del obj[last]
 

@@ -183,3 +183,44 @@ def test_serve_starts_on_the_embedded_defaults_and_answers_its_health_check(tmp_
         out, err = server.communicate(timeout=30)
     assert "hitl-gate: database sqlite:///" in out + err, (out + err)[-3000:]
     assert "Traceback" not in err, err[-3000:]
+
+
+def test_decide_checks_an_edit_and_names_each_failing_field(tmp_path, monkeypatch):
+    from core import intake
+    from core.agents import create_agent
+    from core.policy.source import FilePolicySource
+    from core.proposal import Proposal
+    from core.services import Services
+    from core.store.db import Database
+
+    env = embedded_defaults(tmp_path, monkeypatch)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("action_types:\n  wire:\n    reviewers: [U0ALICE01]\n    payload_schema:\n      type: object\n"
+                      "      required: [amount, order]\n      properties: {amount: {type: number, minimum: 0}}\n"
+                      "  refund:\n    reviewers: [U0ALICE01]\n")
+    env["HITL_POLICY_FILE"] = str(policy)
+    (tmp_path / "var").mkdir()
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'hitl.db'}")
+    db.migrate()
+    services = Services(db=db, policies=FilePolicySource(policy))
+    agent, _ = create_agent(db, "cli-edits")
+    wire, refund = (intake.submit(services, agent, Proposal(action_type=t, title="t", confidence=0.5,
+                                                            payload={"amount": 9, "order": "o-1", "vip": True}))[0]
+                    for t in ("wire", "refund"))
+    db.dispose()
+
+    def decide(action_id, *args):
+        return hitl("decide", action_id, "modify", "--reviewer", "U0ALICE01", *args, env=env, cwd=tmp_path)
+
+    bad = decide(wire.id, "--set", "amount=-5", "--remove", "/order")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.splitlines() == ["error: payload field /amount must be at least 0",
+                                       "error: payload field /order is required"]
+    typed = decide(refund.id, "--set", "vip=1")
+    assert typed.returncode == 2 and typed.stderr.strip() == "error: payload field /vip must stay a boolean (got a number)"
+    emptied = decide(refund.id, "--payload", '{"amount": 9, "vip": true}')
+    assert emptied.returncode == 2 and "/order was removed" in emptied.stderr
+    removed = decide(refund.id, "--payload", '{"amount": 9, "vip": true}', "--remove", "/order")
+    assert removed.returncode == 0 and "modified" in removed.stdout, removed.stderr
+    nothing = decide(wire.id, "--remove", "/nope")
+    assert nothing.returncode == 2 and "the payload has no field '/nope' to remove" in nothing.stderr

@@ -82,6 +82,11 @@ def test_default_must_fail_closed():
     ("action_types:\n  'bad name':\n    risk: low\n", "action type name 'bad name'"),
     ("action_types:\n  x:\n    escalation:\n      levels: []\n", "at least 1 item"),
     ("- 1\n- 2\n", "must be a mapping"),
+    ("action_types:\n  x:\n    mask_fields: [customer.ssn]\n", "write '/customer/ssn'"),
+    ("action_types:\n  x:\n    mask_fields: ['/a~b']\n", "'~' must be written '~0'"),
+    ("action_types:\n  x:\n    payload_schema: {type: objekt}\n", "payload_schema at /type is not valid JSON Schema"),
+    ("action_types:\n  x:\n    approval_ttl: soon\n", "is not a duration"),
+    ("link_hosts: [https://docs.example.com]\n", "is not a lower-case host name"),
 ])
 def test_invalid_fields(text, fragment):
     found = problems(text)
@@ -97,3 +102,11 @@ def test_reviewer_short_form_sorts_users_and_groups():
     loaded = load_policy_text("action_types:\n  x:\n    reviewers: [U1AB, S2CD, W3EF]\n")
     r = loaded.policy.action_types["x"].reviewers
     assert r.users == ("U1AB", "W3EF") and r.groups == ("S2CD",)
+
+
+def test_masks_schemas_ttls_and_link_hosts_load():
+    loaded = load_policy_text("link_hosts: [docs.example.com]\naction_types:\n  x:\n    mask_fields: [/a.b, /c/0]\n"
+                              "    approval_ttl: 15m\n    payload_schema: {type: object, required: [a.b]}\n", "p.yaml")
+    x = loaded.policy.action_types["x"]
+    assert x.mask_fields == ("/a.b", "/c/0") and x.approval_ttl == 900.0 and x.payload_schema["required"] == ["a.b"]
+    assert loaded.policy.link_hosts == ("docs.example.com",)
