@@ -7,6 +7,8 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from hitl_client import HitlClient, require_approval
 from hitl_client.client import HitlError
 from tests.waiting import wait_for
@@ -71,12 +73,9 @@ def test_decorator_runs_with_edited_arguments(live, settings):
     done = hitl.get(seen[0])
     # It claimed the approved payload before running it: nobody can run that approval again.
     assert done.status == "executed" and done.decision["execution_claimed_at"] is not None
-    try:
+    with pytest.raises(HitlError) as again:
         hitl.execute(done)
-    except HitlError as exc:
-        assert exc.status == 409 and exc.code == "already_claimed"
-    else:
-        raise AssertionError("a second claim must be refused")
+    assert again.value.status == 409 and again.value.code == "already_claimed"
 
 
 def test_the_client_never_claims_a_payload_other_than_the_approved_one(live, settings):
@@ -85,12 +84,9 @@ def test_the_client_never_claims_a_payload_other_than_the_approved_one(live, set
         assert cli(settings, "decide", a.id, "approve", "--reviewer", "UALICE").returncode == 0
         decided = hitl.get(a.id)
         decided.decision["final_payload"] = {"amount": 1000}  # a payload this process holds, tampered with
-        try:
+        with pytest.raises(HitlError) as refused:
             hitl.execute(decided)
-        except HitlError as exc:
-            assert exc.code == "payload_mismatch"
-        else:
-            raise AssertionError("expected a refusal")
+        assert refused.value.code == "payload_mismatch"
         assert hitl.get(a.id).decision["execution_claimed_at"] is None
         assert hitl.execute(hitl.get(a.id))["final_payload"] == {"amount": 1}
 
