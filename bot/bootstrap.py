@@ -8,6 +8,7 @@ Adapters are imported inside the builders for the same reason (ARCHITECTURE.md, 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,8 +46,15 @@ def _logging(settings: Settings, log_level: str | None) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns everything else
 
 
+def _process_role() -> str:
+    """What this process is (serve, worker, decide…), for PostgreSQL's application_name: an operator
+    looking at pg_stat_activity sees who holds what."""
+    return (sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].isidentifier() else "process")[:30]
+
+
 def _database(settings: Settings, migrate: bool | None) -> Database:
-    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size)
+    db = Database(settings.effective_database_url, pool_size=settings.db_pool_size, limits=settings.db_limits,
+                  name=f"hitl-gate {_process_role()}")
     if settings.auto_migrate if migrate is None else migrate:
         db.migrate()  # cheap when the schema is at head: one SELECT, no Alembic import
     return db

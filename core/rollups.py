@@ -288,6 +288,8 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
     if s.get_bind().dialect.name == "postgresql":
         # Decisions committing meanwhile wait at their fold (it writes this table) until the rebuild
         # commits, then add to the rebuilt rows: none is counted twice or missed. SQLite writers are serial.
+        s.execute(text("SET LOCAL statement_timeout = 0"))  # an operator's long job: minutes at 1M actions
+        s.execute(text("SET LOCAL lock_timeout = 0"))
         s.execute(text("LOCK TABLE stat_rollups IN EXCLUSIVE MODE"))
     s.execute(delete(Rollup))
     totals: dict = {}

@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, description="Larger intake bodies get 413.")
     long_poll_max_seconds: int = Field(default=60, ge=1, le=60)
     db_pool_size: int = 10
+    db_statement_timeout_seconds: float = Field(default=30, ge=0, description="PostgreSQL statement_timeout "
+                                                "for every session (0: none); a slow query then fails with a 503.")
+    db_lock_timeout_seconds: float = Field(default=10, ge=0, description="PostgreSQL lock_timeout: the longest "
+                                           "a write waits for a row another session holds (0: none).")
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60, ge=0, description="PostgreSQL ends a "
+                                                          "session left idle inside a transaction after this (0: never).")
+    db_pool_timeout_seconds: float = Field(default=10, gt=0, description="How long a request waits for a "
+                                           "free database connection before it gets a 503.")
     web_threads: int = Field(default=8, ge=1, le=200, description="Threads for the web process's sync handlers.")
     auto_migrate: bool = Field(default=True, description="Run migrations when the web process starts.")
     log_level: str = "INFO"
@@ -59,6 +67,14 @@ class Settings(BaseSettings):
     def effective_editor_secret(self) -> str | None:
         secret = self.editor_secret or self.slack_signing_secret
         return secret.get_secret_value() if secret is not None else None
+
+    @property
+    def db_limits(self):  # -> core.store.db.Limits (imported here: the CLI reads settings before SQLAlchemy)
+        from core.store.db import Limits
+
+        return Limits(statement=self.db_statement_timeout_seconds, lock=self.db_lock_timeout_seconds,
+                      idle_in_transaction=self.db_idle_in_transaction_timeout_seconds,
+                      pool_wait=self.db_pool_timeout_seconds)
 
     @property
     def effective_database_url(self) -> str:

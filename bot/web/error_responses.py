@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core import errors as e
@@ -84,10 +85,15 @@ def install(app: FastAPI) -> None:
         return JSONResponse(body(names.get(exc.status_code, "http_error"), str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
+    # Down, too slow (statement or lock timeout), or every pooled connection busy: the request did
+    # nothing, and says so quickly instead of holding a web thread.
     @app.exception_handler(OperationalError)
-    async def _db_down(_: Request, exc: OperationalError):
-        log.error("database unavailable: %s", exc.__class__.__name__)
-        return JSONResponse(body("unavailable", "the database is unavailable; retry with the same Idempotency-Key"),
+    @app.exception_handler(PoolTimeout)
+    async def _db_down(_: Request, exc: Exception):
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database unavailable or too slow: %s", cause.__class__.__name__)
+        return JSONResponse(body("unavailable", "the database is unavailable or did not answer in time; "
+                                 "retry with the same Idempotency-Key"),
                             status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,21 +30,79 @@ def affected(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How long PostgreSQL lets one session wait, run or sit in a transaction, in seconds (0: no
+    limit). A process that dies, hangs or is cut off mid-transaction then gives its locks back
+    instead of wedging every writer behind it."""
+
+    statement: float = 30.0
+    lock: float = 10.0
+    idle_in_transaction: float = 60.0
+    pool_wait: float = 10.0  # waiting for a free pooled connection; then the caller gets a 503
+    connect: float = 10.0
+
+    def options(self) -> str:
+        ms = {"statement_timeout": self.statement, "lock_timeout": self.lock,
+              "idle_in_transaction_session_timeout": self.idle_in_transaction}
+        return " ".join(f"-c {name}={int(seconds * 1000)}" for name, seconds in ms.items())
+
+
+# Every PostgreSQL connection this process opened, so a forked child can let go of their sockets.
+_CONNECTIONS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _track(dbapi_conn: Any, _record: Any) -> None:
+    _CONNECTIONS.add(getattr(dbapi_conn, "driver_connection", None) or dbapi_conn)
+
+
+def _release_inherited_sockets() -> None:
+    """In a forked child (RQ's scheduler, a job's work horse): point every inherited PostgreSQL socket
+    at /dev/null. The child must never use them, and must not keep them open either: if it did, a
+    parent killed mid-transaction would leave its session idle in transaction, holding its locks,
+    for as long as the child lives. Closing them the libpq way would instead end the parent's own
+    sessions; replacing the descriptor does neither, and whatever the child's copy of libpq writes
+    there later goes nowhere."""
+    inherited = list(_CONNECTIONS)
+    _CONNECTIONS.clear()
+    if not inherited:
+        return
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        for conn in inherited:
+            try:
+                fd = conn.pgconn.socket
+            except Exception:  # already closed or broken: nothing is held open
+                continue
+            if fd >= 0:
+                os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+os.register_at_fork(after_in_child=_release_inherited_sockets)
+
+
 class Database:
-    def __init__(self, url: str, pool_size: int = 10):
+    def __init__(self, url: str, pool_size: int = 10, limits: Limits | None = None, name: str = "hitl-gate"):
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.limits = limits or Limits()
         kwargs: dict = {"pool_pre_ping": True}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=self.limits.pool_wait,
+                          connect_args=self._pg_connect_args(name))
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
-        # RQ forks a child per job: the child must open its own connections, never reuse the parent's.
+        else:
+            event.listen(self.engine, "connect", _track)
+        # RQ forks a child per job: the child must open its own connections, never reuse the parent's
+        # (whose sockets _release_inherited_sockets has already taken away from it).
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
         self._writes = sessionmaker(self.engine, expire_on_commit=False)
         self._reads = sessionmaker(self.engine.execution_options(hitl_read_only=True), expire_on_commit=False)
@@ -59,8 +119,29 @@ class Database:
 
             # No pre-ping: it would add a round trip to every click; recycle instead, and a dead
             # connection fails one click, which the reviewer sees and repeats.
-            self._async_engine = create_async_engine(self.url, pool_size=self._pool_size, pool_recycle=300)
+            self._async_engine = create_async_engine(self.url, pool_size=self._pool_size, pool_recycle=300,
+                                                     pool_timeout=self.limits.pool_wait,
+                                                     connect_args=self._pg_connect_args("hitl-gate"))
+            event.listen(self._async_engine.sync_engine, "connect", _track)
         return self._async_engine
+
+    def _pg_connect_args(self, name: str) -> dict[str, Any]:
+        args: dict[str, Any] = {"options": self.limits.options(), "application_name": name[:63]}
+        if self.limits.connect:
+            args["connect_timeout"] = max(1, int(self.limits.connect))
+        return args
+
+    @contextmanager
+    def unlimited(self) -> Iterator[Any]:
+        """A connection without the statement and lock limits, for an operator's long job
+        (migrations, rebuilding the rollups) that may rightly wait and run for minutes."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SET statement_timeout = 0"))
+                conn.execute(text("SET lock_timeout = 0"))
+                conn.execute(text("SET idle_in_transaction_session_timeout = 0"))
+                conn.commit()
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -99,7 +180,7 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as conn:
+        with self.unlimited() as conn:  # other processes wait here for the migration lock
             if not self.is_sqlite:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
                 conn.commit()

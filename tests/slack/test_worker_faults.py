@@ -144,3 +144,56 @@ def test_a_sigterm_during_the_reconciler_pass_still_stops_the_worker(runtime, mo
     monkeypatch.setattr(worker_module, "reconcile", interrupted)
     with pytest.raises(StopRequested):
         worker_module.make_worker(runtime).run_maintenance_tasks()
+
+
+@pytest.mark.worker
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_worker_killed_while_its_click_waits_for_a_lock_wedges_nothing(slack, settings, worker_env):
+    """The issue's repro: hold the row a click needs, send the click, SIGKILL the worker (its
+    scheduler child lives on), release the row. Nothing may stay idle in transaction, and the click
+    is applied by the next worker."""
+    from sqlalchemy import create_engine, text
+
+    from bot.slack import ids
+    from tests.slack_requests import block_action
+
+    a = slack.propose()
+    slack.drain()
+    env = {**worker_env, "HITL_DB_LOCK_TIMEOUT_SECONDS": "0", "HITL_DB_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS": "0",
+           "HITL_RECONCILE_INTERVAL_SECONDS": "1", "HITL_RECONCILE_GRACE_SECONDS": "1"}
+    engine = create_engine(settings.database_url, isolation_level="AUTOCOMMIT")
+
+    def waiting_workers() -> int:
+        with engine.connect() as c:
+            return c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hitl-gate worker' "
+                                  "AND wait_event_type = 'Lock'")).scalar()
+
+    def stuck_sessions() -> int:
+        with engine.connect() as c:
+            return c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hitl-gate worker' "
+                                  "AND state LIKE 'idle in transaction%'")).scalar()
+
+    first = second = None
+    with engine.connect() as holder:
+        holder.execute(text("BEGIN"))
+        holder.execute(text("SELECT 1 FROM actions WHERE id = :id FOR UPDATE"), {"id": a["id"]})
+        first = start([sys.executable, "-m", "bot.cli", "worker"], env)
+        try:
+            slack.post_interaction(block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
+            wait_for(waiting_workers, 60, "the worker's click to wait for the row")
+            os.kill(first.pid, signal.SIGKILL)  # the worker only: its scheduler child lives on, as in production
+            first.wait(30)
+        finally:
+            holder.execute(text("ROLLBACK"))
+    try:
+        wait_for(lambda: stuck_sessions() == 0 and waiting_workers() == 0, 30,
+                 "the killed worker's session to end instead of idling in transaction")
+        second = start([sys.executable, "-m", "bot.cli", "worker"], env)
+        wait_for(lambda: status(slack, a["id"]) == "approved", 90, "the next worker to apply the click")
+        assert stuck_sessions() == 0
+    finally:
+        kill(first)  # the process group: the orphaned scheduler too
+        if second is not None:
+            kill(second, signal.SIGTERM)
+        engine.dispose()
