@@ -11,7 +11,8 @@ from bot.cli_support import store
 @click.command()
 @click.argument("action_id")
 @click.argument("kind", type=click.Choice(["approve", "modify", "reject"]))
-@click.option("--reviewer", required=True, help="Who decides (recorded), e.g. a Slack user id.")
+@click.option("--reviewer", required=True, callback=lambda _ctx, _param, v: _slack_user(v),
+              help="The Slack user id of who decides (U0ALICE01; case does not matter).")
 @click.option("--tag", "tags", multiple=True, help="Reason tag; repeatable. A rejection needs one.")
 @click.option("--comment", default=None)
 @click.option("--payload", default=None, help="modify: the whole edited payload as JSON.")
@@ -101,6 +102,14 @@ def _json_arg(raw: str, name: str):
         return json.loads(raw)
     except ValueError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint=name) from None
+
+
+def _slack_user(raw: str) -> str:
+    from core.access import user_id
+
+    if (found := user_id(raw)) is None:
+        raise click.BadParameter(f"{raw!r} is not a Slack user id (U… or W…, e.g. U0ALICE01)")
+    return found
 
 
 def _maybe_json(raw: str):

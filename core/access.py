@@ -1,9 +1,19 @@
 """Who may decide on an action: the reviewers its route snapshot names."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from core.ports import GroupDirectory
+
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")  # a Slack user id: what every vote is counted by
+
+
+def user_id(raw: str) -> str | None:
+    """The Slack user id `raw` names, upper-cased (`u0alice01` is U0ALICE01), or None if it is none.
+    One person must never count twice toward a quorum because of how an id was typed."""
+    normal = (raw or "").strip().upper()
+    return normal if USER_ID.fullmatch(normal) else None
 
 
 def is_reviewer(reviewers: dict[str, Any], user_id: str, groups: GroupDirectory) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import edits, execution, masking
-from core.access import is_reviewer
+from core.access import is_reviewer, user_id
 from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
 from core.effects import Effect
@@ -74,9 +74,10 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
     `removed_fields`: JSON Pointers a modify removes on purpose (core/edits.py). `keep_masked`: the
     voter was shown masked values, so those keep their current values whatever the edit holds.
     `with_view=False` skips re-reading the action afterwards (returns None) for callers that do not show it."""
-    reviewer = (reviewer or "").strip()
-    if not reviewer or len(reviewer) > 100 or text_problem(reviewer):
-        raise InvalidDecision("a reviewer id is 1 to 100 printable characters")
+    given = reviewer
+    reviewer = user_id(given) or ""
+    if not reviewer:
+        raise InvalidDecision(f"{given[:40]!r} is not a Slack user id (U… or W…, e.g. U0ALICE01)")
     tags = list(dict.fromkeys(reason_tags or []))
     comment = comment.strip() or None if comment else None
     k = validate_vote(kind, tags, ratings, services.policies.current().policy.reason_tags, comment, edited_payload)

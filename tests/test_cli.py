@@ -55,7 +55,7 @@ def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
     assert again.stderr.strip() == "error: an agent named 'bot-1' exists already"
     verify = hitl("audit", "verify", env=env, cwd=tmp_path)
     assert verify.returncode == 0 and "audit log intact" in verify.stdout
-    missing = hitl("decide", "act_nope", "approve", "--reviewer", "U1", env=env, cwd=tmp_path)
+    missing = hitl("decide", "act_nope", "approve", "--reviewer", "u0alice01", env=env, cwd=tmp_path)
     assert missing.returncode == 1 and missing.stderr.strip() == "error: no action 'act_nope'"
 
 
@@ -159,7 +159,7 @@ def test_operator_commands_import_only_what_they_use(tmp_path, monkeypatch):
     assert loaded_by("stats", env=env) == set()
     # A decision must reach the long-polls and the callbacks (Redis and RQ), but not Slack or the web stack.
     # A decision's effects go through the outbox to a worker's relay: deciding needs no Redis either.
-    assert loaded_by("decide", pending.id, "approve", "--reviewer", "U1", env=env) == set()
+    assert loaded_by("decide", pending.id, "approve", "--reviewer", "U0ALICE01", env=env) == set()
 
 
 @pytest.mark.worker  # a real server process
@@ -224,3 +224,9 @@ def test_decide_checks_an_edit_and_names_each_failing_field(tmp_path, monkeypatc
     assert removed.returncode == 0 and "modified" in removed.stdout, removed.stderr
     nothing = decide(wire.id, "--remove", "/nope")
     assert nothing.returncode == 2 and "the payload has no field '/nope' to remove" in nothing.stderr
+
+
+def test_decide_takes_slack_user_ids_only(tmp_path, monkeypatch):
+    env = embedded_defaults(tmp_path, monkeypatch)
+    bad = hitl("decide", "act_nope", "approve", "--reviewer", "alice", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "'alice' is not a Slack user id" in bad.stderr and "Traceback" not in bad.stderr

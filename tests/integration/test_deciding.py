@@ -152,3 +152,14 @@ def gate_view(services, action_id):
     from core.queries import get_action
 
     return get_action(services, action_id)
+
+
+def test_one_person_counts_once_however_their_id_is_typed(services, agent):
+    a = submit(services, agent, amount=900)  # two approvals needed
+    first = deciding.decide(services, a.id, reviewer=" u0r000004 ", kind="approve").action
+    assert first.votes[0].reviewer == "U0R000004" and first.status is Status.PENDING
+    with pytest.raises(AlreadyVoted):
+        deciding.decide(services, a.id, reviewer="U0R000004", kind="approve")
+    for bad in ("alice", "U0R000004; DROP", "", "S0FIN", "C0REVIEW"):
+        with pytest.raises(InvalidDecision, match="not a Slack user id"):
+            deciding.decide(services, a.id, reviewer=bad, kind="approve")
