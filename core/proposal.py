@@ -17,13 +17,15 @@ NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"  # and a title must show something on
 class Proposal(BaseModel):
     """An action an agent wants to take, submitted for gating."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # No str_strip_whitespace: it would strip payload and context keys too, merging " x " into "x".
+    model_config = ConfigDict(extra="forbid")
 
     action_type: str = Field(pattern=ACTION_TYPE_PATTERN, description="Names the policy entry, e.g. `refund`.")
     title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK, description="One line a reviewer reads first.")
     summary: str = Field(default="", max_length=10_000, pattern=NO_NUL, description="The agent's reasoning.")
     payload: dict[str, Any] = Field(description="The editable JSON object the action will run with.")
-    confidence: float = Field(ge=0.0, le=1.0, description="The agent's confidence that the action is right, 0..1.")
+    confidence: float = Field(ge=0.0, le=1.0, strict=True,  # strict: `true` is not a confidence of 1.0
+                              description="The agent's confidence that the action is right, 0..1 (a number).")
     risk: Risk | None = Field(default=None, description="The agent's own risk estimate; "
                                                         "the higher of this and the policy's risk applies.")
     context: dict[str, Any] = Field(default_factory=dict, description="Evidence and links shown to the reviewer.")
@@ -33,6 +35,11 @@ class Proposal(BaseModel):
     callback_url: AnyHttpUrl | None = Field(default=None, description="Where the decision is POSTed, signed.")
     deadline: datetime | None = Field(default=None,
                                       description="When the agent stops caring about an answer (ISO 8601 with offset).")
+
+    @field_validator("title", "summary", "run_id", "call_id", mode="before")
+    @classmethod
+    def _stripped(cls, v: Any) -> Any:
+        return v.strip() if isinstance(v, str) else v
 
     @field_validator("title", "summary", "run_id", "call_id")
     @classmethod

@@ -64,6 +64,12 @@ class Condition:
         return cls(field=m["field"], op=op, value=value, text=text.strip())
 
     def matches(self, facts: dict[str, Any]) -> bool:
+        return self.evaluate(facts) is True
+
+    def evaluate(self, facts: dict[str, Any]) -> bool | Unknown:
+        """True or False, or Unknown when the field is missing or of a type the condition cannot
+        compare: `amount > 500` says nothing about `"0x258"`, `[600]` or `true`, and routing
+        must then fail closed instead of reading it as "no"."""
         actual = lookup(facts, self.field)
         op, want = self.op, self.value
         if op == "exists":
@@ -71,26 +77,65 @@ class Condition:
         if op == "missing":
             return actual is _MISSING or actual is None
         if actual is _MISSING:
-            # An absent field never satisfies a comparison; `!=` and `not in` included,
-            # so a rule cannot be dodged by leaving the field out only if written with exists.
-            return False
-        if op == "==":
-            return _equal(actual, want)
-        if op == "!=":
-            return not _equal(actual, want)
-        if op == "in":
-            return any(_equal(actual, w) for w in want)
-        if op == "not in":
-            return not any(_equal(actual, w) for w in want)
+            return Unknown(f"{self.field} is missing")
         if op == "contains":
             if isinstance(actual, str):
                 return isinstance(want, str) and want.lower() in actual.lower()
-            if isinstance(actual, (list, tuple)):
+            if isinstance(actual, list):
                 return any(_equal(a, want) for a in actual)
             if isinstance(actual, dict):
                 return want in actual
-            return False
-        return _compare(actual, op, want)
+            return Unknown(f"{self.field} is {_kind(actual, article=True)}, expected text, a list or an object")
+        if op in ORDERING:
+            return _compare(self.field, actual, op, want)
+        wants = want if op in ("in", "not in") else [want]
+        if not any(_comparable(actual, w) for w in wants):
+            expected = " or ".join(dict.fromkeys(_kind(w, article=True) for w in wants)) or "a value"
+            return Unknown(f"{self.field} is {_kind(actual, article=True)}, expected {expected}")
+        found = any(_equal(actual, w) for w in wants)
+        return found if op in ("==", "in") else not found
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A condition that could not be decided, and why (shown in the routing explanation)."""
+
+    why: str
+
+    def __bool__(self) -> bool:
+        raise TypeError("an Unknown condition is neither true nor false: handle it")
+
+
+def all_of(results: list[bool | Unknown]) -> bool | Unknown:
+    """Kleene's AND: False if any is False, else Unknown if any is Unknown, else True."""
+    if any(r is False for r in results):
+        return False
+    return next((r for r in results if isinstance(r, Unknown)), True)
+
+
+_NUMBER_TEXT = re.compile(r"\s*-?\d+(\.\d+)?\s*")
+
+
+def _kind(v: Any, article: bool = False) -> str:
+    if v is None:
+        kind = "null"
+    elif isinstance(v, bool):
+        kind = "boolean"
+    elif isinstance(v, (int, float)):
+        kind = "number"
+    elif isinstance(v, str):
+        kind = "string"
+    else:
+        kind = "list" if isinstance(v, list) else "object"
+    if not article or kind == "null":
+        return kind
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def _comparable(actual: Any, want: Any) -> bool:
+    """Whether equality between these means anything (text and numbers compare by their text form)."""
+    a, w = _kind(actual), _kind(want)
+    return a == w or {a, w} == {"number", "string"} or w == "null"
 
 
 def _equal(a: Any, b: Any) -> bool:
@@ -104,20 +149,14 @@ def _equal(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _compare(actual: Any, op: str, want: Any) -> bool:
-    if isinstance(actual, bool):
-        return False
+def _compare(field: str, actual: Any, op: str, want: Any) -> bool | Unknown:
     if isinstance(want, (int, float)):
-        if isinstance(actual, str):
-            try:
-                actual = float(actual)  # "500.00" from an agent still compares as money
-            except ValueError:
-                return False
-        if not isinstance(actual, (int, float)):
-            return False
-    elif isinstance(want, str):
-        if not isinstance(actual, str):
-            return False
+        if isinstance(actual, str) and _NUMBER_TEXT.fullmatch(actual):
+            actual = float(actual)  # "500.00" from an agent still compares as money; "0x258" and "NaN" do not
+        if isinstance(actual, bool) or not isinstance(actual, (int, float)):
+            return Unknown(f"{field} is {_kind(actual, article=True)}, expected a number")
+    elif isinstance(want, str) and not isinstance(actual, str):
+        return Unknown(f"{field} is {_kind(actual, article=True)}, expected a string")
     return {">": actual > want, ">=": actual >= want, "<": actual < want, "<=": actual <= want}[op]
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from core.errors import InvalidRequest
+from core.policy.conditions import Unknown, all_of
 from core.policy.loader import LoadedPolicy
 from core.policy.model import ActionTypePolicy
 from core.policy.routing import facts_of, route
@@ -56,6 +57,10 @@ def describe(loaded: LoadedPolicy) -> str:
     return "\n".join(lines)
 
 
+def _answer(result: bool | Unknown) -> str:
+    return result.why if isinstance(result, Unknown) else "yes" if result else "no"
+
+
 def explain_sample(loaded: LoadedPolicy, raw: dict[str, Any]) -> str:
     sample = dict(raw)
     sample.setdefault("title", "sample")
@@ -72,9 +77,10 @@ def explain_sample(loaded: LoadedPolicy, raw: dict[str, Any]) -> str:
     if not known:
         lines.append("  not named in the policy: the default applies")
     for i, rule in enumerate(entry.rules):
-        results = [(c.text, c.matches(facts)) for c in rule.when]
-        verdict = "matches" if all(ok for _, ok in results) else "no match"
-        lines.append(f"  rules[{i}]: {verdict} (" + "; ".join(f"{t}: {'yes' if ok else 'no'}" for t, ok in results) + ")")
+        results = [(c.text, c.evaluate(facts)) for c in rule.when]
+        verdict = all_of([r for _, r in results])
+        said = "matches" if verdict is True else "no match" if verdict is False else "cannot tell"
+        lines.append(f"  rules[{i}]: {said} (" + "; ".join(f"{t}: {_answer(r)}" for t, r in results) + ")")
     r = route(loaded.policy, proposal, sample_draw=0.0)
     lines.append(f"  → {r.status.value} by {r.rule}: {r.explanation}")
     lines.append(f"    risk {r.risk.value}, {r.approvals_required} approval(s), channel {r.channel or 'default'}")

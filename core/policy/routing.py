@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.policy.model import EscalationTree, Policy, Reviewers
+from core.policy.conditions import Unknown, all_of
+from core.policy.model import EscalationTree, Policy, Reviewers, Rule
 from core.proposal import Proposal
 from core.vocabulary import ReviewMode, Risk, Status
 
@@ -64,6 +65,33 @@ def facts_of(p: Proposal) -> dict[str, Any]:
     }
 
 
+_MODE_RANK = {ReviewMode.AUTO: 0, ReviewMode.SAMPLE: 1, ReviewMode.REVIEW: 2, ReviewMode.SHADOW: 2, ReviewMode.BLOCK: 3}
+
+
+def _stricter(key: str, new: Any, old: Any) -> bool:
+    """Whether setting `key` from `old` to `new` asks for more scrutiny."""
+    if key == "review_mode":
+        return _MODE_RANK[new] > _MODE_RANK[old]
+    if key == "risk":
+        return new.rank > old.rank
+    if key == "auto_approve_threshold":
+        return old is not None and (new is None or new > old)
+    if key in ("approvals_required", "sample_rate"):
+        return new > old
+    return False  # where reviews go (channel, reviewers, escalation) is neither stricter nor looser
+
+
+def _take(rule: Rule, settings: dict[str, Any], stricter_only: bool) -> list[str]:
+    """Apply the rule's overrides to `settings` (only the stricter ones if `stricter_only`)."""
+    taken = []
+    for key in rule.overrides():
+        new = getattr(rule, key)
+        if not stricter_only or _stricter(key, new, settings[key]):
+            settings[key] = new
+            taken.append(key)
+    return taken
+
+
 def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route:
     """`sample_draw` is a number in [0, 1); the action is sampled for audit when it is below the rate."""
     entry, known = policy.for_action_type(proposal.action_type)
@@ -82,13 +110,24 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         "audit_channel": entry.audit_channel,
     }
     rule_name = f"{base_name} (no rule matched)" if entry.rules else base_name
+    # Once a rule cannot be evaluated (a field missing, or of the wrong type), nobody can say which
+    # rule comes first: from there on every candidate contributes only what makes review stricter.
+    doubts: list[str] = []
     for i, rule in enumerate(entry.rules):
-        if all(c.matches(facts) for c in rule.when):
-            label = rule.name or " and ".join(c.text for c in rule.when)
-            rule_name = f"{base_name}.rules[{i}] ({label})"
-            for key in rule.overrides():
-                settings[key] = getattr(rule, key)
-            break
+        verdict = all_of([c.evaluate(facts) for c in rule.when])
+        if verdict is False:
+            continue
+        label = rule.name or " and ".join(c.text for c in rule.when)
+        if isinstance(verdict, Unknown):
+            taken = _take(rule, settings, stricter_only=True)
+            doubts.append(f"rules[{i}] ({label}) cannot be evaluated: {verdict.why}"
+                          + (f", so its stricter {', '.join(taken)} apply" if taken else ""))
+            continue
+        _take(rule, settings, stricter_only=bool(doubts))
+        rule_name = f"{base_name}.rules[{i}] ({label})"
+        break
+    if doubts and not rule_name.startswith(f"{base_name}.rules["):
+        rule_name = f"{base_name} (rules that cannot be evaluated)"
     if not known:
         rule_name = f"default (unknown action type {proposal.action_type!r})"
 
@@ -114,6 +153,9 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         status, why = Status.AUTO_APPROVED, f"review mode is {mode.value}"
     else:
         status, why = Status.PENDING, "review mode is review: a human approves first"
+
+    if doubts:
+        why = "; ".join(doubts) + "; " + why
 
     if status is Status.AUTO_APPROVED and mode is ReviewMode.SAMPLE:
         rate = settings["sample_rate"]

@@ -94,3 +94,64 @@ def test_snapshot_is_json_ready():
 
     snap = route(POLICY, p(amount=900)).snapshot()
     assert json.loads(json.dumps(snap))["reviewers"] == {"users": ["UALICE"], "groups": []}
+
+
+@pytest.mark.parametrize("payload", [{"amount": "0x258"}, {"amount": [600]}, {"amount": {"v": 600}},
+                                     {"amount": True}, {"amount": "NaN"}, {"amount": None}, {"Amount": 600}, {}])
+def test_a_tightening_rule_that_cannot_be_evaluated_applies_anyway(payload):
+    r = route(POLICY, Proposal(action_type="refund", title="t", payload=payload, confidence=0.99))
+    assert r.status is Status.PENDING and r.approvals_required == 2, (payload, r.explanation)
+    assert "rules[0] (big) cannot be evaluated: amount is" in r.explanation
+    assert "so its stricter approvals_required, auto_approve_threshold apply" in r.explanation
+
+
+def test_the_explanation_names_the_type_found_and_the_type_expected():
+    r = route(POLICY, p(amount="0x258", confidence=0.99))
+    assert "amount is a string, expected a number" in r.explanation
+    assert "amount is a list, expected a number" in route(POLICY, p(amount=[600])).explanation
+    assert "amount is missing" in route(POLICY, p(Amount=600)).explanation
+
+
+def test_numbers_written_as_plain_decimal_text_still_compare():
+    assert route(POLICY, p(amount="600.50", confidence=0.99)).rule == "refund.rules[0] (big)"
+    small = route(POLICY, p(amount="12.00", confidence=0.99, customer={"tier": "std"}))
+    assert small.status is Status.AUTO_APPROVED and small.rule == "refund (no rule matched)"
+
+
+def test_a_rule_that_would_loosen_review_never_applies_on_a_doubt():
+    policy = load_policy_text("""
+action_types:
+  refund:
+    reviewers: [UALICE]
+    rules:
+      - {name: tiny, when: amount < 10, review_mode: auto}
+      - {name: trusted, when: confidence > 0.9, review_mode: auto, channel: C0FAST}
+""").policy
+    assert route(policy, p(amount=5)).status is Status.AUTO_APPROVED
+    for doubtful in ("5 dollars", [5]):
+        r = route(policy, p(amount=doubtful, confidence=0.99))
+        # `trusted` matches, but `tiny` might have come first: only stricter settings follow a doubt.
+        assert r.status is Status.PENDING and r.review_mode is ReviewMode.REVIEW, r.explanation
+        assert r.channel is None and "rules[0] (tiny) cannot be evaluated" in r.explanation
+
+
+def test_a_guard_makes_an_optional_field_decidable():
+    policy = load_policy_text("""
+action_types:
+  refund:
+    auto_approve_threshold: 0.9
+    rules:
+      - {when: [customer.tier exists, customer.tier == vip], approvals_required: 2}
+""").policy
+    r = route(policy, p(amount=5, confidence=0.95))
+    assert r.status is Status.AUTO_APPROVED and "cannot be evaluated" not in r.explanation
+
+
+def test_confidence_is_a_number_and_keys_are_kept_verbatim():
+    from pydantic import ValidationError
+
+    for bad in (True, "0.9"):
+        with pytest.raises(ValidationError, match="valid number"):
+            Proposal(action_type="refund", title="t", payload={}, confidence=bad)
+    kept = Proposal(action_type="refund", title="  t  ", payload={" x ": 1, "x": 2}, context={" a": 1}, confidence=1)
+    assert kept.payload == {" x ": 1, "x": 2} and kept.context == {" a": 1} and kept.title == "t"
