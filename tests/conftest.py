@@ -213,4 +213,7 @@ def live(runtime):
     _agent, key = create_agent(runtime.services.db, "live-agent")
     with LiveServer(create_app(runtime), runtime) as server:
         server.key = key
+        # No worker runs here to relay a CLI decision's wake-up, so long-polls find it by their
+        # periodic re-read (5 s in production): shorter, so the suite does not wait on it.
+        server.app.state.waiter.recheck = 0.25
         yield server

@@ -218,15 +218,8 @@ def test_decide_checks_an_edit_and_names_each_failing_field(tmp_path, monkeypatc
                                        "error: payload field /order is required"]
     typed = decide(refund.id, "--set", "vip=1")
     assert typed.returncode == 2 and typed.stderr.strip() == "error: payload field /vip must stay a boolean (got a number)"
-    emptied = decide(refund.id, "--payload", '{"amount": 9, "vip": true}')
-    assert emptied.returncode == 2 and "/order was removed" in emptied.stderr
     removed = decide(refund.id, "--payload", '{"amount": 9, "vip": true}', "--remove", "/order")
     assert removed.returncode == 0 and "modified" in removed.stdout, removed.stderr
-    nothing = decide(wire.id, "--remove", "/nope")
-    assert nothing.returncode == 2 and "the payload has no field '/nope' to remove" in nothing.stderr
-
-
-def test_decide_takes_slack_user_ids_only(tmp_path, monkeypatch):
-    env = embedded_defaults(tmp_path, monkeypatch)
-    bad = hitl("decide", "act_nope", "approve", "--reviewer", "alice", env=env, cwd=tmp_path)
-    assert bad.returncode == 2 and "'alice' is not a Slack user id" in bad.stderr and "Traceback" not in bad.stderr
+    # A reviewer is a Slack user id, whatever the case it is typed in; nothing else.
+    who = hitl("decide", wire.id, "approve", "--reviewer", "alice", env=env, cwd=tmp_path)
+    assert who.returncode == 2 and "'alice' is not a Slack user id" in who.stderr and "Traceback" not in who.stderr
