@@ -66,7 +66,8 @@ def build_store(settings: Settings | None = None, migrate: bool | None = None, l
     them out: the Slack message is updated, the agent's callback delivered."""
     settings = settings or Settings()
     _logging(settings, log_level)
-    return Services(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file))
+    return Services(db=_database(settings, migrate), policies=FilePolicySource(settings.policy_file),
+                    egress=settings.egress_policy)
 
 
 def build_runtime(settings: Settings | None = None, migrate: bool | None = None, log_level: str | None = None) -> Runtime:
@@ -82,7 +83,8 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
     db = _database(settings, migrate)
     client = connect(settings)
     routes: dict[Effect, Callable[..., Any]] = {Effect.CALLBACK_OWED: deliver_callback}
-    runtime = Runtime(settings=settings, services=Services(db=db, policies=FilePolicySource(settings.policy_file)),
+    runtime = Runtime(settings=settings, services=Services(db=db, policies=FilePolicySource(settings.policy_file),
+                                                           egress=settings.egress_policy),
                       redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
         from bot.slack import jobs

@@ -83,8 +83,10 @@ def prepare(services: Services, action_id: str) -> Attempt | None:
     return Attempt(action_id=action_id, url=delivery.url, body=body, secret=agent.key_hash, attempt=delivery.attempts + 1)
 
 
-def record(services: Services, attempt: Attempt, ok: bool, error: str | None, max_attempts: int) -> str:
-    """Returns the delivery's state afterwards."""
+def record(services: Services, attempt: Attempt, ok: bool, error: str | None, max_attempts: int,
+           final: bool = False) -> str:
+    """Returns the delivery's state afterwards. `final`: a failure no retry can mend (a forbidden
+    destination): dead-lettered at once."""
     with unit_of_work(services) as work:
         s, now = work.session, work.now
         delivery = s.get(Delivery, attempt.action_id, populate_existing=True, with_for_update=True)
@@ -96,7 +98,7 @@ def record(services: Services, attempt: Attempt, ok: bool, error: str | None, ma
             work.log("delivered", attempt.action_id, {"url": delivery.url, "attempt": attempt.attempt})
         else:
             delivery.last_error = (error or "")[:1000]
-            if attempt.attempt >= max_attempts:
+            if final or attempt.attempt >= max_attempts:
                 delivery.state = DEAD
                 work.log("dead_lettered", attempt.action_id, {"url": delivery.url, "error": delivery.last_error})
             else:

@@ -42,6 +42,8 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
             return replay, False
         raise InvalidRequest("deadline is in the past", field="deadline")
 
+    if proposal.callback_url is not None and (problem := services.egress.url_problem(str(proposal.callback_url))):
+        raise InvalidRequest(f"callback_url {problem}", field="callback_url")
     loaded = services.policies.current()
     _record_policy_version(services, loaded, now)
     r = route(loaded.policy, proposal, services.draw())

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.egress import EgressPolicy
 from core.ports import Dispatcher, PolicySource
 from core.store.db import Database
 from core.store.types import utcnow
@@ -18,6 +19,7 @@ class Services:
     dispatcher: Dispatcher | None = None  # None: every effect waits for the workers' outbox relay
     clock: Callable[[], datetime] = utcnow
     draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
+    egress: EgressPolicy = field(default_factory=EgressPolicy)  # where callbacks may go
     recorded_policy_versions: set[str] = field(default_factory=set)
 
 

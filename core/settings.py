@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +39,26 @@ class Settings(BaseSettings):
                                             "(one of them per tick, under a Redis lock).")
     slack_lease_seconds: int = Field(default=60, ge=1, le=600, description="How long a worker posting to Slack holds "
                                      "the item; a worker killed mid-post delays its retry by at most this.")
+
+    callback_allowed_networks: str = Field(default="", description="Comma-separated CIDRs callbacks may reach "
+                                           "besides public addresses, e.g. 10.20.0.0/16 for an internal agent.")
+    callback_allowed_hosts: str = Field(default="", description="Comma-separated host names whose callbacks are "
+                                        "sent wherever they resolve (an internal deployment's own agents).")
+
+    @field_validator("callback_allowed_networks")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        from core.egress import EgressPolicy
+
+        EgressPolicy.from_lists([n for n in v.split(",") if n.strip()], [])  # a bad CIDR fails at start, named
+        return v
+
+    @property
+    def egress_policy(self):  # -> core.egress.EgressPolicy
+        from core.egress import EgressPolicy
+
+        return EgressPolicy.from_lists([n for n in self.callback_allowed_networks.split(",") if n.strip()],
+                                       self.callback_allowed_hosts.split(","))
 
     public_url: str | None = Field(default=None, description="Where reviewers' browsers reach `hitl serve`, for "
                                    "editor links; default http://HOST:PORT")

@@ -1,16 +1,20 @@
 """The agent's callback: POST the decision to its callback_url, signed; the database records every attempt."""
 from __future__ import annotations
 
+import logging
 import time
 
 import httpx
 
 from core import deliveries
 from core.effects import Effect
+from workers import egress_http
 from workers.context import runtime
 from workers.names import CALLBACKS
 from workers.queue import job
 from workers.settle import settled
+
+log = logging.getLogger(__name__)
 
 
 @job(CALLBACKS)
@@ -25,11 +29,14 @@ def deliver_callback(action_id: str) -> str:
     headers = {"Content-Type": "application/json", "User-Agent": "hitl-gate",
                "X-Hitl-Request-Timestamp": timestamp,
                "X-Hitl-Signature": deliveries.signature(attempt.secret, timestamp, attempt.body)}
-    ok, error = False, None
+    ok, error, hopeless = False, None, False
     try:
-        response = httpx.post(attempt.url, content=attempt.body, headers=headers, timeout=10, follow_redirects=False)
+        response = egress_http.post(attempt.url, attempt.body, headers, rt.services.egress)
         ok = 200 <= response.status_code < 300
         error = None if ok else f"HTTP {response.status_code}"
+    except egress_http.Refused as exc:
+        error, hopeless = f"refused: {exc}", True  # a forbidden destination stays forbidden: no retries
+        log.warning("callback for %s refused: %s", action_id, exc)
     except httpx.HTTPError as exc:
         error = f"{exc.__class__.__name__}: {exc}"
-    return deliveries.record(rt.services, attempt, ok, error, rt.settings.callback_max_attempts)
+    return deliveries.record(rt.services, attempt, ok, error, rt.settings.callback_max_attempts, final=hopeless)

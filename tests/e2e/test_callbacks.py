@@ -28,6 +28,7 @@ class Receiver:
     def __init__(self):
         self.received: list[tuple[dict, bytes]] = []
         self.up = True
+        self.redirect: str | None = None
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +37,11 @@ class Receiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.redirect:
+                    self.send_response(307)
+                    self.send_header("Location", receiver.redirect)
+                    self.end_headers()
+                    return
                 if receiver.up:
                     receiver.received.append((dict(self.headers), body))
                 self.send_response(200 if receiver.up else 503)
@@ -48,6 +54,12 @@ class Receiver:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def settings(settings):
+    # The receiver listens on loopback, which the egress policy refuses unless an operator allows it.
+    return settings.model_copy(update={"callback_allowed_networks": "127.0.0.0/8"})
 
 
 @pytest.fixture
