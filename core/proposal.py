@@ -1,7 +1,7 @@
 """What an agent sends: the proposal schema shared by the intake, the client docs and the store."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
@@ -11,6 +11,7 @@ from core.vocabulary import Risk
 
 ACTION_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; saying so in the schema tells clients up front
+MAX_URL = 2000  # the column's size (core/store/tables.py)
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"  # and a title must show something once whitespace is stripped
 
 
@@ -59,6 +60,19 @@ class Proposal(BaseModel):
     @field_validator("deadline")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
+        if v is None:
+            return v
+        if v.tzinfo is None:
             raise ValueError("deadline needs a timezone offset, e.g. 2026-01-01T12:00:00Z")
+        try:
+            in_utc = v.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last moment a datetime can hold
+            raise ValueError("deadline is out of range: it must fall between the years 1 and 9999 in UTC") from None
+        return in_utc
+
+    @field_validator("callback_url")
+    @classmethod
+    def _fits(cls, v: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if v is not None and len(str(v)) > MAX_URL:
+            raise ValueError(f"callback_url is at most {MAX_URL} characters once percent-encoded")
         return v

@@ -17,10 +17,15 @@ def text_problem(value: str, allow_nul: bool = False) -> str | None:
     return None
 
 
+# Deeper JSON than any real action needs; recursive code downstream (diffs, patches) stays safe.
+MAX_DEPTH = 64
+
+
 def json_problem(value: Any, path: str = "", as_pointer: bool = False) -> tuple[str, str] | None:
     """First (path, problem) in a JSON value: text no database can store in its strings and keys
-    (NUL is fine inside JSON), and numbers JSON cannot carry (NaN, Infinity, or too large for a
-    double, which Python reads as infinity). Paths are dotted, or JSON Pointers if `as_pointer`."""
+    (NUL is fine inside JSON), numbers JSON cannot carry (NaN, Infinity, or too large for a
+    double, which Python reads as infinity), and nesting past MAX_DEPTH. Paths are dotted, or JSON
+    Pointers if `as_pointer`."""
     def name(parts: tuple) -> str:
         if as_pointer:
             return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
@@ -29,6 +34,8 @@ def json_problem(value: Any, path: str = "", as_pointer: bool = False) -> tuple[
     stack: list[tuple[tuple, Any]] = [((path,) if path else (), value)]
     while stack:
         where, node = stack.pop()
+        if len(where) > MAX_DEPTH:
+            return name(where[:MAX_DEPTH]), f"is nested more than {MAX_DEPTH} levels deep"
         if isinstance(node, str):
             if (p := text_problem(node, allow_nul=True)) is not None:
                 return name(where), p

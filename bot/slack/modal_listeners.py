@@ -49,7 +49,7 @@ def parse_fields(values: dict, current: dict, masks: list) -> tuple[dict, list[s
         raw = input_value(values, ids.JSON_BLOCK, ids.INPUT) or ""
         try:
             edited = json.loads(raw, parse_constant=_no_constant)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return {}, removed, {ids.JSON_BLOCK: _json_error(exc)}
         if not isinstance(edited, dict):
             return {}, removed, {ids.JSON_BLOCK: "The payload must be a JSON object { … }"}
@@ -80,7 +80,9 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON can carry")
 
 
-def _json_error(exc: ValueError) -> str:
+def _json_error(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "Not valid JSON: nested too deeply"
     if isinstance(exc, json.JSONDecodeError):
         return f"Not valid JSON: {exc.msg} (line {exc.lineno})"
     return f"Not valid JSON: {exc}"
@@ -99,7 +101,7 @@ def _field_value(old, raw):
             raise ValueError("Enter the value as JSON, or pick the field under Remove fields")
         try:
             value = json.loads(raw, parse_constant=_no_constant)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValueError(_json_error(exc)) from None
         if (found := json_problem(value)) is not None:
             raise ValueError(f"{found[0] or 'Value'}: {found[1]}")
@@ -153,6 +155,9 @@ def on_modify_submit(deps: SlackDeps, ack, body: dict, view: dict) -> None:
     ratings = {}
     for block_id in values:
         if block_id.startswith(ids.RATING_PREFIX) and (v := input_value(values, block_id, ids.INPUT)):
+            if not (isinstance(v, str) and v in ("1", "2", "3", "4", "5")):
+                ack(response_action="errors", errors={block_id: "Choose a rating from 1 to 5"})
+                return
             ratings[block_id[len(ids.RATING_PREFIX):]] = int(v)
     tags, comment = _common(values)
     reviewer = user_id(body)

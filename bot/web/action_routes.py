@@ -20,7 +20,8 @@ from core.vocabulary import Outcome
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 Agent = Annotated[AgentIdentity, Depends(current_agent)]
-ActionId = Annotated[str, Path(max_length=64, description="The id returned by POST /v1/actions.")]
+ActionId = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                description="The id returned by POST /v1/actions.")]
 
 
 class OutcomeReport(BaseModel):

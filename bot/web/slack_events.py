@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -25,13 +26,17 @@ _INVALID = b'{"error": "invalid request"}'  # Bolt's own answer to a bad signatu
 @router.post("/slack/events")
 async def slack_events(request: Request) -> Response:
     raw = await request.body()
-    body = raw.decode("utf-8", errors="replace")
+    # Verified before anything is parsed: an unsigned request is answered 401 whatever it holds.
+    if not _signed(request.app.state.slack_verifier, raw, request.headers):
+        return Response(content=_INVALID, status_code=401, media_type="application/json")
+    try:
+        body = raw.decode("utf-8")
+        _well_formed(body)
+    except (ValueError, RecursionError) as exc:  # signed, yet not what Slack sends: say so, never a 500
+        return JSONResponse({"error": "invalid_payload", "message": f"the request body is not a Slack payload ({exc})"},
+                            status_code=400)
     click = _recordable_click(body)
     if click is not None:
-        verifier: SignatureVerifier = request.app.state.slack_verifier
-        if not verifier.is_valid(body=body, timestamp=request.headers.get("x-slack-request-timestamp", ""),
-                                 signature=request.headers.get("x-slack-signature", "")):
-            return Response(content=_INVALID, status_code=401, media_type="application/json")
         payload, kind, tags = click
         await record_async(request.app.state.slack_deps, payload, kind, tags)
         return Response(status_code=200)
@@ -39,6 +44,34 @@ async def slack_events(request: Request) -> Response:
     bolt_response = await run_in_threadpool(request.app.state.bolt.dispatch, bolt_request)
     headers = {k: v[0] for k, v in bolt_response.headers.items() if v and k.lower() != "content-length"}
     return Response(content=bolt_response.body, status_code=bolt_response.status, headers=headers)
+
+
+def _signed(verifier: SignatureVerifier, raw: bytes, headers) -> bool:
+    timestamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12) or not signature:
+        return False
+    try:
+        return verifier.is_valid(body=raw, timestamp=timestamp, signature=signature)
+    except UnicodeDecodeError:  # Slack signs UTF-8; anything else is not from Slack
+        return False
+
+
+def _well_formed(body: str) -> None:
+    """Raise ValueError unless `body` is a form with a JSON object in `payload`, a slash command's
+    form, or a JSON object (Events API): what Bolt would otherwise choke on with a 500."""
+    if body.lstrip().startswith("{"):
+        if not isinstance(json.loads(body), dict):
+            raise ValueError("not a JSON object")
+        return
+    fields = parse_qs(body, keep_blank_values=True, errors="strict")
+    if "payload" in fields:
+        payload = json.loads(fields["payload"][0])
+        if not isinstance(payload, dict):
+            raise ValueError("payload is not a JSON object")
+        if not isinstance(payload.get("type"), str):
+            raise ValueError("payload has no type")
+    elif "command" not in fields:
+        raise ValueError("neither a payload nor a command")
 
 
 def _recordable_click(body: str):
