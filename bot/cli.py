@@ -25,6 +25,8 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
     """Run the web process (intake API) on the configured or embedded database and Redis."""
     import uvicorn
 
+    from bot.web.limits import server_options
+
     settings = Settings()
     host, port = host or settings.host, port or settings.port
     runtime = cli_support.runtime(log_level=settings.log_level)
@@ -46,11 +48,12 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
         SocketModeHandler(build_bolt_app(runtime), runtime.settings.slack_app_token.get_secret_value()).connect()
         click.echo("hitl-gate: connected to Slack over Socket Mode")
     if workers > 1:
-        uvicorn.run("bot.web.main:build", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("bot.web.main:build", factory=True, host=host, port=port, workers=workers,
+                    **server_options(runtime.settings))
     else:
         from bot.web.app import create_app
 
-        uvicorn.run(create_app(runtime), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(runtime), host=host, port=port, **server_options(runtime.settings))
 
 
 @cli.command()

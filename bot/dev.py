@@ -24,6 +24,7 @@ def run(settings: Settings, host: str, port: int, demo: bool | None) -> None:
 
     from bot.bootstrap import build_runtime
     from bot.web.app import create_app
+    from bot.web.limits import server_options
     from workers.connection import stop_embedded
 
     base = f"http://{host}:{port}"
@@ -52,7 +53,7 @@ def run(settings: Settings, host: str, port: int, demo: bool | None) -> None:
         if demo:
             stop_demo = _start_demo(runtime, base)
         click.echo(banner(settings, runtime, base, sandboxed, demo))
-        uvicorn.run(app, host=host, port=port, log_level="warning")  # returns on Ctrl+C or SIGTERM
+        uvicorn.run(app, host=host, port=port, **server_options(settings))  # returns on Ctrl+C or SIGTERM
     finally:
         if stop_demo is not None:
             stop_demo.set()

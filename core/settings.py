@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         return EgressPolicy.from_lists([n for n in self.callback_allowed_networks.split(",") if n.strip()],
                                        self.callback_allowed_hosts.split(","))
 
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, description="Larger request headers get 431.")
+    body_timeout_seconds: float = Field(default=10, gt=0, description="A request body not fully arrived this long "
+                                        "after its headers gets 408 and the connection is closed.")
+    keep_alive_seconds: int = Field(default=5, ge=1, le=120, description="How long an idle keep-alive connection "
+                                    "stays open (uvicorn's timeout_keep_alive).")
+
     public_url: str | None = Field(default=None, description="Where reviewers' browsers reach `hitl serve`, for "
                                    "editor links; default http://HOST:PORT")
     editor_secret: SecretStr | None = Field(default=None, description="Signs editor links; default derived from "

@@ -185,8 +185,10 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app, self.runtime = app, runtime
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+        from bot.web.limits import server_options
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="on",
+                                                    **server_options(runtime.settings)))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

@@ -53,5 +53,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         app.state.slack_verifier = SignatureVerifier(runtime.settings.slack_signing_secret.get_secret_value())
         app.include_router(slack_events.router)
         app.include_router(editor_routes.router)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    limits = runtime.settings
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, max_header_bytes=limits.max_header_bytes,
+                       body_seconds=limits.body_timeout_seconds)
     return app
