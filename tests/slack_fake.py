@@ -18,6 +18,7 @@ class FakeSlack:
         self.times: list[float] = []  # monotonic arrival time of each call, same order as calls
         self.groups: dict[str, list[str]] = {}
         self.faults: dict[str, list[tuple[int, dict]]] = {}
+        self.refusals: dict[tuple[str, str | None], str] = {}  # (method, channel or None) -> Slack error code
         self.hangs: dict[str, float] = {}  # method -> seconds to hold the answer (a worker can be killed meanwhile)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -67,6 +68,11 @@ class FakeSlack:
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self.faults.setdefault(method, []).extend([(status, headers)] * times)
 
+    def refuse(self, method: str, error: str, channel: str | None = None) -> None:
+        """Answer every call of `method` (to `channel`, if given) with ok: false and `error`, until
+        `refusals` is cleared."""
+        self.refusals[(method, channel)] = error
+
     def of(self, method: str) -> list[dict]:
         return [params for m, params in self.calls if m == method]
 
@@ -79,6 +85,9 @@ class FakeSlack:
                 status, headers = faults.pop(0)
                 error = "ratelimited" if status == 429 else "internal_error"
                 return status, {"ok": False, "error": error}, headers
+        refused = self.refusals.get((method, params.get("channel"))) or self.refusals.get((method, None))
+        if refused:
+            return 200, {"ok": False, "error": refused}, {}
         if method == "response_url":
             return 200, {"ok": True}, {}
         if not auth.startswith("Bearer xoxb-"):

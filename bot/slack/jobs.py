@@ -50,10 +50,11 @@ def post_review(action_id: str) -> str:
 
 
 def _post_review(rt, action_id: str) -> str:
-    from bot.slack.review_blocks import escalation_dm, fallback_text, review_message
+    from bot.slack.review_blocks import fallback_text, review_message
 
     services = rt.services
     if reviews.location(services, action_id) is not None:
+        _page_first_level(rt, action_id)  # a retry after a DM failed
         return "already posted"
     try:
         ctx = review_context(services, action_id)
@@ -70,12 +71,26 @@ def _post_review(rt, action_id: str) -> str:
         if not held:
             raise NotYet(BUSY)
         if reviews.location(services, action_id) is not None:
+            _page_first_level(rt, action_id)
             return "already posted"
         response = _post(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
         reviews.record_posted(services, action_id, response["channel"], response["ts"])
-    if ctx.escalation is not None:
-        _direct_messages(rt, ctx.escalation.targets, escalation_dm(ctx, 0, reviews.location(services, action_id)))
+    _page_first_level(rt, action_id)
     return "posted"
+
+
+def _page_first_level(rt, action_id: str) -> None:
+    """The first level's users get a direct message when the review is posted (escalation seq 0).
+    A DM that failed is retried with this job, alone, for as long as the action is pending."""
+    from bot.slack.review_blocks import escalation_dm
+
+    ctx = review_context(rt.services, action_id)
+    tree = escalation.tree_of(ctx.route)
+    if tree is None or ctx.action.status != Status.PENDING:
+        return
+    where = reviews.location(rt.services, action_id)
+    text = escalation_dm(ctx, 0, where)
+    _tell(rt, action_id, 0, [(t, _dm(rt, t, text)) for t in tree.levels[0].targets if t[:1] in "UW"], where)
 
 
 @job(SLACK)
@@ -134,25 +149,90 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
                 raise NotYet(BUSY)
             ctx = review_context(services, action_id)
             where = reviews.location(services, action_id)
-            if where is not None:
-                _post(rt, where.channel, thread_ts=where.message_ts, text=escalation_reply(ctx, esc))
             text = escalation_dm(ctx, esc.level, where)
-            _direct_messages(rt, esc.targets, text)
+            sends = []
+            if where is not None:
+                reply = escalation_reply(ctx, esc)
+                sends.append((THREAD, lambda: _post(rt, where.channel, thread_ts=where.message_ts, text=reply)))
             for target in esc.targets:
-                if target[:1] in "CG" and (where is None or target != where.channel):
-                    _post(rt, target, text=text)
+                if target[:1] in "UW":
+                    sends.append((target, _dm(rt, target, text)))
+                elif target[:1] in "CG" and (where is None or target != where.channel):
+                    sends.append((target, lambda channel=target: _post(rt, channel, text=text)))
+            _tell(rt, action_id, seq, sends, where)
             escalation.mark_notified(services, action_id, seq)
         return f"notified {len(esc.targets)} target(s)"
 
     return settled(rt, Effect.ESCALATED, action_id, work, ref=seq)
 
 
-def _direct_messages(rt, targets, text: str) -> None:
-    """PagerDuty-style paging: each user target gets a direct message."""
-    for target in targets:
-        if target[:1] in "UW":
-            dm = rt.slack.conversations_open(users=target)["channel"]["id"]
-            rt.slack.chat_postMessage(channel=dm, text=text, unfurl_links=False)
+THREAD = "thread"
+# Slack errors no retry can mend: the target is given up on, and the review's thread says so once.
+UNREACHABLE_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived", "user_not_found",
+                                "user_disabled", "account_inactive", "cannot_dm_bot", "messages_tab_disabled",
+                                "restricted_action"})
+
+
+class NoticesFailed(Exception):
+    """Some targets could not be told yet; the job is retried for those alone."""
+
+
+def _dm(rt, user: str, text: str):
+    def send() -> None:
+        dm = rt.slack.conversations_open(users=user)["channel"]["id"]
+        rt.slack.chat_postMessage(channel=dm, text=text, unfurl_links=False)
+    return send
+
+
+def _tell(rt, action_id: str, seq: int, sends, where) -> None:
+    """Each (target, send) at most once: targets told before (sent, or given up) are skipped, each
+    outcome is recorded on its own, and NoticesFailed names those to retry."""
+    from slack_sdk.errors import SlackApiError
+
+    from core import notices
+
+    done = notices.settled_targets(rt.services, action_id, seq)
+    failed = []
+    for target, send in sends:
+        if target in done:
+            continue
+        try:
+            send()
+        except SlackApiError as exc:
+            code = str(exc.response.get("error") or "error")
+            if code in UNREACHABLE_ERRORS:
+                notices.record(rt.services, action_id, seq, target, notices.UNREACHABLE, code)
+                log.warning("escalation notice for %s to %s given up: %s", action_id, target, code)
+                _warn_once(rt, action_id, target, code, where)
+            else:
+                notices.record(rt.services, action_id, seq, target, notices.FAILED, code)
+                failed.append(f"{target}: {code}")
+            continue
+        except OSError as exc:  # the network: retried like a Slack error
+            notices.record(rt.services, action_id, seq, target, notices.FAILED, exc.__class__.__name__)
+            failed.append(f"{target}: {exc.__class__.__name__}")
+            continue
+        notices.record(rt.services, action_id, seq, target, notices.SENT)
+    if failed:
+        raise NoticesFailed(f"{action_id} escalation {seq}: " + "; ".join(failed))
+
+
+def _warn_once(rt, action_id: str, target: str, code: str, where) -> None:
+    """One line in the review's thread per unreachable target, whichever escalation found it."""
+    from core import notices
+
+    key = f"warn:{target}"
+    if where is None or key in notices.settled_targets(rt.services, action_id, -1):
+        return
+    what = f"<#{target}>" if target[:1] in "CG" else f"<@{target}>"
+    hint = " Invite the app there (`/invite`)." if code == "not_in_channel" else ""
+    try:
+        _post(rt, where.channel, thread_ts=where.message_ts,
+              text=f"⚠️ Could not notify {what}: Slack answered `{code}`.{hint}")
+    except Exception:  # a warning that cannot be posted must not stop the notices
+        log.warning("could not post the unreachable-target warning for %s", action_id)
+        return
+    notices.record(rt.services, action_id, -1, key, notices.SENT)
 
 
 @job(SLACK)

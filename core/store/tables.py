@@ -234,6 +234,22 @@ class Escalation(Base):
     notified_at: Mapped[datetime | None]  # the Slack thread reply and DMs went out (None: still owed)
 
 
+class EscalationNotice(Base):
+    """One notice of one escalation to one target: the thread reply ("thread"), a user's direct
+    message (U…), a channel post (C…), or the one warning in the thread about a target that cannot
+    be reached ("warn:C…"). Seq 0 is the first level, paged when the review is posted."""
+
+    __tablename__ = "escalation_notices"
+
+    action_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # sent | failed (retried) | unreachable (given up)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
 class SpotCheck(Base):
     """An auto-approved action drawn for a look after the fact (sample mode), and what the checker said.
     The table keeps its first name, `sample_audits`: "audit" now means only the hash-chained log."""

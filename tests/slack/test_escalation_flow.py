@@ -140,3 +140,64 @@ def test_sampled_auto_approval_is_audited_in_its_channel(tree):
     from core import spot_checks
 
     assert spot_checks.get(slack.server.runtime.services, a["id"]).verdict == "flagged"
+
+
+def thread_replies(slack, action_id: str) -> list[str]:
+    where = slack.location(action_id)
+    return [p["text"] for p in slack.fake.of("chat.postMessage") if p.get("thread_ts") == where.message_ts]
+
+
+def dms(slack) -> list[dict]:
+    return [p for p in slack.fake.of("chat.postMessage") if str(p.get("channel", "")).startswith("D")]
+
+
+def test_a_failing_dm_is_retried_alone_and_nobody_is_told_twice(tree):
+    from bot.slack.jobs import NoticesFailed, notify_escalation, post_review
+    from core import notices
+
+    slack, clock = tree
+    use_policy(slack.server.runtime.settings, TREE_POLICY.replace("{targets: [S0FIN, C0OPS], timeout: 10m}",
+                                                                  "{targets: [UBOB, C0OPS], timeout: 10m}"))
+    slack.fake.refuse("conversations.open", "internal_error")  # no DM can be opened for now
+    a = slack.propose()
+    for _ in range(3):  # the job and its retries
+        with pytest.raises(NoticesFailed, match="UALICE: internal_error"):
+            post_review(a["id"])
+    reviews = [p for p in slack.fake.of("chat.postMessage") if p.get("blocks") and not p.get("thread_ts")]
+    assert len(reviews) == 1 and dms(slack) == []
+
+    clock.now = T0 + timedelta(minutes=5)
+    assert fire_timers(math.ceil(clock().timestamp())).startswith("fired")
+    for _ in range(3):
+        with pytest.raises(NoticesFailed, match="UBOB: internal_error"):
+            notify_escalation(a["id"], 1)
+    assert len(thread_replies(slack, a["id"])) == 1  # the thread reply went out once, not once per retry
+    assert len([p for p in slack.fake.of("chat.postMessage") if p.get("channel") == "C0OPS"]) == 1
+
+    slack.fake.refusals.clear()  # the fault clears: each DM goes out, once
+    assert post_review(a["id"]) == "already posted"
+    assert notify_escalation(a["id"], 1) == "notified 2 target(s)"
+    assert notify_escalation(a["id"], 1) == "nothing owed"
+    assert post_review(a["id"]) == "already posted"
+    assert sorted(p["channel"] for p in dms(slack)) == ["DUALICE", "DUBOB"]
+    assert len(thread_replies(slack, a["id"])) == 1
+    assert notices.unreachable(slack.server.runtime.services) == []
+
+
+def test_an_unreachable_channel_is_given_up_once_and_said_once_in_the_thread(tree):
+    from bot.slack.jobs import notify_escalation
+
+    slack, clock = tree
+    slack.fake.refuse("chat.postMessage", "not_in_channel", channel="C0OPS")
+    a = slack.propose()
+    slack.drain()
+    clock.now = T0 + timedelta(minutes=5)
+    assert fire_due(slack, a["id"]) == "escalated"  # the job did not fail: a channel it cannot reach is no retry
+    assert notify_escalation(a["id"], 1) == "nothing owed"
+    replies = thread_replies(slack, a["id"])
+    warnings = [r for r in replies if r.startswith("⚠️ Could not notify <#C0OPS>")]
+    assert len(warnings) == 1 and "not_in_channel" in warnings[0] and "/invite" in warnings[0]
+    from core import notices
+
+    (given_up,) = notices.unreachable(slack.server.runtime.services)
+    assert (given_up.target, given_up.last_error) == ("C0OPS", "not_in_channel")
