@@ -189,7 +189,7 @@ def _tell(rt, action_id: str, seq: int, sends, where) -> None:
     outcome is recorded on its own, and NoticesFailed names those to retry."""
     from slack_sdk.errors import SlackApiError
 
-    from core import notices
+    from core import escalation_notices as notices
 
     done = notices.settled_targets(rt.services, action_id, seq)
     failed = []
@@ -219,7 +219,7 @@ def _tell(rt, action_id: str, seq: int, sends, where) -> None:
 
 def _warn_once(rt, action_id: str, target: str, code: str, where) -> None:
     """One line in the review's thread per unreachable target, whichever escalation found it."""
-    from core import notices
+    from core import escalation_notices as notices
 
     key = f"warn:{target}"
     if where is None or key in notices.settled_targets(rt.services, action_id, -1):

@@ -153,7 +153,7 @@ def dms(slack) -> list[dict]:
 
 def test_a_failing_dm_is_retried_alone_and_nobody_is_told_twice(tree):
     from bot.slack.jobs import NoticesFailed, notify_escalation, post_review
-    from core import notices
+    from core import escalation_notices as notices
 
     slack, clock = tree
     use_policy(slack.server.runtime.settings, TREE_POLICY.replace("{targets: [S0FIN, C0OPS], timeout: 10m}",
@@ -197,7 +197,7 @@ def test_an_unreachable_channel_is_given_up_once_and_said_once_in_the_thread(tre
     replies = thread_replies(slack, a["id"])
     warnings = [r for r in replies if r.startswith("⚠️ Could not notify <#C0OPS>")]
     assert len(warnings) == 1 and "not_in_channel" in warnings[0] and "/invite" in warnings[0]
-    from core import notices
+    from core import escalation_notices as notices
 
     (given_up,) = notices.unreachable(slack.server.runtime.services)
     assert (given_up.target, given_up.last_error) == ("C0OPS", "not_in_channel")
