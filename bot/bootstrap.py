@@ -32,6 +32,7 @@ class Runtime:
     redis: redis.Redis
     redis_url: str
     slack: WebClient | None = None  # None: no Slack credentials, no review surface
+    slack_ack: WebClient | None = None
     groups: SlackGroupDirectory | None = None
     click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
 
@@ -90,9 +91,14 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         from bot.slack import jobs
         from bot.slack.directory import SlackGroupDirectory
         from bot.slack.web_api import web_client
+        from workers.queue import enqueue
 
         runtime.slack = web_client(settings)
-        runtime.groups = SlackGroupDirectory(runtime.slack, ttl=settings.slack_group_cache_seconds)
+        # For what runs inside an ack (views.open): no retries and a short timeout, so a rate-limited
+        # or slow Slack costs the reviewer a notice, never a late ack.
+        runtime.slack_ack = web_client(settings, retries=False, timeout=2.5)
+        runtime.groups = SlackGroupDirectory(runtime.slack, client, ttl=settings.slack_group_cache_seconds,
+                                             request_refresh=lambda group: enqueue(client, jobs.refresh_group, group))
         runtime.click_job = jobs.apply_interaction
         routes.update(jobs.ROUTES)
     runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)

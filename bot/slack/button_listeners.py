@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+
+from slack_sdk.errors import SlackClientError
 
 from bot.slack import ids, jobs, modal_blocks
 from bot.slack.block_kit import unaided
@@ -16,6 +19,8 @@ from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
 from core.queries import ReviewContext, review_context
 from core.seen import Seen
 from core.vocabulary import Status
+
+log = logging.getLogger(__name__)
 
 
 def register(app, deps: SlackDeps) -> None:
@@ -110,7 +115,7 @@ def on_reject(deps: SlackDeps, ack, body: dict) -> None:
         return _out_of_date(deps, body, action_id)  # the rejection would be of a version nobody shows now
     meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=seen.revision,
                          seen=seen.token()).dump()
-    deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.reject_modal(ctx, meta))
+    _open_view(deps, body, modal_blocks.reject_modal(ctx, meta))
 
 
 def on_modify(deps: SlackDeps, ack, body: dict) -> None:
@@ -121,7 +126,7 @@ def on_modify(deps: SlackDeps, ack, body: dict) -> None:
         meta = ModalMetadata(action_id=ctx.action.id, channel=channel_id(body), revision=shown.revision,
                              seen=shown.token()).dump()
         link = None if unaided(ctx) else editor_url(deps.runtime, ctx.action.id, user_id(body), shown)
-        deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.modify_modal(ctx, meta, link))
+        _open_view(deps, body, modal_blocks.modify_modal(ctx, meta, link))
 
 
 def on_claim(deps: SlackDeps, ack, body: dict) -> None:
@@ -138,7 +143,7 @@ def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
-    deps.client.views_open(trigger_id=body["trigger_id"], view=modal_blocks.payload_modal(ctx))
+    _open_view(deps, body, modal_blocks.payload_modal(ctx))
 
 
 def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
@@ -155,6 +160,19 @@ def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
         return
 
 
+def _open_view(deps: SlackDeps, body: dict, view: dict) -> None:
+    """views.open inside the ack (its trigger_id lives 3 s), once, without retries: when Slack says
+    no or is too slow, the reviewer is told privately what to do instead of getting nothing."""
+    try:
+        deps.client.views_open(trigger_id=body.get("trigger_id") or "", view=view)
+    except (SlackClientError, OSError) as exc:
+        error = getattr(exc, "response", None)
+        code = error.get("error") if error is not None else exc.__class__.__name__
+        log.warning("views.open failed: %s", code)
+        deps.tell(channel_id(body), user_id(body), f"⚠️ Slack would not open the form just now (`{code}`), so "
+                  "nothing was recorded. Click the button again in a moment.")
+
+
 def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:
     """Before opening a modal (trigger_id lives 3 s): is the action still open, and may this user decide?"""
     try:
@@ -162,7 +180,10 @@ def _open_check(deps: SlackDeps, body: dict) -> ReviewContext | None:
         if ctx.action.status != Status.PENDING:
             raise AlreadyDecided(ctx.action.decision.status if ctx.action.decision else ctx.action.status,
                                  ctx.action.decision.reviewers if ctx.action.decision else [])
-        if deps.groups is not None and not is_reviewer(ctx.route.get("reviewers") or {}, user_id(body), deps.groups):
+        reviewers = ctx.route.get("reviewers") or {}
+        if deps.groups is not None and not is_reviewer(reviewers, user_id(body), deps.groups):
+            if not all(deps.groups.known(g) for g in reviewers.get("groups") or []):
+                raise NotAuthorised("who is in the reviewer groups is being looked up: try again in a few seconds")
             raise NotAuthorised(f"{user_id(body)} is not a reviewer for {ctx.action.action_type}")
         return ctx
     except HitlError as exc:

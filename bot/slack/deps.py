@@ -19,11 +19,13 @@ class SlackDeps:
 
     @property
     def client(self):
-        return self.runtime.slack
+        """For calls inside an ack (views.open): no retries, a short timeout."""
+        return self.runtime.slack_ack or self.runtime.slack
 
     @property
     def groups(self):
-        return self.runtime.groups
+        """Listeners run inside an ack: they read the shared cache and never ask Slack themselves."""
+        return self.runtime.groups.reading_only() if self.runtime.groups is not None else None
 
     def tell(self, channel: str | None, user: str, text: str) -> None:
         """An ephemeral notice, sent by a worker so the ack is not held up."""

@@ -283,6 +283,15 @@ def refresh_spot_check(action_id: str) -> str:
 
 
 @job(SLACK)
+def refresh_group(group_id: str) -> str:
+    """Look a reviewer user group up for the shared cache (bot/slack/directory.py), which the web
+    process reads but never fills itself."""
+    rt = runtime()
+    users = rt.groups.refresh(group_id) if rt.groups is not None else None
+    return "not refreshed" if users is None else f"{len(users)} member(s)"
+
+
+@job(SLACK)
 def post_ephemeral(channel: str, user: str, text: str) -> str:
     runtime().slack.chat_postEphemeral(channel=channel, user=user, text=text)
     return "sent"
