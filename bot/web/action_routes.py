@@ -49,8 +49,20 @@ class CancelRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
-@router.post("", status_code=201, response_model=ActionView,
-             responses={200: {"model": ActionView, "description": "A replay of an earlier Idempotency-Key"},
+def _from_new_action(operation_id: str) -> dict:
+    return {"operationId": operation_id, "parameters": {"action_id": "$response.body#/id"}}
+
+
+# OpenAPI links: what a client (and schemathesis's stateful run) may call next with the new id.
+NEXT = {"GetAction": _from_new_action("read_action"), "WaitForDecision": _from_new_action("wait_for_decision"),
+        "CancelAction": _from_new_action("cancel_action"), "ExecuteAction": _from_new_action("execute_action"),
+        "ReportOutcome": _from_new_action("report_outcome")}
+
+
+@router.post("", status_code=201, response_model=ActionView, operation_id="propose_action",
+             responses={200: {"model": ActionView, "description": "A replay of an earlier Idempotency-Key",
+                              "links": NEXT},
+                        201: {"description": "The action, routed", "links": NEXT},
                         **error_responses(400, 401, 403, 409, 413, 422, 503)})
 def propose(request: Request, response: Response, proposal: Proposal, agent: Agent,
             idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> ActionView:
@@ -63,12 +75,14 @@ def propose(request: Request, response: Response, proposal: Proposal, agent: Age
     return view
 
 
-@router.get("/{action_id}", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
+@router.get("/{action_id}", response_model=ActionView, operation_id="read_action",
+            responses=error_responses(401, 404, 422, 503))
 def read(request: Request, action_id: ActionId, agent: Agent) -> ActionView:
     return get_action(request.app.state.runtime.services, action_id, agent)
 
 
-@router.get("/{action_id}/decision", response_model=ActionView, responses=error_responses(401, 404, 422, 503))
+@router.get("/{action_id}/decision", response_model=ActionView, operation_id="wait_for_decision",
+            responses=error_responses(401, 404, 422, 503))
 async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
                             wait: Annotated[float, Query(ge=0, le=60, description="Seconds to wait for the decision.")] = 0
                             ) -> ActionView:
@@ -90,7 +104,7 @@ async def wait_for_decision(request: Request, action_id: ActionId, agent: Agent,
                 pass
 
 
-@router.post("/{action_id}/execute", response_model=ExecutionClaimView,
+@router.post("/{action_id}/execute", response_model=ExecutionClaimView, operation_id="execute_action",
              responses=error_responses(400, 401, 404, 409, 413, 422, 503))
 def execute(request: Request, action_id: ActionId, claim: ExecuteRequest, agent: Agent) -> ExecutionClaimView:
     """Claim the one right to run the approved payload. The first claim naming the approved payload's
@@ -102,13 +116,15 @@ def execute(request: Request, action_id: ActionId, claim: ExecuteRequest, agent:
                               revision=got.revision, claimed_at=got.claimed_at)
 
 
-@router.post("/{action_id}/outcome", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
+@router.post("/{action_id}/outcome", response_model=ActionView, operation_id="report_outcome",
+             responses=error_responses(400, 401, 404, 409, 413, 422, 503))
 def report_outcome(request: Request, action_id: ActionId, report: OutcomeReport, agent: Agent) -> ActionView:
     """Tell the gate what happened after a go-ahead: executed or failed."""
     return lifecycle.report_outcome(request.app.state.runtime.services, agent, action_id, report.status.value, report.result)
 
 
-@router.post("/{action_id}/cancel", response_model=ActionView, responses=error_responses(400, 401, 404, 409, 413, 422, 503))
+@router.post("/{action_id}/cancel", response_model=ActionView, operation_id="cancel_action",
+             responses=error_responses(400, 401, 404, 409, 413, 422, 503))
 def cancel(request: Request, action_id: ActionId, agent: Agent,
            body: Annotated[CancelRequest | None, Body()] = None) -> ActionView:
     """Withdraw a pending proposal. A decided action cannot be cancelled (409 says who decided)."""

@@ -50,3 +50,28 @@ def _number(v) -> bool:
         return True
     except (TypeError, ValueError):
         return False
+
+
+def test_stateful_runs_follow_the_links_from_a_new_action(live):
+    """create → read → long-poll → cancel / execute / outcome, with the ids the API itself returned
+    (the links declared on POST /v1/actions), so the calls reach real actions instead of 404s."""
+    schema = schemathesis.openapi.from_url(f"{live.url}/openapi.json")
+    auth = {"Authorization": f"Bearer {live.key}"}
+    links = schema.raw_schema["paths"]["/v1/actions"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "read_action", "wait_for_decision", "cancel_action", "execute_action", "report_outcome"}
+    reached: list[tuple[str, int]] = []
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            if isinstance(case.query, dict) and _number(case.query.get("wait")):
+                case.query["wait"] = min(float(case.query["wait"]), 0.05)
+            return {"headers": auth}
+
+        def after_call(self, response, case):
+            reached.append((case.operation.path, response.status_code))
+
+    Workflow.run(settings=settings(max_examples=max(5, EXAMPLES // 4), stateful_step_count=6, deadline=None,
+                                   suppress_health_check=list(HealthCheck), database=None))
+    # The chain reached existing actions: something past creation answered other than 404.
+    assert any(path != "/v1/actions" and status != 404 for path, status in reached), reached[:20]
