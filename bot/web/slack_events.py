@@ -31,11 +31,11 @@ async def slack_events(request: Request) -> Response:
         return Response(content=_INVALID, status_code=401, media_type="application/json")
     try:
         body = raw.decode("utf-8")
-        _well_formed(body)
+        payload = _interaction(body)
     except (ValueError, RecursionError) as exc:  # signed, yet not what Slack sends: say so, never a 500
         return JSONResponse({"error": "invalid_payload", "message": f"the request body is not a Slack payload ({exc})"},
                             status_code=400)
-    click = _recordable_click(body)
+    click = _recordable_click(payload) if payload is not None else None
     if click is not None:
         payload, kind, tags = click
         await record_async(request.app.state.slack_deps, payload, kind, tags)
@@ -56,13 +56,14 @@ def _signed(verifier: SignatureVerifier, raw: bytes, headers) -> bool:
         return False
 
 
-def _well_formed(body: str) -> None:
-    """Raise ValueError unless `body` is a form with a JSON object in `payload`, a slash command's
-    form, or a JSON object (Events API): what Bolt would otherwise choke on with a 500."""
+def _interaction(body: str) -> dict | None:
+    """The interaction payload of a form with a JSON object in `payload`; None for a slash command's
+    form or a JSON object (Events API). Raises ValueError for anything else, which Bolt would
+    otherwise choke on with a 500."""
     if body.lstrip().startswith("{"):
         if not isinstance(json.loads(body), dict):
             raise ValueError("not a JSON object")
-        return
+        return None
     fields = parse_qs(body, keep_blank_values=True, errors="strict")
     if "payload" in fields:
         payload = json.loads(fields["payload"][0])
@@ -70,18 +71,14 @@ def _well_formed(body: str) -> None:
             raise ValueError("payload is not a JSON object")
         if not isinstance(payload.get("type"), str):
             raise ValueError("payload has no type")
-    elif "command" not in fields:
+        return payload
+    if "command" not in fields:
         raise ValueError("neither a payload nor a command")
+    return None
 
 
-def _recordable_click(body: str):
-    if not body.startswith("payload="):
-        return None
-    try:
-        payload = json.loads(parse_qs(body)["payload"][0])
-    except (KeyError, ValueError, IndexError):
-        return None  # let Bolt answer whatever this is
-    if not isinstance(payload, dict) or not isinstance(payload.get("user"), dict):
+def _recordable_click(payload: dict):
+    if not isinstance(payload.get("user"), dict):
         return None
     found = recordable(payload)
     return (payload, *found) if found else None
