@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import edits, execution, masking
+from core import edits, execution
 from core.access import is_reviewer, user_id
 from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
@@ -94,7 +94,8 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
         if previous is not None:
             raise AlreadyVoted(f"{reviewer} already voted {previous.kind} on this action")
         if k is DecisionKind.MODIFY:
-            edited_payload = _checked_edit(action, edited_payload, removed_fields, keep_masked)
+            edited_payload = edits.checked(action.current_payload, action.route or {}, edited_payload,
+                                           removed_fields, keep_masked)
         if k is DecisionKind.MODIFY and edited_payload == action.current_payload:
             k = DecisionKind.APPROVE  # an edit that changes nothing is an approval
             edited_payload = None
@@ -139,16 +140,6 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
         return None
     with services.db.read() as s:
         return DecideResult(action=load_view(s, action_id), final=final)
-
-
-def _checked_edit(action: Action, edited: Any, removed: list[str] | None, keep_masked: bool) -> dict:
-    route = action.route or {}
-    if keep_masked:
-        edited, lost = masking.restore(edited, action.current_payload, masking.paths(route))
-        if lost:
-            raise InvalidEdit(lost)
-    edits.check(action.current_payload, edited, route.get("payload_schema"), removed)
-    return edited
 
 
 def _finish(action: Action, k: DecisionKind, reviewer: str, approvers: list[str], now) -> tuple[str, str, dict]:

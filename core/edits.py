@@ -60,6 +60,18 @@ def problems(before: dict[str, Any], after: Any, schema: dict[str, Any] | None,
     return out
 
 
+def checked(current: dict[str, Any], route: dict[str, Any], edited: Any, removed: list[str] | None,
+            keep_masked: bool) -> dict[str, Any]:
+    """The edit as it will be recorded, or InvalidEdit. `keep_masked`: its author was shown masked
+    values, so each keeps its current value whatever the edit holds."""
+    if keep_masked:
+        edited, lost = masking.restore(edited, current, masking.paths(route))
+        if lost:
+            raise InvalidEdit(lost)
+    check(current, edited, route.get("payload_schema"), removed)
+    return edited
+
+
 def check(before: dict[str, Any], after: Any, schema: dict[str, Any] | None,
           removed: list[str] | None = None) -> None:
     try:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.web.error_responses import STATUS, error_responses
 from core import deciding, editor_links, edits, masking
 from core.diffing import text_diff
-from core.errors import HitlError, InvalidRequest, NotAuthorised, StaleView
+from core.errors import HitlError, InvalidEdit, InvalidRequest, NotAuthorised, StaleView
 from core.queries import ReviewContext, review_context
 from core.seen import Seen
 from core.vocabulary import ReviewMode, Status
@@ -69,6 +69,11 @@ def _masks(ctx: ReviewContext) -> list[masking.Path]:
     return [] if ctx.route.get("masked_editable") else masking.paths(ctx.route)
 
 
+def _groups(runtime):
+    """The web process reads reviewer groups from the cache workers fill; it never asks Slack."""
+    return runtime.groups.reading_only() if runtime.groups is not None else None
+
+
 @router.get("/{token}", response_class=HTMLResponse)
 async def page(request: Request, token: str) -> HTMLResponse:
     try:
@@ -91,22 +96,16 @@ async def page(request: Request, token: str) -> HTMLResponse:
                                                             "style-src 'unsafe-inline'; connect-src 'self'"})
 
 
-def _edited(ctx: ReviewContext, edit: Edit) -> tuple[dict, list[tuple[str, str]]]:
-    edited, lost = masking.restore(edit.payload, ctx.action.current_payload, _masks(ctx))
-    return edited, lost
-
-
 @router.post("/{token}/check", responses=error_responses(409, 422))
 def check(request: Request, token: str, edit: Annotated[Edit, Body()]) -> dict:
     """What submitting would record: the problems, the fields removed, and the diff. Records nothing."""
     _, ctx = _open(request, token)
-    edited, lost = _edited(ctx, edit)
-    current = ctx.action.current_payload
+    current, masks = ctx.action.current_payload, _masks(ctx)
     try:
-        problems = lost or edits.problems(current, edited, ctx.route.get("payload_schema"), edit.removed_fields)
-    except ValueError as exc:
-        problems = [("", str(exc))]
-    masks = _masks(ctx)
+        edited, problems = edits.checked(current, ctx.route, edit.payload, edit.removed_fields, bool(masks)), []
+    except InvalidEdit as exc:
+        edited = masking.restore(edit.payload, current, masks)[0]
+        problems = exc.problems
     removed = [masking.pointer((k,)) for k in current if k not in edited]
     return {"problems": [{"field": p, "message": m} for p, m in problems], "removed": removed,
             "diff": text_diff(masking.masked(current, masks), masking.masked(edited, masks))}
@@ -118,7 +117,7 @@ def submit(request: Request, token: str, edit: Annotated[Edit, Body()]) -> dict:
     runtime = request.app.state.runtime
     result = deciding.decide(runtime.services, grant.action_id, reviewer=grant.reviewer, kind="modify",
                              edited_payload=edit.payload, reason_tags=edit.reason_tags, comment=edit.comment,
-                             source="editor", groups=runtime.groups, seen=grant.seen,
+                             source="editor", groups=_groups(runtime), seen=grant.seen,
                              removed_fields=edit.removed_fields or None,
                              keep_masked=not ctx.route.get("masked_editable"))
     assert result is not None
