@@ -6,19 +6,7 @@ from typing import Any
 
 from core import masking, payload_schema
 from core.errors import InvalidEdit
-from core.text_checks import json_problem
-
-
-def _kind(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "boolean"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    return "array" if isinstance(v, list) else "object"
+from core.text_checks import json_kind, json_problem
 
 
 def _kept_types(before: Any, after: Any, path: masking.Path, removed: set[str],
@@ -26,8 +14,8 @@ def _kept_types(before: Any, after: Any, path: masking.Path, removed: set[str],
     if before is None:
         return  # null carries no type: any value may fill it in
     where = masking.pointer(path)
-    if _kind(before) != _kind(after):
-        out.append((where, f"must stay a {_kind(before)} (got a {_kind(after)})"))
+    if json_kind(before) != json_kind(after):
+        out.append((where, f"must stay a {json_kind(before)} (got a {json_kind(after)})"))
         return
     if isinstance(before, dict):
         for key, value in before.items():

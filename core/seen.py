@@ -7,12 +7,11 @@ old values back.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from core import masking
-from core.audit_log import canonical
+from core.action_view import payload_sha256
 from core.diffing import change_summary
 from core.errors import StaleView
 from core.rollups import modified_fields
@@ -23,7 +22,7 @@ HASH_CHARS = 12  # 48 bits: a guard against a crafted or garbled value, next to 
 
 
 def payload_hash(payload: Any) -> str:
-    return hashlib.sha256(canonical(payload).encode()).hexdigest()[:HASH_CHARS]
+    return payload_sha256(payload)[:HASH_CHARS]  # a prefix of the hash an approval is executed by
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,19 @@ def text_problem(value: str, allow_nul: bool = False) -> str | None:
     return None
 
 
+def json_kind(value: Any) -> str:
+    """JSON Schema's name for a value's type: null, boolean, number, string, array or object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 # Deeper JSON than any real action needs; recursive code downstream (diffs, patches) stays safe.
 MAX_DEPTH = 64
 

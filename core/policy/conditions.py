@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from core.text_checks import json_kind
+
 OPS = ("==", "!=", ">=", "<=", ">", "<", "not in", "in", "contains", "exists", "missing")
 UNARY = {"exists", "missing"}
 ORDERING = {">", ">=", "<", "<="}
@@ -117,16 +119,7 @@ _NUMBER_TEXT = re.compile(r"\s*-?\d+(\.\d+)?\s*")
 
 
 def _kind(v: Any, article: bool = False) -> str:
-    if v is None:
-        kind = "null"
-    elif isinstance(v, bool):
-        kind = "boolean"
-    elif isinstance(v, (int, float)):
-        kind = "number"
-    elif isinstance(v, str):
-        kind = "string"
-    else:
-        kind = "list" if isinstance(v, list) else "object"
+    kind = "list" if isinstance(v, list) else json_kind(v)  # policy authors write lists: [EU, UK]
     if not article or kind == "null":
         return kind
     return ("an " if kind[0] in "aeiou" else "a ") + kind
