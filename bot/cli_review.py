@@ -25,10 +25,6 @@ def decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ra
 
     An edit is checked against the action type's payload_schema, or else must keep every field
     and its JSON type; a failing field is named and the command exits 2."""
-    _decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ratings)
-
-
-def _decide(action_id, kind, reviewer, tags, comment, payload, sets, removals, ratings) -> None:
     from core import deciding, masking
     from core.queries import get_action
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import jsonpatch
 
+from core.masking import covers
+
 
 def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
     return jsonpatch.make_patch(before, after).patch
@@ -68,7 +70,7 @@ def change_summary(before: Any, after: Any, masks: list[tuple[str, ...]], limit:
     parts = []
     for path, a, b in changes(before, after):
         field = ".".join(path) or "(payload)"
-        if any(path[:len(m)] == m for m in masks):
+        if covers(masks, path):
             parts.append(f"{field} (masked) edited")
         elif a is ABSENT:
             parts.append(f"{field} added")

@@ -40,11 +40,6 @@ def covers(masks: list[Path], path: Path) -> bool:
     return any(path[: len(m)] == m for m in masks)
 
 
-def holds_mask(masks: list[Path], path: Path) -> bool:
-    """True when something at or under `path` is masked."""
-    return any(m[: len(path)] == path for m in masks)
-
-
 def _child(node: Any, key: str) -> tuple[bool, Any]:
     if isinstance(node, dict):
         return (key in node), node.get(key)

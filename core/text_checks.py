@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+from core.masking import pointer
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -40,9 +42,7 @@ def json_problem(value: Any, path: str = "", as_pointer: bool = False) -> tuple[
     double, which Python reads as infinity), and nesting past MAX_DEPTH. Paths are dotted, or JSON
     Pointers if `as_pointer`."""
     def name(parts: tuple) -> str:
-        if as_pointer:
-            return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-        return ".".join(str(p) for p in parts)
+        return pointer(tuple(str(p) for p in parts)) if as_pointer else ".".join(str(p) for p in parts)
 
     stack: list[tuple[tuple, Any]] = [((path,) if path else (), value)]
     while stack:
