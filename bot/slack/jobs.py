@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
+from slack_sdk.errors import SlackApiError
+
 from bot.slack import spot_check_blocks
 from bot.slack.pacing import take_slot
 from core import escalation, inbox, reviews
+from core import escalation_notices as notices
 from core.effects import Effect
 from core.errors import NotFound
 from core.queries import review_context
@@ -187,10 +190,6 @@ def _dm(rt, user: str, text: str):
 def _tell(rt, action_id: str, seq: int, sends, where) -> None:
     """Each (target, send) at most once: targets told before (sent, or given up) are skipped, each
     outcome is recorded on its own, and NoticesFailed names those to retry."""
-    from slack_sdk.errors import SlackApiError
-
-    from core import escalation_notices as notices
-
     done = notices.settled_targets(rt.services, action_id, seq)
     failed = []
     for target, send in sends:
@@ -219,8 +218,6 @@ def _tell(rt, action_id: str, seq: int, sends, where) -> None:
 
 def _warn_once(rt, action_id: str, target: str, code: str, where) -> None:
     """One line in the review's thread per unreachable target, whichever escalation found it."""
-    from core import escalation_notices as notices
-
     key = f"warn:{target}"
     if where is None or key in notices.settled_targets(rt.services, action_id, -1):
         return
