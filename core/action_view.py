@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from core.audit_log import canonical
 from core.states import GO_AHEAD
 from core.store.tables import Action, Comment, Vote
-from core.vocabulary import DecisionKind, ReviewMode, Risk, Status
+from core.vocabulary import DecisionKind, DecisionSource, ReviewMode, Risk, Status
 
 
 class VoteView(BaseModel):
@@ -38,6 +38,9 @@ class DecisionView(BaseModel):
     reason_tags: list[str]
     comment: str | None
     reviewers: list[str]
+    source: DecisionSource | None = Field(
+        default=None, description="Who decided: human (reviewers), policy (nobody answered: an escalation tree's final "
+        "action or an expiry; or a block), auto (auto-approved) or agent (cancelled).")
     decided_at: datetime
     time_to_decision_seconds: float
     revision: int = Field(description="The payload revision decided on.")
@@ -130,6 +133,7 @@ def action_view(a: Action, votes: list[Vote], comments: Sequence[Comment] = ()) 
             reason_tags=tags,
             comment="\n".join(notes) or None,
             reviewers=list(a.decided_by or []),
+            source=DecisionSource(a.decision_source) if a.decision_source else None,
             decided_at=a.decided_at,
             time_to_decision_seconds=round((a.decided_at - a.created_at).total_seconds(), 3),
             revision=a.revision,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from core.services import AgentIdentity, Services
 from core.store.tables import Action, Vote
-from core.vocabulary import Status
+from core.vocabulary import DecisionSource, Status
 
 CORRECTED = (Status.MODIFIED.value, Status.REJECTED.value)
 MAX_LIMIT = 50
@@ -38,7 +38,8 @@ def recent(services: Services, agent: AgentIdentity, action_type: str, limit: in
     limit = max(1, min(limit, MAX_LIMIT))
     with services.db.read() as s:
         rows = list(s.scalars(select(Action).where(
-            Action.agent_id == agent.id, Action.action_type == action_type, Action.decision.in_(CORRECTED))
+            Action.agent_id == agent.id, Action.action_type == action_type, Action.decision.in_(CORRECTED),
+            Action.decision_source == DecisionSource.HUMAN.value)
             .order_by(Action.decided_at.desc()).limit(limit * 2)))
         votes: dict[str, list[Vote]] = {}
         if rows:

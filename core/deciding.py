@@ -22,7 +22,7 @@ from core.states import transition
 from core.store.tables import Action, Vote
 from core.text_checks import json_problem, text_problem
 from core.unit_of_work import unit_of_work
-from core.vocabulary import DecisionKind, ReviewMode, Status
+from core.vocabulary import DecisionKind, DecisionSource, ReviewMode, Status
 
 RATING_KEYS = ("accuracy", "completeness", "tone", "policy_compliance")
 MAX_COMMENT = 3000
@@ -153,5 +153,6 @@ def _finish(action: Action, k: DecisionKind, reviewer: str, approvers: list[str]
             action.text_diff = text_diff(action.payload, action.current_payload)
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, now, by
-    return ("decided", action.id, {"status": status.value, "by": by,
+    action.decision_source = DecisionSource.HUMAN.value
+    return ("decided", action.id, {"status": status.value, "by": by, "source": DecisionSource.HUMAN.value,
                                    "time_to_decision_s": (now - action.created_at).total_seconds()})

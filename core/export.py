@@ -22,15 +22,16 @@ from core import masking
 from core.diffing import text_diff
 from core.services import Services
 from core.store.tables import Action, Agent, SpotCheck, Vote
-from core.vocabulary import Status
+from core.vocabulary import DecisionSource, Status
 
 FORMATS = ("raw", "sft", "preference")
-HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
 BATCH = 500
 
 
 def _query(fmt: str, since: datetime | None, until: datetime | None):
     q = select(Action).where(Action.decision.is_not(None))
+    if fmt != "raw":  # training labels: a person's verdict only, never a timeout's
+        q = q.where(Action.decision_source == DecisionSource.HUMAN.value)
     if fmt == "sft":
         q = q.where(Action.decision.in_((Status.APPROVED.value, Status.MODIFIED.value)))
     elif fmt == "preference":
@@ -68,11 +69,8 @@ def records(services: Services, fmt: str, since: datetime | None = None, until: 
             agents = dict(s.execute(select(Agent.id, Agent.name).where(
                 Agent.id.in_({a.agent_id for a in actions}))).all())
         for a in actions:
-            human = [v for v in votes.get(a.id, [])]
-            if fmt != "raw" and not human:
-                continue  # decided by policy (auto-approved, expired…): not a human label
             masks = [] if unmasked else masking.paths(a.route or {})
-            yield _shape(fmt, a, human, audits.get(a.id), agents.get(a.agent_id, "?"), masks)
+            yield _shape(fmt, a, votes.get(a.id, []), audits.get(a.id), agents.get(a.agent_id, "?"), masks)
         last = (actions[-1].decided_at, actions[-1].id)
 
 
@@ -106,7 +104,8 @@ def _shape(fmt: str, a: Action, votes: list[Vote], audit: SpotCheck | None, agen
         "payload": payload, "confidence": a.confidence, "risk": a.risk, "context": a.context, "run_id": a.run_id,
         "review_mode": a.review_mode, "rule": a.rule, "policy_version": a.policy_version,
         "created_at": a.created_at.isoformat(), "decision": a.decision, "decided_at": _iso(a.decided_at),
-        "decided_by": a.decided_by, "final_payload": final, "patch": patch, "text_diff": diff,
+        "decided_by": a.decided_by, "decision_source": a.decision_source, "agent_version": a.agent_version,
+        "final_payload": final, "patch": patch, "text_diff": diff,
         "votes": [{"reviewer": v.reviewer, "kind": v.kind, "revision": v.revision, "reason_tags": v.reason_tags,
                    "comment": v.comment, "ratings": v.ratings, "patch": masking.masked_patch(v.patch, masks),
                    "time_to_decision_s": v.time_to_decision_s, "at": v.created_at.isoformat()} for v in votes],

@@ -21,7 +21,7 @@ from core.services import AgentIdentity, Services
 from core.states import transition
 from core.store.tables import Action, PolicyVersion, SpotCheck
 from core.unit_of_work import Work, unit_of_work
-from core.vocabulary import Status
+from core.vocabulary import DecisionSource, Status
 
 
 def new_action_id() -> str:
@@ -53,7 +53,7 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         id=new_action_id(), agent_id=agent.id, action_type=proposal.action_type, title=proposal.title,
         summary=proposal.summary, payload=proposal.payload, current_payload=proposal.payload, revision=0,
         confidence=proposal.confidence, risk=r.risk.value, context=proposal.context, run_id=proposal.run_id,
-        call_id=proposal.call_id, state=proposal.state,
+        call_id=proposal.call_id, state=proposal.state, agent_version=proposal.agent_version,
         callback_url=str(proposal.callback_url) if proposal.callback_url else None,
         deadline=proposal.deadline.astimezone(UTC) if proposal.deadline else None,
         status=Status.PROPOSED.value, review_mode=r.review_mode.value, rule=r.rule, route=r.snapshot(),
@@ -65,6 +65,7 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         action.timer_at = escalation.first_timer(r.escalation, now, action.deadline)
     if r.status in (Status.AUTO_APPROVED, Status.BLOCKED):
         action.decision, action.decided_at, action.decided_by = r.status.value, now, []
+        action.decision_source = (DecisionSource.AUTO if r.status is Status.AUTO_APPROVED else DecisionSource.POLICY).value
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
             execution.set_approval_clock(action, now)  # _record schedules its timer
@@ -92,7 +93,7 @@ def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str,
     work.log("routed", action.id, {"status": action.status, "review_mode": action.review_mode, "rule": r.rule,
                                    "explanation": r.explanation, "sampled": r.sampled})
     if action.decision:
-        work.log("decided", action.id, {"status": action.decision, "by": "policy"})
+        work.log("decided", action.id, {"status": action.decision, "by": "policy", "source": action.decision_source})
         work.action_changed(action, reviewed=False)  # decided on arrival: no review message to refresh
     else:
         work.owe(Effect.REVIEW_NEEDED, action.id)

@@ -12,7 +12,7 @@ from core.services import AgentIdentity, Services
 from core.states import GO_AHEAD, transition
 from core.store.tables import Action
 from core.unit_of_work import Work, unit_of_work
-from core.vocabulary import Outcome, Status
+from core.vocabulary import DecisionSource, Outcome, Status
 
 
 def cancel(services: Services, agent: AgentIdentity, action_id: str, reason: str | None = None) -> ActionView:
@@ -69,11 +69,13 @@ def report_outcome(services: Services, agent: AgentIdentity, action_id: str, out
 
 
 def end(work: Work, action: Action, status: Status, by: str, data: dict) -> None:
-    """Move a pending action to a final status inside the unit of work, with its audit log event."""
+    """Move a pending action to a final status inside the unit of work, with its audit log event.
+    `by` is "policy" (nobody answered) or "agent:<name>" (it cancelled): never a person."""
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, work.now, [by]
+    action.decision_source = (DecisionSource.AGENT if by.startswith("agent:") else DecisionSource.POLICY).value
     if status in GO_AHEAD:
         execution.start_approval_clock(work, action)
     work.count_decided(action)
-    work.log("decided", action.id, {"status": status.value, "by": [by], **data})
+    work.log("decided", action.id, {"status": status.value, "by": [by], "source": action.decision_source, **data})
     work.action_changed(action)

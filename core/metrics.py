@@ -17,11 +17,11 @@ from itertools import pairwise
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
-from core import recommend, review_quality, rollups
+from core import recommend, review_quality, rollups, ttd_histogram
 from core.rollups import HUMAN
 from core.services import Services
 from core.store.tables import Action, Agent, Escalation, Rollup, SpotCheck, Vote
-from core.vocabulary import Status
+from core.vocabulary import DecisionSource, Status
 
 DAY = timedelta(days=1)
 # Up to this many decisions (or votes) in a window, its percentiles and medians are computed from the
@@ -77,6 +77,10 @@ class Headline:
     sla_breaches: int = 0  # actions whose first SLA passed undecided (escalated, expired or ended by policy)
     shadow_decided: int = 0  # shadow mode: decided by a human, with the agent's proposal only recorded
     shadow_agreed: int = 0  # of those, the human went ahead with exactly what the agent proposed
+    # Decided by the policy because nobody answered: never counted as reviews (or in any rate above)
+    policy_approved: int = 0  # an escalation tree's final approve
+    policy_rejected: int = 0  # its final reject
+    expired: int = 0  # a final expire, or the agent's deadline
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,8 @@ def _extras(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[d
 
 def _ttd(s, scope: Scope, start: datetime, end: datetime) -> tuple[float | None, float | None]:
     """Exact nearest-rank p50 and p90 over the window's human decisions (PostgreSQL sorts them itself)."""
-    where = (Action.decided_at >= start, Action.decided_at < end, Action.decision.in_(HUMAN))
+    where = (Action.decided_at >= start, Action.decided_at < end, Action.decision.in_(HUMAN),
+             Action.decision_source == DecisionSource.HUMAN.value)
     if s.get_bind().dialect.name == "postgresql":
         # One sort of intervals for both (the index holds both timestamps: no table reads).
         both = type_coerce(func.percentile_disc(pg.array([0.5, 0.9])).within_group(Action.decided_at - Action.created_at),
@@ -252,7 +257,7 @@ def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float |
     """A period's figures from its tally. Without exact `ttd` the percentiles come from the histogram."""
     exact = ttd is not None
     if ttd is None:
-        ttd = rollups.ttd_percentile(t.ttd, 50), rollups.ttd_percentile(t.ttd, 90)
+        ttd = ttd_histogram.ttd_percentile(t.ttd, 50), ttd_histogram.ttd_percentile(t.ttd, 90)
     reviewed = t.reviewed
     return Headline(
         proposed=t.proposed, reviewed=reviewed, approved=t.approved, modified=t.modified, rejected=t.rejected,
@@ -263,7 +268,8 @@ def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float |
         ttd_p50=ttd[0], ttd_p90=ttd[1], ttd_exact=exact,
         distinct_tags=sum(1 for v in t.tags.values() if v), distinct_field_sets=sum(1 for v in t.field_sets.values() if v),
         top_tags=_top(t.tags), top_fields=_top(t.fields),
-        shadow_decided=t.shadow_decided, shadow_agreed=t.shadow_agreed, **extras,
+        shadow_decided=t.shadow_decided, shadow_agreed=t.shadow_agreed,
+        policy_approved=t.policy_approved, policy_rejected=t.policy_rejected, expired=t.expired, **extras,
     )
 
 
@@ -278,7 +284,7 @@ def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_q
     if votes <= EXACT_LIMIT:
         return review_quality.reviewer_load_of(s, lambda stmt: scope.filter(stmt, Vote), window.start, window.end)
     sums = rollups.reviewer_sums(_total(_tallies(s, scope, [(window.start, window.end)], ("reviewers",))[0]).reviewers)
-    return review_quality.loads_of([(who, n, ok, rollups.ttd_median(histogram), False)
+    return review_quality.loads_of([(who, n, ok, ttd_histogram.ttd_median(histogram), False)
                                     for who, (n, ok, histogram) in sums.items()])
 
 

@@ -30,6 +30,10 @@ class Proposal(BaseModel):
     risk: Risk | None = Field(default=None, description="The agent's own risk estimate; "
                                                         "the higher of this and the policy's risk applies.")
     context: dict[str, Any] = Field(default_factory=dict, description="Evidence and links shown to the reviewer.")
+    agent_version: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+@/-]*$",
+        description="The agent's model or prompt version, e.g. `gpt-5-2026-08@prompt-14`. Stats split by it, and "
+        "autonomy evidence does not carry over to a new version.")
     run_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     call_id: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     state: Any = Field(default=None, description="Opaque value returned unchanged with the decision.")

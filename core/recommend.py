@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.rollups import HUMAN
 from core.services import Services
 from core.store.tables import Action
-from core.vocabulary import Status
+from core.vocabulary import DecisionSource, Status
 
 Z95 = 1.959963984540054
 
@@ -49,10 +49,11 @@ def recommend(services: Services, action_type: str, *, target: float = 0.95, min
               now: datetime | None = None) -> Recommendation:
     since = (now or services.clock()) - timedelta(days=days)
     with services.db.read() as s:
-        rows = s.execute(select(Action.confidence, Action.decision).where(
+        rows = s.execute(select(Action.confidence, Action.decision, Action.decision_source).where(
             Action.action_type == action_type, Action.created_at >= since, Action.decision.is_not(None))).all()
-    everything = [c for c, _ in rows]
-    reviewed = sorted(((c, d == Status.APPROVED.value) for c, d in rows if d in HUMAN), reverse=True)
+    everything = [c for c, _, _ in rows]
+    reviewed = sorted(((c, d == Status.APPROVED.value) for c, d, source in rows
+                       if d in HUMAN and source == DecisionSource.HUMAN.value), reverse=True)
     best = None
     ok = 0
     # Walk thresholds from the top down: each step adds the proposals at that confidence.
@@ -109,7 +110,8 @@ def autonomy(services: Services, action_type: str, mode: str, *, days: int = 30,
     since = (now or services.clock()) - timedelta(days=days)
     with services.db.read() as s:
         rows = s.execute(select(Action.confidence, Action.decision).where(
-            Action.action_type == action_type, Action.created_at >= since, Action.decision.in_(HUMAN))).all()
+            Action.action_type == action_type, Action.created_at >= since, Action.decision.in_(HUMAN),
+            Action.decision_source == DecisionSource.HUMAN.value)).all()
         audits = s.execute(select(SpotCheck.verdict).join(Action, Action.id == SpotCheck.action_id).where(
             Action.action_type == action_type, Action.created_at >= since, SpotCheck.verdict.is_not(None))).all()
     n, ok = len(rows), sum(d == Status.APPROVED.value for _, d in rows)

@@ -17,7 +17,6 @@ How it stays true:
 from __future__ import annotations
 
 import functools
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -30,19 +29,19 @@ from sqlalchemy.orm import Session
 
 from core.store.tables import Action, Rollup, Vote
 from core.store.types import JsonType
-from core.vocabulary import ReviewMode, Status
+from core.ttd_histogram import ttd_bucket
+from core.vocabulary import DecisionSource, ReviewMode, Status
 
 HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
 GRAINS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-TTD_RATIO = 1.05  # histogram buckets 5% wide: a percentile read from it is within 2.5% of the true one
 FIELD_SEP = "\x1f"
 _STAGED = "hitl_rollups"
-_COUNTS = ("proposed", "auto_approved", "blocked", "approved", "modified", "rejected", "shadow_decided", "shadow_agreed",
-           "multi_voted", "multi_agreed", "votes")
+_COUNTS = ("proposed", "auto_approved", "blocked", "approved", "modified", "rejected", "policy_approved",
+           "policy_rejected", "expired", "shadow_decided", "shadow_agreed", "multi_voted", "multi_agreed", "votes")
 _MAPS = ("tags", "fields", "field_sets", "ttd", "calibration", "reviewers")
 STAT_MAPS = _MAPS[:-1]  # what a window's headline needs: all but the (large) per-reviewer map
 _DECISION_COLUMNS = (Action.id, Action.agent_id, Action.action_type, Action.created_at, Action.decided_at,
-                     Action.decision, Action.review_mode, Action.patch, Action.confidence)
+                     Action.decision, Action.decision_source, Action.review_mode, Action.patch, Action.confidence)
 CONFIDENCE_BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
@@ -54,6 +53,9 @@ class Tally:
     approved: int = 0
     modified: int = 0
     rejected: int = 0
+    policy_approved: int = 0  # an escalation tree's final approve: nobody answered
+    policy_rejected: int = 0  # its final reject
+    expired: int = 0  # nobody answered in time (final expire, or the agent's deadline)
     shadow_decided: int = 0
     shadow_agreed: int = 0
     multi_voted: int = 0  # revisions of decided actions that got two or more votes
@@ -94,39 +96,6 @@ class Tally:
         return {**{n: getattr(self, n) for n in _COUNTS}, **{n: dict(getattr(self, n)) for n in _MAPS}}
 
 
-def ttd_bucket(seconds: float) -> str:
-    return "-1" if seconds < 1 else str(math.floor(math.log(seconds) / math.log(TTD_RATIO)))
-
-
-def ttd_value(bucket: str) -> float:
-    """The bucket's geometric middle."""
-    b = int(bucket)
-    return 0.5 if b < 0 else TTD_RATIO ** (b + 0.5)
-
-
-def _at_rank(histogram: Counter, rank: int) -> float:
-    seen = 0
-    for bucket in sorted(histogram, key=int):
-        seen += histogram[bucket]
-        if seen >= rank:
-            return ttd_value(bucket)
-    raise ValueError(f"rank {rank} is beyond the histogram's {seen} values")
-
-
-def ttd_percentile(histogram: Counter, p: float) -> float | None:
-    """Nearest rank over the histogram, like metrics.percentile over the values."""
-    total = sum(histogram.values())
-    return _at_rank(histogram, max(1, math.ceil(p / 100 * total))) if total else None
-
-
-def ttd_median(histogram: Counter) -> float | None:
-    """The middle value, or the mean of the two middle ones, like statistics.median over the values."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    return (_at_rank(histogram, (total + 1) // 2) + _at_rank(histogram, total // 2 + 1)) / 2
-
-
 def modified_fields(patch) -> frozenset[str]:
     """Top-level payload fields a JSON Patch touched (an RFC 6901 path's first segment, unescaped)."""
     return frozenset(op["path"].split("/")[1].replace("~1", "/").replace("~0", "~") for op in patch or []
@@ -135,6 +104,19 @@ def modified_fields(patch) -> frozenset[str]:
 
 # The count_* functions add one event to a tally in place: the commit hook and `rebuild` both use
 # them, so live counts and rebuilt ones cannot drift apart.
+
+def is_human(action: Action | Row) -> bool:
+    """A person decided it: only such a decision is a review, and evidence about the agent."""
+    return action.decision_source == DecisionSource.HUMAN.value and action.decision in HUMAN
+
+
+def counts_decision(action: Action | Row) -> bool:
+    """Decided after arrival by a person or by the policy: counted at decided_at. (Auto-approvals and
+    blocks count with the proposal; an agent's cancel counts nowhere.)"""
+    return action.decided_at is not None and action.decision_source in (DecisionSource.HUMAN.value,
+                                                                         DecisionSource.POLICY.value) \
+        and action.decision != Status.BLOCKED.value
+
 
 def count_proposal(t: Tally, action: Action | Row) -> Tally:
     """A proposal, counted at its created_at."""
@@ -153,9 +135,18 @@ def confidence_bucket(confidence: float) -> int:
 
 
 def count_decision(t: Tally, action: Action | Row, votes: Iterable[tuple[int, str, list[str] | None]]) -> Tally:
-    """A human decision (approved, modified, rejected), counted at its decided_at; anything else counts
-    nothing. `votes`: the action's votes as (revision, kind, reason tags)."""
-    if action.decision not in HUMAN:
+    """A decision after arrival, counted at its decided_at. A human one (approved, modified, rejected) is
+    a review; the policy's (a final action, an expiry) counts only as what it was. `votes`: the
+    action's votes as (revision, kind, reason tags)."""
+    if action.decision_source == DecisionSource.POLICY.value:
+        if action.decision == Status.APPROVED.value:
+            t.policy_approved += 1
+        elif action.decision == Status.REJECTED.value:
+            t.policy_rejected += 1
+        elif action.decision == Status.EXPIRED.value:
+            t.expired += 1
+        return t
+    if not is_human(action):
         return t
     approved = action.decision == Status.APPROVED.value
     setattr(t, action.decision, getattr(t, action.decision) + 1)
@@ -235,7 +226,7 @@ def voted(s: Session, action: Action, vote: Vote) -> None:
 
 def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str] | None]] | None = None) -> None:
     """Count a decision at commit. `votes`: (revision, kind, reason tags) of the action's votes, read here when not given."""
-    if action.decision not in HUMAN or action.decided_at is None:
+    if not counts_decision(action):
         return
     if votes is None:
         s.flush()  # the deciding vote may still be pending in the session
@@ -313,7 +304,7 @@ def rebuild(s: Session, page: int = 5000, progress=None) -> int:
             count_proposal(at(a.created_at, a), a)
             for _, kind, _, reviewer, cast_at, seconds in votes.get(a.id, ()):
                 count_vote(at(cast_at, a), reviewer, kind, seconds)
-            if a.decision in HUMAN:
+            if counts_decision(a):
                 count_decision(at(a.decided_at, a), a, [v[:3] for v in votes.get(a.id, ())])
         seen += len(actions)
         after = actions[-1].id

@@ -110,6 +110,9 @@ def lines(st: Stats) -> list[str]:
     if c.shadow_decided:
         out.append(f"Shadow mode      the agent's proposal matched the human's decision in "
                    f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}")
+    if c.policy_approved or c.policy_rejected or c.expired:
+        out.append(f"Nobody answered  {c.expired} expired, {c.policy_approved} approved and {c.policy_rejected} rejected "
+                   f"by the policy's final action (not reviews: in no rate above)")
     if c.sla_breaches:
         out.append(f"SLA breaches     {c.sla_breaches} action(s) went past their first SLA; {c.escalations} escalation(s)")
     oldest = f", oldest since {st.oldest_pending:%Y-%m-%d %H:%M} UTC" if st.oldest_pending else ""

@@ -51,6 +51,15 @@ class FinalAction(StrEnum):
     APPROVE = "approve"
 
 
+class DecisionSource(StrEnum):
+    """Who made a decision. Only a human's verdict is evidence about the agent (ARCHITECTURE.md)."""
+
+    HUMAN = "human"  # reviewers' votes
+    POLICY = "policy"  # an escalation tree's final action, an expiry, a block
+    AUTO = "auto"  # auto-approved: review mode auto or sample, or confidence at the threshold
+    AGENT = "agent"  # the agent cancelled it
+
+
 class Outcome(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"

@@ -35,7 +35,8 @@ class Action(Base):
         Index("ix_actions_status_timer", "status", "timer_at"),
         Index("ix_actions_created", "created_at"),  # /hitl-stats windows: proposals by when they came in
         # and decisions by when they were made; wide so PostgreSQL answers time-to-decision from the index alone
-        Index("ix_actions_decided", "decided_at", "decision", "created_at", "agent_id", "action_type"),
+        Index("ix_actions_decided", "decided_at", "decision", "created_at", "agent_id", "action_type",
+              "decision_source"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -66,6 +67,9 @@ class Action(Base):
     decision: Mapped[str | None] = mapped_column(String(16))  # the decided status; kept after the outcome arrives
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[Any | None] = mapped_column(JsonType)
+    # human | policy | auto | agent (vocabulary.DecisionSource): only human decisions are evidence
+    decision_source: Mapped[str | None] = mapped_column(String(8))
+    agent_version: Mapped[str | None] = mapped_column(String(100))  # as the agent reported it; evidence resets with it
     final_payload: Mapped[Any | None] = mapped_column(JsonType)
     patch: Mapped[Any | None] = mapped_column(JsonType)
     text_diff: Mapped[str | None] = mapped_column(Text)
@@ -291,6 +295,10 @@ class Rollup(Base):
     approved: Mapped[int] = mapped_column(Integer, default=0)
     modified: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # Decided by the policy, not a person (counted at decided_at): an escalation tree's final action, an expiry
+    policy_approved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    policy_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expired: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     shadow_decided: Mapped[int] = mapped_column(Integer, default=0)
     shadow_agreed: Mapped[int] = mapped_column(Integer, default=0)
     multi_voted: Mapped[int] = mapped_column(Integer, default=0)  # revisions with two or more votes
