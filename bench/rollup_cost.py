@@ -32,7 +32,7 @@ from core.services import Services  # noqa: E402
 from core.store.db import Database  # noqa: E402
 from tests.fakes import FixedPolicy, RecordingDispatcher  # noqa: E402
 
-POLICY = "version: bench\naction_types:\n  ping:\n    review_mode: auto\n  refund:\n    review_mode: review\n"
+POLICY = "version: bench\naction_types:\n  ping:\n    risk: low\n    review_mode: auto\n  refund:\n    review_mode: review\n"
 
 
 @contextmanager

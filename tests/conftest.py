@@ -29,8 +29,10 @@ action_types:
       - when: amount > 500
         approvals_required: 2
   ping:
+    risk: low
     review_mode: auto
   crm:
+    risk: low
     review_mode: sample
     sample_rate: 0.5
     auto_approve_threshold: 0.8

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from core.errors import PolicyError
+from core.policy import risk_classes
 from core.policy.model import Policy
 
 
@@ -57,6 +58,8 @@ def load_policy_text(text: str, source: str = "<policy>") -> LoadedPolicy:
         errors = [e for e in errors
                   if not any(len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in locs)]
         raise PolicyError([_describe(err, lines, source) for err in errors]) from None
+    if broken := risk_classes.violations(policy):
+        raise PolicyError([f"{source}:{_line(loc, lines)}: {_dotted(loc)}: {msg}" for loc, msg in broken])
     digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     version = f"{policy.version}@{digest}" if policy.version else digest
     return LoadedPolicy(policy=policy, version=version, text=text, source=source)
@@ -98,13 +101,17 @@ def _dotted(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(err: Mapping[str, Any], lines: dict[tuple, int], source: str) -> str:
-    loc = tuple(p for p in err["loc"] if p not in ("[key]",) and not (isinstance(p, str) and p.startswith("function-")))
-    # The deepest part of the path that exists in the file tells the line.
+def _line(loc: tuple, lines: dict[tuple, int]) -> int:
+    """The deepest part of the path that exists in the file tells the line."""
     probe = loc
     while probe and probe not in lines:
         probe = probe[:-1]
-    line = lines.get(probe, 1)
+    return lines.get(probe, 1)
+
+
+def _describe(err: Mapping[str, Any], lines: dict[tuple, int], source: str) -> str:
+    loc = tuple(p for p in err["loc"] if p not in ("[key]",) and not (isinstance(p, str) and p.startswith("function-")))
+    line = _line(loc, lines)
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

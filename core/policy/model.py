@@ -223,11 +223,39 @@ class DefaultPolicy(ActionTypePolicy):
         return v
 
 
+MODE_RANK = {ReviewMode.AUTO: 0, ReviewMode.SAMPLE: 1, ReviewMode.REVIEW: 2, ReviewMode.SHADOW: 2, ReviewMode.BLOCK: 3}
+
+
+class RiskClass(_Strict):
+    """The least scrutiny an action of one risk gets, whatever its action type or rules say."""
+
+    min_review_mode: ReviewMode = Field(default=ReviewMode.AUTO,
+                                        description="auto, sample or review: a looser mode is refused.")
+    min_approvals: int = Field(default=1, ge=1, le=10)
+    auto_approve: bool = Field(default=True, description="false: no auto_approve_threshold may let it through.")
+
+    @field_validator("min_review_mode")
+    @classmethod
+    def _a_floor(cls, v: ReviewMode) -> ReviewMode:
+        if v in (ReviewMode.BLOCK, ReviewMode.SHADOW):
+            raise ValueError("min_review_mode is auto, sample or review (block and shadow are modes, not floors)")
+        return v
+
+
+DEFAULT_RISK_CLASSES: dict[Risk, RiskClass] = {
+    Risk.CRITICAL: RiskClass(min_review_mode=ReviewMode.REVIEW, min_approvals=2, auto_approve=False),
+    Risk.HIGH: RiskClass(min_review_mode=ReviewMode.REVIEW),
+}
+
+
 class Policy(_Strict):
     version: str | None = Field(default=None, description="Free-form label; the content hash is recorded either way.")
     reason_tags: tuple[str, ...] = DEFAULT_REASON_TAGS
     link_hosts: tuple[str, ...] = Field(default=(), description="Hosts whose links in an agent's context are live.")
     default: DefaultPolicy = DefaultPolicy()
+    # Entries written in the file replace the default for their risk; the others keep theirs.
+    risk_classes: dict[Risk, RiskClass] = Field(default_factory=dict)
+    alerts_channel: str | None = Field(default=None, description="Where drift alerts go (C… or G…).")
     action_types: dict[Annotated[str, Field(pattern=ACTION_TYPE_PATTERN)], ActionTypePolicy] = {}
 
     @field_validator("reason_tags")
@@ -251,6 +279,16 @@ class Policy(_Strict):
             if not re.fullmatch(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", h):
                 raise ValueError(f"{h!r} is not a lower-case host name such as docs.example.com")
         return tuple(v)
+
+    @field_validator("alerts_channel")
+    @classmethod
+    def _alerts_channel(cls, v: str | None) -> str | None:
+        if v is not None and _classify_target(v) != "channel":
+            raise ValueError(f"{v!r} is not a Slack channel id (C… or G…)")
+        return v
+
+    def risk_class(self, risk: Risk) -> RiskClass:
+        return self.risk_classes.get(risk) or DEFAULT_RISK_CLASSES.get(risk) or RiskClass()
 
     def for_action_type(self, action_type: str) -> tuple[ActionTypePolicy, bool]:
         """The action type's entry, or the fail-closed default (second value False)."""

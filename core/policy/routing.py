@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.policy import risk_classes
 from core.policy.conditions import Unknown, all_of
-from core.policy.model import EscalationTree, Policy, Reviewers, Rule
+from core.policy.model import MODE_RANK, EscalationTree, Policy, Reviewers, Rule
 from core.proposal import Proposal
 from core.vocabulary import ReviewMode, Risk, Status
 
@@ -65,13 +66,10 @@ def facts_of(p: Proposal) -> dict[str, Any]:
     }
 
 
-_MODE_RANK = {ReviewMode.AUTO: 0, ReviewMode.SAMPLE: 1, ReviewMode.REVIEW: 2, ReviewMode.SHADOW: 2, ReviewMode.BLOCK: 3}
-
-
 def _stricter(key: str, new: Any, old: Any) -> bool:
     """Whether setting `key` from `old` to `new` asks for more scrutiny."""
     if key == "review_mode":
-        return _MODE_RANK[new] > _MODE_RANK[old]
+        return MODE_RANK[new] > MODE_RANK[old]
     if key == "risk":
         return new.rank > old.rank
     if key == "auto_approve_threshold":
@@ -136,6 +134,9 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
     if proposal.risk is not None and proposal.risk.rank > risk.rank:
         risk = proposal.risk  # fail closed: the agent may raise the risk, never lower it
     threshold = settings["auto_approve_threshold"]
+    # The policy check refuses settings below a risk class; this catches a risk the agent raised.
+    floor = risk_classes.apply(policy.risk_class(risk), mode, settings["approvals_required"], threshold)
+    mode, threshold = floor.review_mode, floor.auto_approve_threshold
     why: str
     sampled = False
 
@@ -156,6 +157,8 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
 
     if doubts:
         why = "; ".join(doubts) + "; " + why
+    if floor.raised:
+        why = f"risk {risk.value} requires {', '.join(floor.raised)} (risk_classes); " + why
 
     if status is Status.AUTO_APPROVED and mode is ReviewMode.SAMPLE:
         rate = settings["sample_rate"]
@@ -168,7 +171,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         rule=rule_name,
         explanation=why,
         risk=risk,
-        approvals_required=settings["approvals_required"],
+        approvals_required=floor.approvals_required,
         reviewers=settings["reviewers"],
         channel=settings["channel"],
         escalation=settings["escalation"],

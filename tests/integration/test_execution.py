@@ -26,6 +26,7 @@ action_types:
     reviewers: [UALICE, UBOB]
     approval_ttl: 15m
   ping:
+    risk: low
     review_mode: auto
     approval_ttl: 1m
   payout:

@@ -48,7 +48,7 @@ def test_only_the_routes_reviewers_may_audit(db, dispatcher, agent):
     from core.policy.loader import load_policy_text
     from tests.fakes import FixedPolicy
 
-    policy = load_policy_text("action_types:\n  crm:\n    review_mode: sample\n    sample_rate: 1\n"
+    policy = load_policy_text("action_types:\n  crm:\n    risk: low\n    review_mode: sample\n    sample_rate: 1\n"
                               "    reviewers: [UALICE, S0AUD]\n", "p.yaml")
     services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher)
     a = crm(services, agent)

@@ -27,6 +27,7 @@ action_types:
       ack_timeout: 10m
       final_action: reject
   crm:
+    risk: low
     review_mode: sample
     sample_rate: 0.5
     auto_approve_threshold: 0.8

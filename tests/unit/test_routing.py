@@ -19,10 +19,11 @@ action_types:
       - when: [customer.tier == vip, amount > 100]
         channel: C0VIP
   crm:
+    risk: low
     review_mode: sample
     sample_rate: 0.1
     auto_approve_threshold: 0.8
-  auto_thing: {review_mode: auto}
+  auto_thing: {risk: low, review_mode: auto}
   shadowed: {review_mode: shadow, auto_approve_threshold: 0.5}
   never: {review_mode: block}
 """).policy
@@ -122,6 +123,7 @@ def test_a_rule_that_would_loosen_review_never_applies_on_a_doubt():
     policy = load_policy_text("""
 action_types:
   refund:
+    risk: medium
     reviewers: [UALICE]
     rules:
       - {name: tiny, when: amount < 10, review_mode: auto}
