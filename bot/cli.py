@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from bot import cli_learning, cli_operate, cli_review, cli_support
+from bot import cli_learning, cli_operate, cli_review, cli_support, cli_watch
 from core.errors import HitlError, InvalidEdit, InvalidPayload
 from core.settings import Settings
 from workers.names import QUEUES
@@ -92,7 +92,7 @@ def worker(burst: bool, fork: bool, queues: str) -> None:
 
 
 
-for module in (cli_review, cli_learning, cli_operate):
+for module in (cli_review, cli_learning, cli_operate, cli_watch):
     for command in module.COMMANDS:
         cli.add_command(command)
 

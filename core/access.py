@@ -16,6 +16,14 @@ def user_id(raw: str) -> str | None:
     return normal if USER_ID.fullmatch(normal) else None
 
 
+class NoGroups:
+    """A directory that knows no group's members: only reviewers named by user id pass. For a process
+    with no Slack to ask, so that a missing directory never means "no check"."""
+
+    def members(self, group_id: str) -> tuple[str, ...]:
+        return ()
+
+
 def is_reviewer(reviewers: dict[str, Any], user_id: str, groups: GroupDirectory) -> bool:
     users, group_ids = reviewers.get("users") or [], reviewers.get("groups") or []
     if not users and not group_ids:

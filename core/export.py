@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from core import masking
 from core.diffing import text_diff
 from core.services import Services
-from core.store.tables import Action, Agent, SpotCheck, Vote
+from core.store.learning_tables import SpotCheck
+from core.store.tables import Action, Agent, Vote
 from core.vocabulary import DecisionSource, Status
 
 FORMATS = ("raw", "sft", "preference")

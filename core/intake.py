@@ -19,7 +19,8 @@ from core.proposal import Proposal
 from core.queries import load_view
 from core.services import AgentIdentity, Services
 from core.states import transition
-from core.store.tables import Action, PolicyVersion, SpotCheck
+from core.store.learning_tables import SpotCheck
+from core.store.tables import Action, PolicyVersion
 from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import DecisionSource, Status
 
@@ -46,7 +47,11 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         raise InvalidRequest(f"callback_url {problem}", field="callback_url")
     loaded = services.policies.current()
     _record_policy_version(services, loaded, now)
-    r = route(loaded.policy, proposal, services.draw())
+    r = route(loaded.policy, proposal, services.draw(), hold=services.watch.hold(services, proposal.action_type))
+    if r.status is Status.AUTO_APPROVED and not r.sampled:
+        entry, _ = loaded.policy.for_action_type(proposal.action_type)
+        if not services.watch.floor_met(services, proposal.action_type, proposal.agent_version, entry.audit_min_per_week):
+            r = r.drawn_for_floor(entry.audit_min_per_week)
     if found := payload_schema.problems(r.payload_schema, proposal.payload):
         raise InvalidPayload(found)
     action = Action(
@@ -100,7 +105,8 @@ def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str,
     if action.timer_at is not None:
         work.timer(action.id, action.timer_seq, action.timer_at)
     if r.sampled:
-        work.session.add(SpotCheck(action_id=action.id, created_at=work.now))
+        work.session.add(SpotCheck(action_id=action.id, created_at=work.now, action_type=action.action_type,
+                                   agent_version=action.agent_version, probability=r.audit_p))
         work.owe(Effect.SPOT_CHECK_NEEDED, action.id)
 
 

@@ -11,8 +11,11 @@ import secrets
 PREFIX = "hitl_"
 
 
-def new_key() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
+OPERATOR_PREFIX = "hitlop_"  # an operator's key: never accepted by the intake, nor an agent's by operator routes
+
+
+def new_key(prefix: str = PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
 
 
 def hash_key(key: str) -> str:
@@ -20,4 +23,4 @@ def hash_key(key: str) -> str:
 
 
 def display_prefix(key: str) -> str:
-    return key[: len(PREFIX) + 6]
+    return key[: key.index("_") + 7]

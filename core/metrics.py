@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql as pg
 from core import recommend, review_quality, rollups, ttd_histogram
 from core.rollups import HUMAN
 from core.services import Services
-from core.store.tables import Action, Agent, Escalation, Rollup, SpotCheck, Vote
+from core.store.learning_tables import Rollup, SpotCheck
+from core.store.tables import Action, Agent, Escalation, Vote
 from core.vocabulary import DecisionSource, Status
 
 DAY = timedelta(days=1)

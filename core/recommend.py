@@ -105,7 +105,7 @@ class Autonomy:
 
 def autonomy(services: Services, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None) -> Autonomy:
     """What the last `days` of human decisions and sampled audits say about this action type's mode."""
-    from core.store.tables import SpotCheck
+    from core.store.learning_tables import SpotCheck
 
     since = (now or services.clock()) - timedelta(days=days)
     with services.db.read() as s:

@@ -27,7 +27,9 @@ from sqlalchemy import Text, and_, cast, delete, func, insert, or_, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from core.store.tables import Action, Rollup, Vote
+from core.policy.audit_draw import stratum
+from core.store.learning_tables import Rollup
+from core.store.tables import Action, Vote
 from core.store.types import JsonType
 from core.ttd_histogram import ttd_bucket
 from core.vocabulary import DecisionSource, ReviewMode, Status
@@ -38,10 +40,11 @@ FIELD_SEP = "\x1f"
 _STAGED = "hitl_rollups"
 _COUNTS = ("proposed", "auto_approved", "blocked", "approved", "modified", "rejected", "policy_approved",
            "policy_rejected", "expired", "shadow_decided", "shadow_agreed", "multi_voted", "multi_agreed", "votes")
-_MAPS = ("tags", "fields", "field_sets", "ttd", "calibration", "reviewers")
+_MAPS = ("tags", "fields", "field_sets", "ttd", "calibration", "strata", "reviewers")
 STAT_MAPS = _MAPS[:-1]  # what a window's headline needs: all but the (large) per-reviewer map
 _DECISION_COLUMNS = (Action.id, Action.agent_id, Action.action_type, Action.created_at, Action.decided_at,
-                     Action.decision, Action.decision_source, Action.review_mode, Action.patch, Action.confidence)
+                     Action.decision, Action.decision_source, Action.review_mode, Action.patch, Action.confidence,
+                     Action.route)
 CONFIDENCE_BUCKETS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
@@ -66,6 +69,7 @@ class Tally:
     field_sets: Counter = field(default_factory=Counter)
     ttd: Counter = field(default_factory=Counter)
     calibration: Counter = field(default_factory=Counter)  # "n:<bucket>", "sum:<bucket>", "ok:<bucket>"
+    strata: Counter = field(default_factory=Counter)  # auto-approvals by their spot-check probability
     reviewers: Counter = field(default_factory=Counter)  # votes cast: "<who>", "<who>\x1fok", "<who>\x1f<ttd bucket>"
 
     def add(self, other: Tally) -> Tally:
@@ -123,6 +127,9 @@ def count_proposal(t: Tally, action: Action | Row) -> Tally:
     t.proposed += 1
     t.auto_approved += action.decision == Status.AUTO_APPROVED.value
     t.blocked += action.decision == Status.BLOCKED.value
+    p = (action.route or {}).get("audit_p") if action.decision == Status.AUTO_APPROVED.value else None
+    if p is not None:  # routed since spot checks watch every auto-approval (migration 0012)
+        t.strata[stratum(p)] += 1
     return t
 
 
@@ -146,10 +153,11 @@ def count_decision(t: Tally, action: Action | Row, votes: Iterable[tuple[int, st
         elif action.decision == Status.EXPIRED.value:
             t.expired += 1
         return t
-    if not is_human(action):
+    decision = action.decision
+    if decision is None or not is_human(action):
         return t
-    approved = action.decision == Status.APPROVED.value
-    setattr(t, action.decision, getattr(t, action.decision) + 1)
+    approved = decision == Status.APPROVED.value
+    setattr(t, decision, getattr(t, decision) + 1)
     if action.review_mode == ReviewMode.SHADOW.value:
         t.shadow_decided += 1
         t.shadow_agreed += approved
@@ -226,7 +234,7 @@ def voted(s: Session, action: Action, vote: Vote) -> None:
 
 def decided(s: Session, action: Action, votes: Iterable[tuple[int, str, list[str] | None]] | None = None) -> None:
     """Count a decision at commit. `votes`: (revision, kind, reason tags) of the action's votes, read here when not given."""
-    if not counts_decision(action):
+    if not counts_decision(action) or action.decided_at is None:  # (counts_decision checks it; mypy cannot see it)
         return
     if votes is None:
         s.flush()  # the deciding vote may still be pending in the session

@@ -10,6 +10,7 @@ from core.egress import EgressPolicy
 from core.ports import Dispatcher, PolicySource
 from core.store.db import Database
 from core.store.types import utcnow
+from core.watch import Watch
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     draw: Callable[[], float] = field(default=random.random)  # sampling; tests pin it
     egress: EgressPolicy = field(default_factory=EgressPolicy)  # where callbacks may go
     recorded_policy_versions: set[str] = field(default_factory=set)
+    watch: Watch = field(default_factory=Watch)  # drift holds and spot-check floors, cached per process
 
 
 @dataclass(frozen=True)

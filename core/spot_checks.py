@@ -1,25 +1,61 @@
-"""Post-hoc audits of sampled auto-approvals (human on the loop).
+"""Spot checks: a person looks at an auto-approval after the fact (human on the loop).
 
-In sample mode a fraction of auto-approved actions is drawn at intake (the draw is on the route).
-An auditor then says "looks right" or flags it ("should not have happened", with reason tags);
-a flag is an escaped error: an action that went ahead and a human says should not have.
+Every auto-approval, by threshold or in auto or sample mode, may be drawn at intake, with the
+probability on its route (core/policy/audit_draw.py; the weekly floor in core/watch.py). A
+checker then says "looks right" or flags it ("should not have happened", with reason tags): a
+flag is an escaped error. Each verdict feeds the drift test (core/drift.py).
 """
 from __future__ import annotations
 
-from sqlalchemy import update
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select, update
+
+from core import drift, masking
 from core.access import is_reviewer
 from core.effects import Effect
 from core.errors import AlreadyDecided, InvalidRequest, NotAuthorised, NotFound
 from core.ports import GroupDirectory
 from core.services import Services
 from core.store.db import affected
-from core.store.tables import Action, SpotCheck
+from core.store.learning_tables import SpotCheck
+from core.store.tables import Action
 from core.unit_of_work import unit_of_work
+from core.vocabulary import Verdict
 
-LOOKS_RIGHT = "looks_right"
-FLAGGED = "flagged"
+LOOKS_RIGHT = Verdict.LOOKS_RIGHT.value
+FLAGGED = Verdict.FLAGGED.value
 VERDICTS = (LOOKS_RIGHT, FLAGGED)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A drawn auto-approval nobody has given a verdict on yet."""
+
+    action_id: str
+    action_type: str
+    title: str
+    confidence: float
+    risk: str
+    agent_version: str | None
+    probability: float | None  # how likely it was to be drawn
+    drawn_at: datetime
+    payload: dict[str, Any]  # masked (mask_fields), as every surface shows it
+
+
+def pending(services: Services, action_type: str | None = None, limit: int = 50) -> list[Waiting]:
+    """Oldest first: a spot check loses value as the agent moves on."""
+    q = (select(SpotCheck, Action).join(Action, Action.id == SpotCheck.action_id)
+         .where(SpotCheck.verdict.is_(None)).order_by(SpotCheck.created_at, SpotCheck.action_id).limit(limit))
+    if action_type is not None:
+        q = q.where(SpotCheck.action_type == action_type)
+    with services.db.read() as s:
+        rows = s.execute(q).all()
+    return [Waiting(a.id, a.action_type, a.title, a.confidence, a.risk, a.agent_version, c.probability, c.created_at,
+                    masking.masked(a.final_payload or a.payload, masking.paths(a.route or {})))
+            for c, a in rows]
 
 
 def get(services: Services, action_id: str) -> SpotCheck | None:
@@ -65,5 +101,9 @@ def record_verdict(services: Services, action_id: str, auditor: str, verdict: st
             raise AlreadyDecided(item.verdict, [item.auditor] if item.auditor else [])
         work.log("audited", action_id, {"verdict": verdict, "reason_tags": list(reason_tags), "by": auditor})
         work.owe(Effect.SPOT_CHECK_CHANGED, action_id)
+        entry, _ = services.policies.current().policy.for_action_type(action.action_type)
+        alarm = drift.check(work, action.action_type, entry.on_drift)
         s.refresh(item)
-        return item
+    if alarm is not None and alarm.hold:
+        services.watch.forget_holds()  # this process routes the type to review from its next proposal
+    return item

@@ -60,6 +60,13 @@ class DecisionSource(StrEnum):
     AGENT = "agent"  # the agent cancelled it
 
 
+class Verdict(StrEnum):
+    """A spot check's answer about an auto-approval that already went ahead."""
+
+    LOOKS_RIGHT = "looks_right"
+    FLAGGED = "flagged"  # should not have happened: an escaped error
+
+
 class Outcome(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"

@@ -31,9 +31,12 @@ action_types:
   ping:
     risk: low
     review_mode: auto
+    audit_rate: 0  # tests draw spot checks on purpose, never by chance
+    audit_min_per_week: 0
   crm:
     risk: low
     review_mode: sample
+    audit_min_per_week: 0
     sample_rate: 0.5
     auto_approve_threshold: 0.8
   nuke:

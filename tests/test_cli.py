@@ -223,3 +223,47 @@ def test_decide_checks_an_edit_and_names_each_failing_field(tmp_path, monkeypatc
     # A reviewer is a Slack user id, whatever the case it is typed in; nothing else.
     who = hitl("decide", wire.id, "approve", "--reviewer", "alice", env=env, cwd=tmp_path)
     assert who.returncode == 2 and "'alice' is not a Slack user id" in who.stderr and "Traceback" not in who.stderr
+
+
+def test_spot_checks_drift_and_operator_keys_from_the_terminal(tmp_path, monkeypatch):
+    from bot.bootstrap import build_store
+    from core import intake
+    from core.agents import create_agent
+    from core.proposal import Proposal
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("action_types:\n  crm:\n    risk: low\n    review_mode: auto\n    on_drift: review\n"
+                      "    reviewers: [U0ALICE01]\n")
+    env = embedded_defaults(tmp_path, monkeypatch) | {"HITL_POLICY_FILE": str(policy)}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    services = build_store(migrate=True)
+    agent, _ = create_agent(services.db, "proposer")
+    # The weekly floor draws the first five auto-approvals of a new type for a spot check.
+    drawn = [intake.submit(services, agent, Proposal(action_type="crm", title=f"c{i}", payload={"i": i},
+                                                     confidence=0.9))[0] for i in range(3)]
+    services.db.dispose()
+
+    waiting = hitl("spot-checks", "pending", env=env, cwd=tmp_path)
+    assert waiting.returncode == 0 and all(a.id in waiting.stdout for a in drawn) and "drawn at p=1" in waiting.stdout
+    no_tag = hitl("spot-checks", "verdict", drawn[0].id, "flagged", "--reviewer", "U0ALICE01", env=env, cwd=tmp_path)
+    assert no_tag.returncode == 1 and "pick a reason tag" in no_tag.stderr
+    for a in drawn[:2]:
+        done = hitl("spot-checks", "verdict", a.id, "flagged", "--reviewer", "u0alice01", "--tag", "wrong_action",
+                    env=env, cwd=tmp_path)
+        assert done.returncode == 0 and f"{a.id}: flagged by U0ALICE01" in done.stdout
+    alarms = hitl("drift", "list", env=env, cwd=tmp_path)
+    assert "⚠ crm" in alarms.stdout and "held in review" in alarms.stdout and "2 of the last 2" in alarms.stdout
+    cleared = hitl("drift", "clear", "crm", "--by", "U0ALICE01", "--note", "prompt v2", env=env, cwd=tmp_path)
+    assert cleared.returncode == 0 and "the hold is lifted" in cleared.stdout
+    assert "no open drift alarms" in hitl("drift", "list", env=env, cwd=tmp_path).stdout
+    assert hitl("drift", "clear", "crm", "--by", "x", env=env, cwd=tmp_path).stderr.strip() == \
+        "error: no open drift alarm for 'crm'"
+
+    created = hitl("operators", "create", "alice", "--reviewer", "U0ALICE01", env=env, cwd=tmp_path)
+    key = created.stdout.strip().splitlines()[-1]
+    assert created.returncode == 0 and key.startswith("hitlop_")
+    listed = hitl("operators", "list", env=env, cwd=tmp_path).stdout
+    assert "alice" in listed and "U0ALICE01" in listed and key not in listed
+    assert hitl("operators", "create", "bob", "--reviewer", "bob", env=env, cwd=tmp_path).stderr.strip() == \
+        "error: 'bob' is not a Slack user id (U… or W…)"

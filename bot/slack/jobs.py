@@ -30,7 +30,7 @@ BUSY = "being carried out by another worker"  # its outbox rows stay open: if th
 
 
 @contextmanager
-def _lease(rt, key: str):
+def lease(rt, key: str):
     """True when this worker holds `key` for the Slack call; two copies of a job never post twice.
     The database row written inside it is what says "done"; the lease only covers the call."""
     held = bool(rt.redis.set(key, "1", nx=True, ex=rt.settings.slack_lease_seconds))
@@ -41,7 +41,7 @@ def _lease(rt, key: str):
             rt.redis.delete(key)
 
 
-def _post(rt, channel: str, **kwargs):
+def post_message(rt, channel: str, **kwargs):
     take_slot(rt.redis, channel, rt.settings.slack_post_interval_ms)
     return rt.slack.chat_postMessage(channel=channel, unfurl_links=False, **kwargs)
 
@@ -70,13 +70,13 @@ def _post_review(rt, action_id: str) -> str:
         log.error("action %s has no review channel: set channel in the policy or HITL_SLACK_DEFAULT_CHANNEL", action_id)
         raise NotYet("no channel")
     # Two copies of this job (a retry racing the relay) must not post twice.
-    with _lease(rt, f"hitl:posting:{action_id}") as held:
+    with lease(rt, f"hitl:posting:{action_id}") as held:
         if not held:
             raise NotYet(BUSY)
         if reviews.location(services, action_id) is not None:
             _page_first_level(rt, action_id)
             return "already posted"
-        response = _post(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
+        response = post_message(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
         reviews.record_posted(services, action_id, response["channel"], response["ts"])
     _page_first_level(rt, action_id)
     return "posted"
@@ -127,7 +127,7 @@ def post_diff_reply(action_id: str, reviewer: str) -> str:
         text = diff_reply(review_context(rt.services, action_id), reviewer)
         if not text:
             return "no diff"
-        _post(rt, where.channel, thread_ts=where.message_ts, text=text)
+        post_message(rt, where.channel, thread_ts=where.message_ts, text=text)
         return "replied"
 
     return settled(rt, Effect.DIFF_TO_POST, action_id, work, ref=reviewer)
@@ -147,7 +147,7 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
         esc = escalation.get(services, action_id, seq)
         if esc is None or esc.notified_at is not None:
             return "nothing owed"
-        with _lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
+        with lease(rt, f"hitl:notifying:{action_id}:{seq}") as held:
             if not held:
                 raise NotYet(BUSY)
             ctx = review_context(services, action_id)
@@ -156,12 +156,12 @@ def notify_escalation(action_id: str, seq: int | str) -> str:
             sends = []
             if where is not None:
                 reply = escalation_reply(ctx, esc)
-                sends.append((THREAD, lambda: _post(rt, where.channel, thread_ts=where.message_ts, text=reply)))
+                sends.append((THREAD, lambda: post_message(rt, where.channel, thread_ts=where.message_ts, text=reply)))
             for target in esc.targets:
                 if target[:1] in "UW":
                     sends.append((target, _dm(rt, target, text)))
                 elif target[:1] in "CG" and (where is None or target != where.channel):
-                    sends.append((target, lambda channel=target: _post(rt, channel, text=text)))
+                    sends.append((target, lambda channel=target: post_message(rt, channel, text=text)))
             _tell(rt, action_id, seq, sends, where)
             escalation.mark_notified(services, action_id, seq)
         return f"notified {len(esc.targets)} target(s)"
@@ -224,7 +224,7 @@ def _warn_once(rt, action_id: str, target: str, code: str, where) -> None:
     what = f"<#{target}>" if target[:1] in "CG" else f"<@{target}>"
     hint = " Invite the app there (`/invite`)." if code == "not_in_channel" else ""
     try:
-        _post(rt, where.channel, thread_ts=where.message_ts,
+        post_message(rt, where.channel, thread_ts=where.message_ts,
               text=f"⚠️ Could not notify {what}: Slack answered `{code}`.{hint}")
     except Exception:  # a warning that cannot be posted must not stop the notices
         log.warning("could not post the unreachable-target warning for %s", action_id)
@@ -250,10 +250,10 @@ def post_spot_check(action_id: str) -> str:
             log.error("sampled action %s has no spot-check channel: set audit_channel in the policy or "
                       "HITL_SLACK_DEFAULT_CHANNEL", action_id)
             raise NotYet("no channel")
-        with _lease(rt, f"hitl:spot-checking:{action_id}") as held:
+        with lease(rt, f"hitl:spot-checking:{action_id}") as held:
             if not held:
                 raise NotYet(BUSY)
-            response = _post(rt, channel, text=spot_check_blocks.fallback_text(ctx),
+            response = post_message(rt, channel, text=spot_check_blocks.fallback_text(ctx),
                              blocks=spot_check_blocks.spot_check_message(ctx, item), unfurl_media=False)
             spot_checks.record_posted(services, action_id, response["channel"], response["ts"])
         return "posted"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -124,6 +124,7 @@ class Rule(_Strict):
     reviewers: Reviewers | None = None
     channel: str | None = None
     sample_rate: float | None = Field(default=None, ge=0.0, le=1.0)
+    audit_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     audit_channel: str | None = None
     escalation: EscalationTree | None = None
 
@@ -157,6 +158,11 @@ class ActionTypePolicy(_Strict):
     review_mode: ReviewMode = ReviewMode.REVIEW
     auto_approve_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     sample_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    audit_rate: float = Field(default=0.05, ge=0.0, le=1.0,
+                              description="Share of auto-approvals (any mode, by threshold or not) checked afterwards.")
+    audit_min_per_week: int = Field(default=5, ge=0, le=1000, description="Until this many of the type's auto-approvals "
+                                    "(per agent version) were drawn in the last 7 days, every one is.")
+    on_drift: Literal["alert", "review"] = Field(default="alert", description="review: drift returns the type to review.")
     approvals_required: int = Field(default=1, ge=1, le=10)
     reviewers: Reviewers = Reviewers()
     channel: str | None = None

@@ -34,6 +34,9 @@ def apply(cls: RiskClass, mode: ReviewMode, approvals: int, threshold: float | N
     return Floor(mode, approvals, threshold, tuple(raised))
 
 
+Combo = tuple[tuple[Any, ...], Risk, ReviewMode, int, float | None, set[str]]  # where, and what it makes
+
+
 def violations(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
     """(location in the file, what is wrong) for every action type, the default and every rule's
     effective combination that gives a risk less scrutiny than its class."""
@@ -41,7 +44,8 @@ def violations(policy: Policy) -> list[tuple[tuple[Any, ...], str]]:
     entries: list[tuple[tuple[Any, ...], ActionTypePolicy]] = [(("default",), policy.default)]
     entries += [(("action_types", name), entry) for name, entry in policy.action_types.items()]
     for where, entry in entries:
-        combos = [(where, entry.risk, entry.review_mode, entry.approvals_required, entry.auto_approve_threshold, set())]
+        combos: list[Combo] = [(where, entry.risk, entry.review_mode, entry.approvals_required,
+                                entry.auto_approve_threshold, set())]
         for i, rule in enumerate(entry.rules):
             written = rule.model_fields_set
 

@@ -1,10 +1,10 @@
 """Route a proposal: apply the policy and say why. Pure; the caller supplies the sampling draw."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core.policy import risk_classes
+from core.policy import audit_draw, risk_classes
 from core.policy.conditions import Unknown, all_of
 from core.policy.model import MODE_RANK, EscalationTree, Policy, Reviewers, Rule
 from core.proposal import Proposal
@@ -30,9 +30,17 @@ class Route:
     approval_ttl: float | None = None
     masked_editable: bool = False
     link_hosts: tuple[str, ...] = ()
-    sampled: bool = False  # sample mode: this auto-approval goes to the audit channel
+    sampled: bool = False  # this auto-approval was drawn for a spot check
+    audit_p: float = 0.0  # the probability it was drawn with (0: not auto-approved)
     known_action_type: bool = True
     facts: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def drawn_for_floor(self, minimum: int) -> Route:
+        """Drawn because the type (and agent version) had fewer than `minimum` spot checks this week:
+        every auto-approval is then, so its probability is 1."""
+        return replace(self, sampled=True, audit_p=1.0, explanation=self.explanation.replace(
+            "; not drawn for a spot check", "; drawn for a spot check (fewer than "
+            f"{minimum} this week, so every one is) instead of", 1))
 
     def snapshot(self) -> dict[str, Any]:
         """JSON form stored on the action."""
@@ -52,6 +60,7 @@ class Route:
             "approval_ttl": self.approval_ttl,
             "link_hosts": list(self.link_hosts),
             "sampled": self.sampled,
+            "audit_p": self.audit_p,
             "known_action_type": self.known_action_type,
         }
 
@@ -74,7 +83,7 @@ def _stricter(key: str, new: Any, old: Any) -> bool:
         return new.rank > old.rank
     if key == "auto_approve_threshold":
         return old is not None and (new is None or new > old)
-    if key in ("approvals_required", "sample_rate"):
+    if key in ("approvals_required", "sample_rate", "audit_rate"):
         return new > old
     return False  # where reviews go (channel, reviewers, escalation) is neither stricter nor looser
 
@@ -90,8 +99,10 @@ def _take(rule: Rule, settings: dict[str, Any], stricter_only: bool) -> list[str
     return taken
 
 
-def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route:
-    """`sample_draw` is a number in [0, 1); the action is sampled for audit when it is below the rate."""
+def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: str | None = None) -> Route:
+    """`sample_draw` is a number in [0, 1); an auto-approval is drawn for a spot check when it is below
+    the draw's probability. `hold`: why the action type is back in review (a drift, core/drift.py),
+    if it is; review then applies whatever the policy says, until a person clears it."""
     entry, known = policy.for_action_type(proposal.action_type)
     base_name = proposal.action_type if known else "default"
     facts = facts_of(proposal)
@@ -104,6 +115,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         "reviewers": entry.reviewers,
         "channel": entry.channel,
         "sample_rate": entry.sample_rate,
+        "audit_rate": entry.audit_rate,
         "escalation": entry.escalation,
         "audit_channel": entry.audit_channel,
     }
@@ -137,6 +149,10 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
     # The policy check refuses settings below a risk class; this catches a risk the agent raised.
     floor = risk_classes.apply(policy.risk_class(risk), mode, settings["approvals_required"], threshold)
     mode, threshold = floor.review_mode, floor.auto_approve_threshold
+    if hold is not None and MODE_RANK[mode] < MODE_RANK[ReviewMode.REVIEW]:
+        mode = ReviewMode.REVIEW
+    if hold is not None and threshold is not None:
+        threshold = None
     why: str
     sampled = False
 
@@ -159,11 +175,19 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         why = "; ".join(doubts) + "; " + why
     if floor.raised:
         why = f"risk {risk.value} requires {', '.join(floor.raised)} (risk_classes); " + why
+    if hold is not None:
+        why = f"back to review: {hold}; " + why
 
-    if status is Status.AUTO_APPROVED and mode is ReviewMode.SAMPLE:
-        rate = settings["sample_rate"]
-        sampled = sample_draw < rate
-        why += f"; sampled for audit at rate {rate:g}" if sampled else f"; not sampled (rate {rate:g})"
+    audit_p = 0.0
+    if status is Status.AUTO_APPROVED:
+        # Every auto-approval may be spot-checked, whatever the mode: autonomy stays watched.
+        base = max(settings["audit_rate"], settings["sample_rate"] if mode is ReviewMode.SAMPLE else 0.0)
+        draw = audit_draw.probability(base, confidence=proposal.confidence, threshold=threshold, risk=risk)
+        audit_p = draw.probability
+        sampled = sample_draw < audit_p
+        raised = f": {', '.join(draw.why)}" if draw.why else ""
+        why += (f"; drawn for a spot check (probability {audit_p:g}{raised})" if sampled
+                else f"; not drawn for a spot check (probability {audit_p:g}{raised})")
 
     return Route(
         status=status,
@@ -182,6 +206,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0) -> Route
         masked_editable=entry.masked_editable,
         link_hosts=policy.link_hosts,
         sampled=sampled,
+        audit_p=audit_p,
         known_action_type=known,
         facts=facts,
     )

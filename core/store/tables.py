@@ -254,64 +254,6 @@ class EscalationNotice(Base):
     updated_at: Mapped[datetime]
 
 
-class SpotCheck(Base):
-    """An auto-approved action drawn for a look after the fact (sample mode), and what the checker said.
-    The table keeps its first name, `sample_audits`: "audit" now means only the hash-chained log."""
-
-    __tablename__ = "sample_audits"
-    __table_args__ = (
-        Index("ix_sample_audits_unposted", "posted_at", "created_at"),
-        Index("ix_sample_audits_created", "created_at"),  # /hitl-stats: audits over a window
-    )
-
-    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
-    created_at: Mapped[datetime]
-    channel: Mapped[str | None] = mapped_column(String(40))
-    message_ts: Mapped[str | None] = mapped_column(String(40))
-    posted_at: Mapped[datetime | None]
-    verdict: Mapped[str | None] = mapped_column(String(16))  # looks_right | flagged
-    reason_tags: Mapped[Any | None] = mapped_column(JsonType)
-    auditor: Mapped[str | None] = mapped_column(String(100))
-    decided_at: Mapped[datetime | None]
-
-
-class Rollup(Base):
-    """/hitl-stats counts for one hour or one UTC day of one agent's proposals of one action type.
-
-    Written in the same transaction as the proposal or decision it counts (core/rollups.py), so a
-    window of any length reads a few hundred rows instead of every decision in it. Proposals count
-    at their created_at, human decisions at their decided_at. `hitl db rebuild-rollups` recomputes all.
-    """
-
-    __tablename__ = "stat_rollups"
-
-    grain: Mapped[str] = mapped_column(String(4), primary_key=True)  # hour | day
-    start: Mapped[datetime] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    action_type: Mapped[str] = mapped_column(String(64), primary_key=True)
-    proposed: Mapped[int] = mapped_column(Integer, default=0)
-    auto_approved: Mapped[int] = mapped_column(Integer, default=0)
-    blocked: Mapped[int] = mapped_column(Integer, default=0)
-    approved: Mapped[int] = mapped_column(Integer, default=0)
-    modified: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[int] = mapped_column(Integer, default=0)
-    # Decided by the policy, not a person (counted at decided_at): an escalation tree's final action, an expiry
-    policy_approved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    policy_rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    expired: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    shadow_decided: Mapped[int] = mapped_column(Integer, default=0)
-    shadow_agreed: Mapped[int] = mapped_column(Integer, default=0)
-    multi_voted: Mapped[int] = mapped_column(Integer, default=0)  # revisions with two or more votes
-    multi_agreed: Mapped[int] = mapped_column(Integer, default=0)  # of those, all votes the same kind
-    votes: Mapped[int] = mapped_column(Integer, default=0)  # votes cast, counted when cast
-    tags: Mapped[Any] = mapped_column(JsonType)  # reason tag -> votes carrying it
-    fields: Mapped[Any] = mapped_column(JsonType)  # top-level payload field -> modifications touching it
-    field_sets: Mapped[Any] = mapped_column(JsonType)  # sorted fields joined by "\x1f" -> modifications
-    ttd: Mapped[Any] = mapped_column(JsonType)  # time-to-decision histogram: log bucket -> decisions
-    calibration: Mapped[Any] = mapped_column(JsonType)  # per confidence bucket: n, Σ confidence, approved unmodified
-    reviewers: Mapped[Any] = mapped_column(JsonType)  # per reviewer: votes, approvals, time-to-vote histogram
-
-
 class OutboxRow(Base):
     """An effect a committed change owes (core/effects.py), written in the change's own transaction.
 
@@ -333,3 +275,8 @@ class OutboxRow(Base):
     due_at: Mapped[datetime]  # the relay carries it out from then on (again, with backoff, until settled)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times the relay carried it out
     done_at: Mapped[datetime | None]
+
+
+# The learning loop's tables share this Base: importing them here puts every table on one metadata
+# (create_all, Alembic's comparison) whichever module is imported first.
+import core.store.learning_tables  # noqa: E402,F401

@@ -149,7 +149,8 @@ def test_sampled_audits_promote_to_auto_or_show_drift(db, dispatcher, agent):
     from core.services import Services
     from tests.fakes import FixedPolicy, StaticGroups
 
-    policy = load_policy_text("action_types:\n  crm:\n    risk: low\n    review_mode: sample\n    sample_rate: 1\n", "p.yaml")
+    policy = load_policy_text("action_types:\n  crm:\n    risk: low\n    review_mode: sample\n    sample_rate: 1\n",
+                              "p.yaml")
     services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher)
 
     def audit(n, verdict):

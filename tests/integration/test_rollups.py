@@ -15,7 +15,8 @@ from core.agents import create_agent
 from core.policy.loader import load_policy_text
 from core.proposal import Proposal
 from core.services import Services
-from core.store.tables import Action, Rollup, Vote
+from core.store.learning_tables import Rollup
+from core.store.tables import Action, Vote
 from tests.fakes import FixedPolicy
 
 POLICY = """

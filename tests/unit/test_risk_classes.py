@@ -73,7 +73,8 @@ action_types:
   refund: {risk: high, review_mode: sample}
 """).policy
     assert policy.risk_class(Risk.CRITICAL).min_approvals == 2  # still the default
-    assert problems("risk_classes:\n  medium: {min_review_mode: sample}\naction_types:\n  x: {risk: medium, review_mode: auto}\n")
+    assert problems("risk_classes:\n  medium: {min_review_mode: sample}\n"
+                    "action_types:\n  x: {risk: medium, review_mode: auto}\n")
     assert "min_review_mode is auto, sample or review" in problems("risk_classes:\n  high: {min_review_mode: block}\n")[0]
     assert "risk_classes.urgent" in problems("risk_classes:\n  urgent: {min_approvals: 3}\n")[0]
 

@@ -50,7 +50,8 @@ def test_threshold_auto_approves_and_explains():
     r = route(POLICY, p(amount=10, confidence=0.96))
     assert r.status is Status.AUTO_APPROVED
     assert r.rule == "refund (no rule matched)"
-    assert r.explanation == "confidence 0.96 ≥ auto-approve threshold 0.95"
+    assert r.explanation == ("confidence 0.96 ≥ auto-approve threshold 0.95; not drawn for a spot check "
+                             "(probability 0.15: within 0.05 of the threshold)")
 
 
 def test_below_threshold_goes_to_review():

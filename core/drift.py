@@ -1,0 +1,149 @@
+"""Drift: an action type whose auto-approvals start going wrong after it earned its autonomy.
+
+The test is a Bernoulli CUSUM (Page's cumulative sum, in the form of Reynolds and Stoumbos) over
+the type's spot-check verdicts, in the order they were given, since a person last cleared an
+alarm. Each verdict adds its log-likelihood ratio of "P1 of checks are flagged" against "P0 are":
+a flag adds ln(P1/P0) ≈ +1.61, a clean check ln((1-P1)/(1-P0)) ≈ -0.13, and the sum never goes
+below zero. It alarms at H. So two flags within three checks, or three within about fifteen,
+raise it, while old clean checks cannot dilute a new run of flags (the trouble with a cumulative
+rate). At P0 the expected run between false alarms is a few hundred checks.
+
+Why spot checks only: they are the one look at what runs without a human. Reviews of the remainder
+already stop its errors, and their drift (the agent's confidence saying less) is the
+miscalibration alarm in core/recommend.py. Spot checks oversample the narrow margins, so their
+flagged share runs above the population's: the test errs toward alarming.
+
+On an alarm: a row in `drift_alarms`, an audit log event, and an alert owed to Slack (the policy's
+`alerts_channel`). With `on_drift: review` the type is held in review (core/watch.py, routing)
+until a person clears it. Raising scrutiny is automatic; lowering it never is.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from core.effects import Effect
+from core.errors import InvalidRequest, NotFound
+from core.services import Services
+from core.store.db import affected
+from core.store.learning_tables import DriftAlarm, SpotCheck
+from core.unit_of_work import Work, unit_of_work
+from core.vocabulary import Verdict
+
+P0 = 0.03  # flagged share of spot checks that is in control
+P1 = 0.15  # the drift to catch quickly
+H = 2.9  # alarm threshold on the statistic
+UP, DOWN = math.log(P1 / P0), math.log((1 - P1) / (1 - P0))
+WINDOW = 500  # verdicts read back; the statistic forgets faster than this anyway
+
+
+@dataclass(frozen=True)
+class Cusum:
+    statistic: float
+    checks: int  # verdicts since the last clear
+    run: int  # verdicts since the statistic was last zero
+    run_flagged: int  # flags among those
+
+    @property
+    def alarm(self) -> bool:
+        return self.statistic >= H
+
+    def evidence(self, action_type: str) -> str:
+        return (f"{self.run_flagged} of the last {self.run} spot checks of {action_type} were flagged as should not have "
+                f"happened (CUSUM {self.statistic:.1f} ≥ {H:g}: in control ≤ {P0:.0%} flagged, alarm toward {P1:.0%})")
+
+
+def cusum(flags: list[bool]) -> Cusum:
+    s, run, run_flagged = 0.0, 0, 0
+    for flagged in flags:
+        s = max(0.0, s + (UP if flagged else DOWN))
+        if s == 0.0:
+            run, run_flagged = 0, 0
+        else:
+            run, run_flagged = run + 1, run_flagged + flagged
+    return Cusum(s, len(flags), run, run_flagged)
+
+
+def _since_clear(s, action_type: str) -> datetime | None:
+    return s.scalar(select(func.max(DriftAlarm.cleared_at)).where(DriftAlarm.action_type == action_type))
+
+
+def state(s, action_type: str) -> Cusum:
+    since = _since_clear(s, action_type)
+    q = select(SpotCheck.verdict).where(SpotCheck.action_type == action_type, SpotCheck.verdict.is_not(None))
+    if since is not None:
+        q = q.where(SpotCheck.decided_at > since)
+    rows = s.scalars(q.order_by(SpotCheck.decided_at.desc(), SpotCheck.action_id.desc()).limit(WINDOW)).all()
+    return cusum([v == Verdict.FLAGGED.value for v in reversed(rows)])
+
+
+def state_of(services: Services, action_type: str) -> Cusum:
+    with services.db.read() as s:
+        return state(s, action_type)
+
+
+def check(work: Work, action_type: str, on_drift: str) -> DriftAlarm | None:
+    """After a verdict, inside its unit of work: raise an alarm if the test says so and none is open."""
+    s = work.session
+    s.flush()
+    if s.scalar(select(DriftAlarm.id).where(DriftAlarm.open_key == action_type)) is not None:
+        return None
+    found = state(s, action_type)
+    if not found.alarm:
+        return None
+    alarm = DriftAlarm(action_type=action_type, open_key=action_type, detected_at=work.now,
+                       evidence=found.evidence(action_type), hold=on_drift == "review")
+    s.add(alarm)
+    s.flush()
+    work.log("drift_detected", None, {"action_type": action_type, "alarm": alarm.id, "evidence": alarm.evidence,
+                                      "hold": alarm.hold, "statistic": round(found.statistic, 3)})
+    work.owe(Effect.DRIFT_DETECTED, alert_ref(alarm.id))
+    return alarm
+
+
+def alert_ref(alarm_id: int) -> str:
+    """The outbox's action_id for an alarm's alert (an alarm belongs to a type, not an action)."""
+    return f"drift-{alarm_id}"
+
+
+def alarm_of(ref: str) -> int:
+    return int(ref.removeprefix("drift-"))
+
+
+def get(services: Services, alarm_id: int) -> DriftAlarm | None:
+    with services.db.read() as s:
+        return s.get(DriftAlarm, alarm_id)
+
+
+def open_alarms(services: Services) -> list[DriftAlarm]:
+    with services.db.read() as s:
+        return list(s.scalars(select(DriftAlarm).where(DriftAlarm.open_key.is_not(None)).order_by(DriftAlarm.detected_at)))
+
+
+def record_posted(services: Services, alarm_id: int, channel: str, ts: str) -> None:
+    with services.db.transaction() as s:
+        s.execute(update(DriftAlarm).where(DriftAlarm.id == alarm_id, DriftAlarm.message_ts.is_(None))
+                  .values(channel=channel, message_ts=ts).execution_options(synchronize_session=False))
+
+
+def clear(services: Services, action_type: str, by: str, note: str | None = None) -> DriftAlarm:
+    """A person says the drift is dealt with: the hold ends and the test starts afresh."""
+    if not by.strip():
+        raise InvalidRequest("say who clears it", field="by")
+    with unit_of_work(services) as work:
+        s = work.session
+        alarm = s.scalar(select(DriftAlarm).where(DriftAlarm.open_key == action_type))
+        if alarm is None:
+            raise NotFound(f"no open drift alarm for {action_type!r}")
+        done = s.execute(update(DriftAlarm).where(DriftAlarm.id == alarm.id, DriftAlarm.open_key.is_not(None))
+                         .values(open_key=None, cleared_at=work.now, cleared_by=by)
+                         .execution_options(synchronize_session=False))
+        if not affected(done):
+            raise NotFound(f"no open drift alarm for {action_type!r}")
+        work.log("drift_cleared", None, {"action_type": action_type, "alarm": alarm.id, "by": by, "note": note})
+        s.refresh(alarm)
+    services.watch.forget_holds()
+    return alarm

@@ -1,0 +1,38 @@
+"""How likely an auto-approval is to be drawn for a spot check: the action type's rate, raised
+toward what is most likely wrong. Pure; the draw itself is the caller's.
+
+The probability is recorded with the draw (on the route, the spot check and the rollups'
+strata), so the stats can weigh each spot check by how it was drawn and estimate the error rate
+of all auto-approved traffic, not only of the riskiest part that was looked at.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.vocabulary import Risk
+
+MARGIN = 0.05  # confidence this close above the threshold is the likeliest to be wrong
+MARGIN_BOOST = 3.0
+RISK_BOOST = 2.0  # high risk (critical is never auto-approved under the default risk classes)
+
+
+@dataclass(frozen=True)
+class Draw:
+    probability: float
+    why: tuple[str, ...]  # what raised it above the base rate
+
+
+def probability(base: float, *, confidence: float, threshold: float | None, risk: Risk) -> Draw:
+    p, why = base, []
+    if threshold is not None and confidence - threshold < MARGIN:
+        p *= MARGIN_BOOST
+        why.append(f"within {MARGIN:g} of the threshold")
+    if risk.rank >= Risk.HIGH.rank:
+        p *= RISK_BOOST
+        why.append(f"{risk.value} risk")
+    return Draw(round(min(1.0, p), 6), tuple(why))
+
+
+def stratum(p: float) -> str:
+    """The rollups' and the spot checks' key for a probability: the same text for the same draw."""
+    return f"{p:.6g}"
