@@ -10,19 +10,20 @@ sets of modified top-level fields.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
-from core import recommend, review_quality, rollups, ttd_histogram
+from core import population, recommend, review_quality, rollups, ttd_histogram
+from core.policy.audit_draw import stratum
 from core.rollups import HUMAN
 from core.services import Services
 from core.store.learning_tables import Rollup, SpotCheck
 from core.store.tables import Action, Agent, Escalation, Vote
-from core.vocabulary import DecisionSource, Status
+from core.vocabulary import DecisionSource, Status, Verdict
 
 DAY = timedelta(days=1)
 # Up to this many decisions (or votes) in a window, its percentiles and medians are computed from the
@@ -82,6 +83,10 @@ class Headline:
     policy_approved: int = 0  # an escalation tree's final approve
     policy_rejected: int = 0  # its final reject
     expired: int = 0  # a final expire, or the agent's deadline
+    # The window's (not the trend's): errors among auto-approved traffic and among all of it, estimated
+    # from the spot checks weighed by how they were drawn (core/population.py)
+    escaped_estimate: population.Estimate | None = None
+    traffic_estimate: population.Estimate | None = None
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,22 @@ def _extras(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[d
     return out
 
 
+def _estimates(s, scope: Scope, start: datetime, end: datetime, t: rollups.Tally) -> dict:
+    """The window's spot-check verdicts per stratum, against its auto-approvals per stratum."""
+    verdicts: dict[str, tuple[int, int]] = {}
+    for p, checked, flagged in s.execute(scope.narrow(
+            select(SpotCheck.probability, func.count(SpotCheck.verdict),
+                   func.count().filter(SpotCheck.verdict == Verdict.FLAGGED.value))
+            .where(SpotCheck.created_at >= start, SpotCheck.created_at < end, SpotCheck.probability.is_not(None))
+            .group_by(SpotCheck.probability), SpotCheck.action_id)):
+        key = stratum(p)
+        c, f = verdicts.get(key, (0, 0))
+        verdicts[key] = (c + checked, f + flagged)
+    auto = population.escaped(t.strata, verdicts)
+    return {"escaped_estimate": auto,
+            "traffic_estimate": population.all_traffic(t.reviewed, t.modified + t.rejected, auto)}
+
+
 def _ttd(s, scope: Scope, start: datetime, end: datetime) -> tuple[float | None, float | None]:
     """Exact nearest-rank p50 and p90 over the window's human decisions (PostgreSQL sorts them itself)."""
     where = (Action.decided_at >= start, Action.decided_at < end, Action.decision.in_(HUMAN),
@@ -306,6 +327,7 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
         first = len(periods)
         prev_head, cur_head = (_window_headline(s, scope, a, b, _total(tallies[first + i]), extras[first + i], limit)
                                for i, ((a, b), limit) in enumerate(zip(windows, limits, strict=True)))
+        cur_head = replace(cur_head, **_estimates(s, scope, window.start, window.end, _total(tallies[-1])))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
         reviewers = _reviewer_load(s, scope, window, _total(tallies[-1]).votes)

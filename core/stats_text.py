@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from core.metrics import PERIODS, Headline, Stats
+from core.population import Estimate
 
 _WINDOW = re.compile(r"^(\d{1,3})d$")
 
@@ -68,6 +69,36 @@ def _change(now: float | None, before: float | None) -> str:
     return f" ({arrow} {abs(delta)} pts vs the previous window)"
 
 
+def _of_reviewed(h: Headline) -> str:
+    """Says whom a rate covers: the reviewed remainder, not all traffic (see the estimates)."""
+    return f" of {h.reviewed} reviewed by people" if h.reviewed else ""
+
+
+def _interval(e: Estimate) -> str:
+    return f"{_pct1(e.rate)} (95% CI {_pct1(e.low)}–{_pct1(e.high)})"
+
+
+def _pct1(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _estimate_lines(c: Headline) -> list[str]:
+    """Estimates for what people did not look at, each naming its population and its evidence."""
+    out = []
+    auto, traffic = c.escaped_estimate, c.traffic_estimate
+    if auto is not None and auto.rate is not None:
+        out.append(f"Escaped errors   est. {_interval(auto)} of {auto.population} auto-approved, from {auto.checks} "
+                   f"spot check(s) weighed by how they were drawn ({auto.flagged} flagged)")
+    elif c.auto_approved:
+        out.append(f"Escaped errors   no estimate: none of the {c.auto_approved} auto-approved has a spot-check verdict yet")
+    if auto is not None and auto.uncovered and auto.rate is not None:
+        out.append(f"                 {auto.uncovered} auto-approved not covered: no verdict yet at their draw probability")
+    if traffic is not None and traffic.rate is not None and auto is not None and auto.rate is not None:
+        out.append(f"All traffic      est. {_interval(traffic)} of proposals were wrong, over {traffic.population} reviewed "
+                   f"or auto-approved (reviewed: as decided; auto-approved: estimated)")
+    return out
+
+
 def lines(st: Stats) -> list[str]:
     """Plain text, shared by /hitl-stats and `hitl stats`. Each headline figure ends with its sparkline
     over the last periods (by week or by day), oldest on the left."""
@@ -84,9 +115,9 @@ def lines(st: Stats) -> list[str]:
     out = [
         f"hitl-stats: {st.scope}, last {st.window.days} days ({c.proposed} proposed, {c.reviewed} reviewed by people)"
         + (f"; trends by {st.by}, {len(heads)} {st.by}s" if heads else ""),
-        f"Override rate    {_pct(c.override_rate)}{_change(c.override_rate, p.override_rate)}"
+        f"Override rate    {_pct(c.override_rate)}{_of_reviewed(c)}{_change(c.override_rate, p.override_rate)}"
         + spark(h.override_rate for h in heads),
-        f"Rejection rate   {_pct(c.rejection_rate)}{_change(c.rejection_rate, p.rejection_rate)}"
+        f"Rejection rate   {_pct(c.rejection_rate)}{_of_reviewed(c)}{_change(c.rejection_rate, p.rejection_rate)}"
         + spark(h.rejection_rate for h in heads),
         f"Time to decision p50 {approx(c)}{_secs(c.ttd_p50)}, p90 {approx(c)}{_secs(c.ttd_p90)}"
         + spark(h.ttd_p50 for h in heads),
@@ -107,6 +138,7 @@ def lines(st: Stats) -> list[str]:
     if c.sampled:
         out.append(f"Spot checks      {c.audited} of {c.sampled} checked; {c.escaped} flagged as should not have "
                    f"happened (escaped errors)")
+    out += _estimate_lines(c)
     if c.shadow_decided:
         out.append(f"Shadow mode      the agent's proposal matched the human's decision in "
                    f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}")

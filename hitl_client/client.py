@@ -161,9 +161,13 @@ class HitlClient:
     def report_outcome(self, action_id: str, status: str, result: Any = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/outcome", json={"status": status, "result": result}))
 
-    def examples(self, action_type: str, limit: int = 5) -> list[dict[str, Any]]:
-        """This agent's recent proposals of `action_type` that a human corrected or rejected, newest first."""
-        return self._call("GET", "/v1/examples", params={"action_type": action_type, "limit": limit})["examples"]
+    def examples(self, action_type: str, limit: int = 5, similar_to: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """This agent's proposals of `action_type` that a human corrected, rejected or flagged after they
+        ran: balanced across failure patterns, or the most similar to `similar_to` (a payload) first."""
+        params: dict[str, Any] = {"action_type": action_type, "limit": limit}
+        if similar_to is not None:
+            params["similar_to"] = json.dumps(similar_to, separators=(",", ":"))
+        return self._call("GET", "/v1/examples", params=params)["examples"]
 
     def cancel(self, action_id: str, reason: str | None = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/cancel", json={"reason": reason}))
@@ -176,12 +180,18 @@ def examples_prompt(examples: list[dict[str, Any]]) -> str:
     lines = ["Past proposals of yours that a human reviewer corrected. Learn from them:"]
     for i, ex in enumerate(examples, 1):
         lines.append(f"\nExample {i}: {ex['title']} (your confidence {ex['confidence']:.2f})")
+        if ex.get("summary"):
+            lines.append("  Your reasoning: " + " ".join(ex["summary"].split()))
+        if ex.get("context"):
+            lines.append(f"  The context: {json.dumps(ex['context'], ensure_ascii=False, sort_keys=True)}")
         lines.append(f"  You proposed: {json.dumps(ex['proposed_payload'], ensure_ascii=False, sort_keys=True)}")
         if ex["outcome"] == "modified":
             lines.append(f"  The reviewer approved instead: "
                          f"{json.dumps(ex['corrected_payload'], ensure_ascii=False, sort_keys=True)}")
             if ex.get("text_diff"):
                 lines.append("  Changes: " + "; ".join(ex["text_diff"].splitlines()))
+        elif ex["outcome"] == "flagged":
+            lines.append("  It ran without review, and a spot check said it should not have.")
         else:
             lines.append("  The reviewer rejected it.")
         if ex.get("reason_tags"):

@@ -105,7 +105,7 @@ def test_rebuild_rollups_restores_the_stats_from_the_decisions(tmp_path, monkeyp
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "rollups rebuilt from 1 actions" in rebuilt.stderr
     shown = hitl("stats", env=env, cwd=tmp_path).stdout
-    assert "1 proposed, 1 reviewed by people" in shown and "Override rate    100%" in shown
+    assert "1 proposed, 1 reviewed by people" in shown and "Override rate    100% of 1 reviewed by people" in shown
 
 
 def test_export_writes_jsonl_to_a_file_and_reports_on_stderr(tmp_path, monkeypatch):

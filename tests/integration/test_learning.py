@@ -167,3 +167,51 @@ def test_sampled_audits_promote_to_auto_or_show_drift(db, dispatcher, agent):
     audit(20, spot_checks.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
     down = recommend.autonomy(services, "crm", "auto")
     assert down.alert and down.recommended == "sample" and "drift: 20 of 220" in down.why
+
+
+def test_examples_balance_failure_patterns_include_flags_and_find_the_similar(db, dispatcher, agent):
+    from freezegun import freeze_time
+
+    from core import spot_checks
+    from core.policy.loader import load_policy_text
+    from core.services import Services
+    from tests.fakes import FixedPolicy, StaticGroups
+
+    policy = load_policy_text("action_types:\n  refund:\n    risk: medium\n    auto_approve_threshold: 0.9\n"
+                              "    audit_rate: 1\n", "p.yaml")
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher, draw=lambda: 0.0)
+
+    def refund(payload, confidence=0.5, **extra):
+        return intake.submit(services, agent, Proposal(action_type="refund", title=f"Refund {payload}", payload=payload,
+                                                   confidence=confidence, **extra))[0]
+
+    with freeze_time("2026-06-01", auto_tick_seconds=1):
+        old = refund({"amount": 50, "currency": "EUR"}, summary="EUR order", context={"order": "o-1"})
+        deciding.decide(services, old.id, reviewer="UALICE", kind="modify",
+                        edited_payload={"amount": 50, "currency": "USD"}, reason_tags=["incorrect_reasoning"])
+        ran = refund({"amount": 7, "currency": "USD"}, confidence=0.95)  # auto-approved, drawn, then flagged
+        spot_checks.record_verdict(services, ran.id, "UBOB", spot_checks.FLAGGED, ["policy_violation"], StaticGroups({}))
+        burst = []
+        for i in range(6):  # a burst of one mistake: the shipping fee refunded too
+            a = refund({"amount": 100 + i, "currency": "USD"})
+            deciding.decide(services, a.id, reviewer="UALICE", kind="modify",
+                            edited_payload={"amount": 90 + i, "currency": "USD"}, reason_tags=["incorrect_reasoning"])
+            burst.append(a)
+
+    got = corrected_examples.recent(services, agent, "refund", limit=3)
+    # The commonest pattern first, then the others newest first: the burst cannot push them out.
+    assert [e.pattern for e in got] == ["fields:amount", "tags:policy_violation", "fields:currency"]
+    assert got[0].action_id == burst[-1].id
+    currency = got[2]
+    assert (currency.summary, currency.context) == ("EUR order", {"order": "o-1"})
+    flagged = got[1]
+    assert (flagged.outcome, flagged.action_id, flagged.reviewers) == ("flagged", ran.id, ["UBOB"])
+
+    near = corrected_examples.recent(services, agent, "refund", limit=2, similar_to={"amount": 50, "currency": "EUR"})
+    assert near[0].action_id == old.id
+
+    from hitl_client import examples_prompt
+
+    text = examples_prompt([e.model_dump(mode="json") for e in got])
+    assert "Your reasoning: EUR order" in text and 'The context: {"order": "o-1"}' in text
+    assert "a spot check said it should not have" in text

@@ -50,8 +50,8 @@ def test_headline_matches_hand_computed_values(history):
     assert (p.reviewed, p.approved, p.override_rate, p.rejection_rate, p.ttd_p50) == (1, 1, 0.0, 0.0, 60)
     assert st.pending == 1 and st.oldest_pending == datetime(2026, 6, 7, 8, tzinfo=UTC)
     text = "\n".join(stats_text.lines(st))
-    assert "Override rate    25% (▲ 25 pts vs the previous window)" in text
-    assert "Rejection rate   50% (▲ 50 pts vs the previous window)" in text
+    assert "Override rate    25% of 4 reviewed by people (▲ 25 pts vs the previous window)" in text
+    assert "Rejection rate   50% of 4 reviewed by people (▲ 50 pts vs the previous window)" in text
     assert "Time to decision p50 1.5m, p90 10.0m" in text
     assert c.top_fields == [("amount", 1)] and "Most modified    amount (1)" in text
     assert st.by_type == {"refund": ([("policy_violation", 2), ("edge_case", 1), ("wrong_action", 1)], [("amount", 1)])}
@@ -94,7 +94,7 @@ def test_trends_calibration_and_reviewers_match_hand_computed_values(history):
                                                                                  ("UCAROL", 1, 600)]
     assert st.agreement.items == 0 and st.agreement.rate is None
     text = "\n".join(stats_text.lines(st))
-    assert "Override rate    25% (▲ 25 pts vs the previous window)         ▁█" in text
+    assert "Override rate    25% of 4 reviewed by people (▲ 25 pts vs the previous window)         ▁█" in text
     assert "Calibration      approved unmodified by confidence: 0.5–0.6: 25% of 4; ECE 0.25" in text
     assert "Reviewer load    UBOB 2 (median 1.8m), UALICE 1 (median 30s), UCAROL 1 (median 10.0m)" in text
     assert "Rubber stamp" not in text

@@ -130,3 +130,27 @@ def test_another_process_sees_a_hold_within_seconds(db, agent):
         assert refund(web, agent, confidence=0.99).status is Status.AUTO_APPROVED  # its cache is a second old
         clock.tick(3)
         assert refund(web, agent, confidence=0.99).status is Status.PENDING
+
+
+def test_the_stats_estimate_what_nobody_reviewed_and_say_what_each_figure_covers(gate, agent):
+    from core import deciding, metrics, stats_text
+
+    with freeze_time(T0, auto_tick_seconds=1):
+        gate.draw = lambda: 0.99
+        checked = [refund(gate, agent) for _ in range(2)]  # the floor: drawn at 1
+        unchecked = [refund(gate, agent) for _ in range(6)]  # drawn at 0.1, and 0.99 is not below it
+        reviewed = refund(gate, agent, confidence=0.5)
+        flag(gate, checked[0].id)
+        flag(gate, checked[1].id, spot_checks.LOOKS_RIGHT)
+        deciding.decide(gate, reviewed.id, reviewer="UALICE", kind="reject", reason_tags=["wrong_action"])
+        st = metrics.stats(gate, days=7)
+    auto = st.current.escaped_estimate
+    # The two checked ones speak for their stratum only; the six at 0.1 have no verdict: not covered.
+    assert (auto.population, auto.uncovered, auto.checks, auto.flagged, auto.rate) == (2, 6, 2, 1, 0.5)
+    assert st.current.traffic_estimate.rate == pytest.approx((1 + 2 * 0.5) / 3)
+    text = "\n".join(stats_text.lines(st))
+    assert "Rejection rate   100% of 1 reviewed by people" in text
+    assert "Escaped errors   est. 50.0% (95% CI" in text and "of 2 auto-approved, from 2 spot check(s)" in text
+    assert "6 auto-approved not covered" in text
+    assert "over 3 reviewed or auto-approved" in text
+    assert len(unchecked) == 6
