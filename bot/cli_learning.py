@@ -12,43 +12,60 @@ from bot.cli_support import store
 @click.command()
 @click.argument("args", nargs=-1)
 def stats(args: tuple[str, ...]) -> None:
-    """The /hitl-stats numbers in the terminal: [action_type|agent] [7d|30d|90d]."""
+    """The /hitl-stats numbers in the terminal: [action_type|agent] [7d|30d|90d] [by day|week] [by version]."""
     from core import metrics, stats_text
 
     q = stats_text.parse_args(" ".join(args))
-    click.echo("\n".join(stats_text.lines(metrics.stats(store(), q.subject, q.days, by=q.by))))
+    click.echo("\n".join(stats_text.lines(metrics.stats(store(), q.subject, q.days, by=q.by, versions=q.by_version))))
 
 
 @click.command()
 @click.argument("action_types", nargs=-1)
 @click.option("--target", type=click.FloatRange(0.5, 0.9999), default=0.95, show_default=True,
-              help="Required unmodified-approval rate (Wilson 95% lower bound).")
+              help="Required share of right answers above a threshold (Wilson 95% lower bound).")
 @click.option("--min-samples", type=click.IntRange(1), default=30, show_default=True)
-@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
-def recommend(action_types: tuple[str, ...], target: float, min_samples: int, days: int) -> None:
-    """Recommend auto_approve_threshold and review_mode per action type from past reviews and audits
-    (earned autonomy, and alerts when drift says to move back). Prints proposals for the policy
-    file; changes nothing."""
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True,
+              help="Weigh only the evidence of the last DAYS: improvement and drift both show.")
+@click.option("--all-versions", is_flag=True, help="Also weigh earlier agent versions' evidence (default: the newest only).")
+@click.option("--cost-error", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Cost of one wrong action that runs; with --cost-review, pick the cheapest threshold.")
+@click.option("--cost-review", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Cost of one human review, in the same unit.")
+def recommend(action_types: tuple[str, ...], target: float, min_samples: int, days: int, all_versions: bool,
+              cost_error: float | None, cost_review: float | None) -> None:
+    """Recommend auto_approve_threshold, review_mode and audit_rate per action type from recent human
+    verdicts (reviews and spot checks) of the newest agent version; ⚠ when drift or miscalibration
+    says to move back. Prints proposals for the policy file; changes nothing."""
+    from core import autonomy as earned
+    from core import evidence
     from core import recommend as rec
 
+    if (cost_error is None) != (cost_review is None):
+        raise click.UsageError("give --cost-error and --cost-review together")
     services = store()
-    for action_type in action_types or rec.action_types(services, days):
-        r = rec.recommend(services, action_type, target=target, min_samples=min_samples, days=days)
-        if r.threshold is None:
-            click.echo(f"{action_type}: keep reviewing; {r.why}")
-            continue
-        click.echo(f"{action_type}: auto_approve_threshold: {r.threshold:g}")
-        click.echo(f"  {r.why}")
-        click.echo(f"  expected: {r.auto_approve_share:.0%} of proposals auto-approved; escaped errors among them "
-                   f"at most {r.expected_escaped_rate:.1%} (95% confidence)")
     policy = services.policies.current().policy
     for action_type in action_types or rec.action_types(services, days):
         entry, _known = policy.for_action_type(action_type)
-        a = rec.autonomy(services, action_type, entry.review_mode.value, days=min(days, 30))
-        if a.recommended or a.alert:
-            head = "⚠ " if a.alert else ""
-            move = f"review_mode: {a.mode} → {a.recommended}" if a.recommended else f"review_mode: {a.mode}"
-            click.echo(f"{head}{action_type}: {move}; {a.why}")
+        found = evidence.gather(services, action_type, days=days, all_versions=all_versions)
+        errors, reviews = cost_error or entry.cost_error, cost_review or entry.cost_review
+        r = rec.recommend(services, action_type, target=target, min_samples=min_samples, days=days, evidence=found,
+                          cost_error=errors if errors and reviews else None, cost_review=reviews if errors else None)
+        a = earned.autonomy(services, action_type, entry.review_mode.value, days=days, evidence=found)
+        head = "⚠ " if a.alert else ""
+        click.echo(f"{head}{action_type}: " + (f"auto_approve_threshold: {r.threshold:g}" if r.threshold is not None
+                                              else "auto_approve_threshold: none (keep reviewing below any threshold)"))
+        click.echo(f"  {r.why}")
+        if r.threshold is not None and r.expected_escaped_rate is not None:
+            click.echo(f"  expected: {r.auto_approve_share:.0%} of proposals auto-approved; errors among them at most "
+                       f"{r.expected_escaped_rate:.1%} (95% confidence), watched by spot checks")
+        for p in r.curve:
+            label = "review all" if p.threshold is None else f"≥ {p.threshold:g}"
+            mark = " ←" if p.threshold == r.threshold else ""
+            click.echo(f"    {label:>10}  auto {p.auto_share:>4.0%}  error {p.error_rate:>5.1%}  "
+                       f"cost/1000 {p.cost_per_1000:>10,.0f}{mark}")
+        move = f"review_mode: {a.mode} → {a.recommended}" if a.recommended else f"review_mode: {a.mode} (keep)"
+        click.echo(f"  {head}{move}; audit_rate: {a.audit_rate:g}")
+        click.echo(f"    {a.why}")
 
 
 @click.command()

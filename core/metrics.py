@@ -17,13 +17,12 @@ from itertools import pairwise
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
-from core import population, recommend, review_quality, rollups, ttd_histogram
-from core.policy.audit_draw import stratum
+from core import autonomy, learning_stats, population, recommend, review_quality, rollups, ttd_histogram
 from core.rollups import HUMAN
 from core.services import Services
 from core.store.learning_tables import Rollup, SpotCheck
 from core.store.tables import Action, Agent, Escalation, Vote
-from core.vocabulary import DecisionSource, Status, Verdict
+from core.vocabulary import DecisionSource, Status
 
 DAY = timedelta(days=1)
 # Up to this many decisions (or votes) in a window, its percentiles and medians are computed from the
@@ -105,8 +104,10 @@ class Stats:
     by_type: dict[str, tuple[list, list]] = field(default_factory=dict)  # action type -> (top tags, top fields)
     # Per action type reviewed in the window: the threshold and earned-autonomy advice of `hitl recommend`,
     # from the same window. Empty for an agent's own view, and beyond RECOMMEND_LIMIT (then: run `hitl recommend`).
-    recommendations: list[tuple[recommend.Recommendation, recommend.Autonomy]] = field(default_factory=list)
+    recommendations: list[tuple[recommend.Recommendation, autonomy.Autonomy]] = field(default_factory=list)
     recommend_skipped: bool = False
+    # `by version`: per agent version, newest first
+    versions: list[learning_stats.VersionFigures] = field(default_factory=list)
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -239,22 +240,6 @@ def _extras(s, scope: Scope, periods: list[tuple[datetime, datetime]]) -> list[d
     return out
 
 
-def _estimates(s, scope: Scope, start: datetime, end: datetime, t: rollups.Tally) -> dict:
-    """The window's spot-check verdicts per stratum, against its auto-approvals per stratum."""
-    verdicts: dict[str, tuple[int, int]] = {}
-    for p, checked, flagged in s.execute(scope.narrow(
-            select(SpotCheck.probability, func.count(SpotCheck.verdict),
-                   func.count().filter(SpotCheck.verdict == Verdict.FLAGGED.value))
-            .where(SpotCheck.created_at >= start, SpotCheck.created_at < end, SpotCheck.probability.is_not(None))
-            .group_by(SpotCheck.probability), SpotCheck.action_id)):
-        key = stratum(p)
-        c, f = verdicts.get(key, (0, 0))
-        verdicts[key] = (c + checked, f + flagged)
-    auto = population.escaped(t.strata, verdicts)
-    return {"escaped_estimate": auto,
-            "traffic_estimate": population.all_traffic(t.reviewed, t.modified + t.rejected, auto)}
-
-
 def _ttd(s, scope: Scope, start: datetime, end: datetime) -> tuple[float | None, float | None]:
     """Exact nearest-rank p50 and p90 over the window's human decisions (PostgreSQL sorts them itself)."""
     where = (Action.decided_at >= start, Action.decided_at < end, Action.decision.in_(HUMAN),
@@ -311,7 +296,7 @@ def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_q
 
 
 def stats(services: Services, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
-          scope: Scope | None = None) -> Stats:
+          scope: Scope | None = None, versions: bool = False) -> Stats:
     window = Window.ending(now or services.clock(), days)
     previous = window.previous()
     scope = scope or scope_of(services, subject)
@@ -327,10 +312,11 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
         first = len(periods)
         prev_head, cur_head = (_window_headline(s, scope, a, b, _total(tallies[first + i]), extras[first + i], limit)
                                for i, ((a, b), limit) in enumerate(zip(windows, limits, strict=True)))
-        cur_head = replace(cur_head, **_estimates(s, scope, window.start, window.end, _total(tallies[-1])))
+        cur_head = replace(cur_head, **learning_stats.estimates(s, scope, window.start, window.end, _total(tallies[-1])))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
         reviewers = _reviewer_load(s, scope, window, _total(tallies[-1]).votes)
+        split = learning_stats.by_version(s, scope, window.start, window.end) if versions else []
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
     exact = {windows[0]: prev_head, windows[1]: cur_head}
@@ -341,20 +327,8 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
     agreement = review_quality.Agreement(rolled.multi_voted, rolled.multi_agreed)
     by_type = {t: (_top(tally.tags, 3), _top(tally.fields, 3)) for t, tally in sorted(tallies[-1].items())
                if tally.reviewed}
-    advice, skipped = _advice(services, scope, window, by_type, cur_head.reviewed)
+    advice, skipped = learning_stats.advice(services, scope, window, by_type, cur_head.reviewed, RECOMMEND_LIMIT)
     return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
                  oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
-                 agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped)
-
-
-def _advice(services: Services, scope: Scope, window: Window, by_type: dict, reviewed: int):
-    """`hitl recommend` for the action types reviewed in the window, over the same window. It reads
-    every proposal in it, so past RECOMMEND_LIMIT reviewed it is left to `hitl recommend`."""
-    if scope.agent_ids is not None or not by_type:  # thresholds are policy-wide: not an agent's own view
-        return [], False
-    if reviewed > RECOMMEND_LIMIT:
-        return [], True
-    policy = services.policies.current().policy
-    return [(recommend.recommend(services, t, days=window.days, now=window.end),
-             recommend.autonomy(services, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
-                                now=window.end)) for t in by_type], False
+                 agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped,
+                 versions=split)

@@ -45,6 +45,10 @@ def escaped(strata: Mapping[str, int], verdicts: Mapping[str, tuple[int, int]]) 
     flagged = sum(verdicts.get(k, (0, 0))[1] for k in covered)
     if not total:
         return Estimate(None, None, None, 0, uncovered, 0, 0)
+    if len(covered) == 1:  # one stratum: the Wilson score interval itself
+        rate = flagged / checks
+        low, high = wilson(flagged, checks)
+        return Estimate(rate, low, high, total, uncovered, checks, flagged)
     z2 = Z95 * Z95
     rate = centre = variance = 0.0
     for k, n in covered.items():
@@ -57,6 +61,16 @@ def escaped(strata: Mapping[str, int], verdicts: Mapping[str, tuple[int, int]]) 
         variance += w * w * adjusted * (1 - adjusted) / adjusted_n
     margin = Z95 * math.sqrt(variance)
     return Estimate(rate, max(0.0, centre - margin), min(1.0, centre + margin), total, uncovered, checks, flagged)
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion; (0, 1) with no data."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - margin) / (1 + z * z / n)), min(1.0, (centre + margin) / (1 + z * z / n))
 
 
 def all_traffic(reviewed: int, wrong_reviewed: int, auto: Estimate) -> Estimate:

@@ -18,11 +18,12 @@ class Query:
     subject: str | None
     days: int
     by: str
+    by_version: bool = False  # `by version`: a line per agent version
 
 
 def parse_args(text: str) -> Query:
-    """`[action_type|agent] [7d|30d|90d] [by day|week]` in any order; other words are the filter."""
-    days, subject, by = 7, None, "week"
+    """`[action_type|agent] [7d|30d|90d] [by day|week] [by version]` in any order; other words are the filter."""
+    days, subject, by, by_version = 7, None, "week", False
     words = (text or "").split()
     i = 0
     while i < len(words):
@@ -33,10 +34,13 @@ def parse_args(text: str) -> Query:
         elif word == "by" and i + 1 < len(words) and words[i + 1] in PERIODS:
             by = words[i + 1]
             i += 1
+        elif word == "by" and i + 1 < len(words) and words[i + 1] == "version":
+            by_version = True
+            i += 1
         elif subject is None:
             subject = word
         i += 1
-    return Query(subject, days, by)
+    return Query(subject, days, by, by_version)
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -167,9 +171,14 @@ def lines(st: Stats) -> list[str]:
                        f"{rec.auto_approve_share:.0%}, escaped errors at most {rec.expected_escaped_rate:.1%} ({rec.why})")
         if a.recommended or a.alert:
             move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
-            out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}; {a.why}")
+            rate = f", audit_rate {a.audit_rate:g}" if a.audit_rate is not None else ""
+            out.append(f"{'⚠ ' if a.alert else ''}Autonomy         {a.action_type}: {move}{rate}; {a.why}")
     if st.recommend_skipped:
         out.append("Recommended      too many decisions to weigh here: run `hitl recommend`")
+    for v in st.versions:
+        out.append(f"Agent version    {v.version or '(none)'}: {v.proposed} proposed, {v.reviewed} reviewed by people, "
+                   f"override {_pct(v.override_rate)}, rejection {_pct(v.rejection_rate)}, {v.auto_approved} "
+                   f"auto-approved, {v.flagged} of {v.checked} spot checks flagged")
     if st.agreement is not None and st.agreement.items:
         out.append(f"Agreement        {_pct(st.agreement.rate)} of {st.agreement.items} item(s) reviewed more than once")
     return out

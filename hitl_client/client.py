@@ -164,10 +164,10 @@ class HitlClient:
     def examples(self, action_type: str, limit: int = 5, similar_to: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """This agent's proposals of `action_type` that a human corrected, rejected or flagged after they
         ran: balanced across failure patterns, or the most similar to `similar_to` (a payload) first."""
-        params: dict[str, Any] = {"action_type": action_type, "limit": limit}
         if similar_to is not None:
-            params["similar_to"] = json.dumps(similar_to, separators=(",", ":"))
-        return self._call("GET", "/v1/examples", params=params)["examples"]
+            body = {"action_type": action_type, "limit": limit, "similar_to": similar_to}
+            return self._call("POST", "/v1/examples/similar", json=body)["examples"]
+        return self._call("GET", "/v1/examples", params={"action_type": action_type, "limit": limit})["examples"]
 
     def cancel(self, action_id: str, reason: str | None = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/cancel", json={"reason": reason}))

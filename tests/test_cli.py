@@ -63,8 +63,14 @@ def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
     env = embedded_defaults(tmp_path, monkeypatch)
     rec = hitl("recommend", "refund", "--min-samples", "5", env=env, cwd=tmp_path)
     assert rec.returncode == 0, rec.stderr
-    assert rec.stdout.strip() == ("refund: keep reviewing; no threshold reaches a 95% unmodified-approval lower bound "
-                                  "with at least 5 reviewed proposals (reviewed: 0)")
+    assert rec.stdout.splitlines()[:4] == [
+        "refund: auto_approve_threshold: none (keep reviewing below any threshold)",
+        "  no threshold reaches a 95% lower bound of right answers with at least 5 judged proposals (judged: 0, "
+        "proposals without an agent_version)",
+        "  review_mode: review (keep); audit_rate: 1",
+        "    keep reviewing: no human reviews yet (proposals without an agent_version, last 30 days)"]
+    lopsided = hitl("recommend", "refund", "--cost-error", "5", env=env, cwd=tmp_path)
+    assert lopsided.returncode == 2 and "give --cost-error and --cost-review together" in lopsided.stderr
     bad = hitl("worker", "--queues", "slack,nope", env=env, cwd=tmp_path)
     assert bad.returncode == 2 and "unknown queue(s) nope" in bad.stderr and "Traceback" not in bad.stderr
 

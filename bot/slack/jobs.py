@@ -319,7 +319,7 @@ def answer_stats(response_url: str, text: str) -> str:
     from core.stats_text import parse_args
 
     q = parse_args(text)
-    body = "\n".join(stats_text.lines(stats(runtime().services, q.subject, q.days, by=q.by)))
+    body = "\n".join(stats_text.lines(stats(runtime().services, q.subject, q.days, by=q.by, versions=q.by_version)))
     WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
     return "answered"
 

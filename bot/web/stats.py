@@ -20,13 +20,15 @@ router = APIRouter(prefix="/v1", tags=["learning"])
 def stats(request: Request, agent: Annotated[AgentIdentity, Depends(current_agent)],
           action_type: Annotated[str | None, Query(pattern=ACTION_TYPE_PATTERN, max_length=64)] = None,
           days: Annotated[int, Query(ge=1, le=365)] = 7,
-          by: Annotated[Literal["week", "day"], Query()] = "week") -> dict[str, Any]:
+          by: Annotated[Literal["week", "day"], Query()] = "week",
+          by_version: Annotated[bool, Query(description="Add a line per agent version (`versions`).")] = False,
+          ) -> dict[str, Any]:
     """The same figures as `/hitl-stats` and `hitl stats`, for this agent's actions (optionally one
     action type): headline with the previous window, per-period trend, calibration, reviewer load,
     agreement. Rates are fractions (0.25 = 25 %), times are seconds."""
     label = f"{agent.name}" + (f" / {action_type}" if action_type else "")
     scope = metrics.Scope(label, agent_ids=(agent.id,), action_type=action_type)
-    st = metrics.stats(request.app.state.runtime.services, days=days, by=by, scope=scope)
+    st = metrics.stats(request.app.state.runtime.services, days=days, by=by, scope=scope, versions=by_version)
     body = dataclasses.asdict(st)
     body["trend"] = [{"start": start, **dataclasses.asdict(h)} for start, h in st.trend]
     if st.agreement is not None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from freezegun import freeze_time
 
-from core import corrected_examples, deciding, escalation, export, intake, metrics, recommend, stats_text
+from core import autonomy, corrected_examples, deciding, escalation, export, intake, metrics, recommend, stats_text
 from core.policy.loader import load_policy_text
 from core.proposal import Proposal
 from core.queries import get_action
@@ -88,7 +88,8 @@ def test_silence_is_not_counted_as_a_human(db, agent):
     for action_type in ("payout", "refund"):
         rec = recommend.recommend(gate, action_type, min_samples=1, days=30, now=T0 + timedelta(hours=1))
         assert rec.reviewed == (1 if action_type == "payout" else 0)
-        assert "of 1 approved" in recommend.autonomy(gate, "payout", "review", now=T0 + timedelta(hours=1)).why
+        advice = autonomy.autonomy(gate, "payout", "review", now=T0 + timedelta(hours=1))
+        assert "0 of 1 reviewed were modified or rejected" in advice.why
 
     assert corrected_examples.recent(gate, agent, "refund") == []  # the half-done modify never decided anything
     assert list(export.records(gate, "sft")) and all(r["meta"]["action_id"] == reviewed.id

@@ -127,24 +127,33 @@ def _reviewed(services, agent, n, kind, confidence=0.5):
                         **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
 
 
-def test_earned_autonomy_promotes_review_to_sample_only_on_enough_evidence(services, agent):
+def test_review_to_sample_is_reachable_with_needless_edits_and_judged_on_would_be_escaped_errors(services, agent):
+    from core import autonomy
+
     _reviewed(services, agent, 99, "approve")
-    keep = recommend.autonomy(services, "refund", "review")
-    assert keep.recommended is None and not keep.alert and "99 of 99" in keep.why
-    _reviewed(services, agent, 101, "approve")
-    up = recommend.autonomy(services, "refund", "review")
-    assert up.recommended == "sample" and "200 of 200" in up.why  # lower bound 98.1 % ≥ 98 %
+    keep = autonomy.autonomy(services, "refund", "review")
+    assert keep.recommended is None and not keep.alert and "0 of 99 reviewed were modified or rejected" in keep.why
+    _reviewed(services, agent, 196, "approve")
+    for _ in range(4):  # a 1.3 % rate of needless edits: unmodified approvals never reach a 98 % lower bound
+        a = propose(services, agent)
+        deciding.decide(services, a.id, reviewer="UALICE", kind="modify", edited_payload={"amount": 11})
+    up = autonomy.autonomy(services, "refund", "review")
+    assert up.recommended == "sample" and "4 of 299 reviewed were modified or rejected" in up.why
+    assert "at most 3.4% errors" in up.why and up.audit_rate == 0.29  # 20 checks a week of ~70 proposals
+    assert up.why.endswith("(proposals without an agent_version, last 30 days)")
 
 
 def test_miscalibrated_high_confidence_raises_an_alert_and_moves_back(services, agent):
+    from core import autonomy
+
     _reviewed(services, agent, 14, "approve", confidence=0.95)
     _reviewed(services, agent, 6, "reject", confidence=0.95)  # 6 of 20 overridden: lower bound 14.5 % > 10 %
-    a = recommend.autonomy(services, "refund", "sample")
-    assert a.alert and a.recommended == "review" and "6 of 20 proposals at confidence ≥ 0.9" in a.why
+    a = autonomy.autonomy(services, "refund", "sample")
+    assert a.alert and a.recommended == "review" and "6 of 20 reviewed proposals at confidence ≥ 0.9" in a.why
 
 
-def test_sampled_audits_promote_to_auto_or_show_drift(db, dispatcher, agent):
-    from core import spot_checks
+def test_spot_checks_promote_sample_to_auto_or_send_it_back(db, dispatcher, agent):
+    from core import autonomy, spot_checks
     from core.policy.loader import load_policy_text
     from core.services import Services
     from tests.fakes import FixedPolicy, StaticGroups
@@ -160,13 +169,81 @@ def test_sampled_audits_promote_to_auto_or_show_drift(db, dispatcher, agent):
                                     StaticGroups({}))
 
     audit(180, spot_checks.LOOKS_RIGHT)
-    assert recommend.autonomy(services, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
+    assert autonomy.autonomy(services, "crm", "sample").recommended is None  # 0 of 180: escaped at most 2.1 %
     audit(20, spot_checks.LOOKS_RIGHT)
-    up = recommend.autonomy(services, "crm", "sample")
-    assert up.recommended == "auto" and "0 of 200 audited samples flagged (escaped errors at most 1.9%)" in up.why
-    audit(20, spot_checks.FLAGGED)  # 20 of 220 flagged: lower bound 6.0 % > 5 %
-    down = recommend.autonomy(services, "crm", "auto")
-    assert down.alert and down.recommended == "sample" and "drift: 20 of 220" in down.why
+    up = autonomy.autonomy(services, "crm", "sample")
+    assert up.recommended == "auto" and "0 of 200 spot checks flagged (escaped errors at most 1.9%)" in up.why
+    for _ in range(40):  # one flag in three: the drift test fires along the way
+        audit(1, spot_checks.FLAGGED)
+        audit(2, spot_checks.LOOKS_RIGHT)
+    down = autonomy.autonomy(services, "crm", "auto")
+    assert down.alert and down.recommended == "sample" and down.why.startswith("drift: ")
+    from core import drift
+
+    drift.clear(services, "crm", by="UALICE")  # the alarm is cleared, but the window's evidence still says no
+    still = autonomy.autonomy(services, "crm", "auto")
+    assert still.alert and still.recommended == "sample"
+    assert "escaped errors: 40 of 320 spot checks flagged; an estimated 12.5% of auto-approvals" in still.why
+
+
+def test_a_new_agent_version_starts_without_the_old_ones_evidence(services, agent):
+    from core import evidence
+
+    for version, n in (("v1", 40), ("v2", 3)):
+        for _ in range(n):
+            a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+                                                        confidence=0.9, agent_version=version))[0]
+            deciding.decide(services, a.id, reviewer="UALICE", kind="approve")
+    assert recommend.recommend(services, "refund", target=0.9, min_samples=30).threshold is None
+    assert "agent version v2" in recommend.recommend(services, "refund", target=0.9, min_samples=30).why
+    told = recommend.recommend(services, "refund", target=0.9, min_samples=30, all_versions=True)
+    assert told.threshold == 0.9 and told.samples == 43 and "all agent versions" in told.why
+    assert evidence.gather(services, "refund").reviewed == 3
+
+    from core import metrics, stats_text
+
+    split = stats_text.lines(metrics.stats(services, "refund", 7, versions=True))
+    assert [line for line in split if line.startswith("Agent version")] == [
+        "Agent version    v2: 3 proposed, 3 reviewed by people, override 0%, rejection 0%, 0 auto-approved, "
+        "0 of 0 spot checks flagged",
+        "Agent version    v1: 40 proposed, 40 reviewed by people, override 0%, rejection 0%, 0 auto-approved, "
+        "0 of 0 spot checks flagged"]
+    assert stats_text.parse_args("refund 30d by version by day") == stats_text.Query("refund", 30, "day", True)
+
+
+def test_spot_checks_keep_the_threshold_evidence_from_freezing(db, dispatcher, agent):
+    from core import spot_checks
+    from core.policy.loader import load_policy_text
+    from core.services import Services
+    from tests.fakes import FixedPolicy, StaticGroups
+
+    policy = load_policy_text("action_types:\n  refund:\n    risk: medium\n    auto_approve_threshold: 0.8\n"
+                              "    audit_rate: 1\n", "p.yaml")
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher, draw=lambda: 0.0)
+    for i in range(40):  # all auto-approved: no review sees them, the spot checks do
+        a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+                                                    confidence=0.9))[0]
+        verdict = spot_checks.FLAGGED if i % 4 == 0 else spot_checks.LOOKS_RIGHT
+        spot_checks.record_verdict(services, a.id, "UALICE", verdict, ["edge_case"] if verdict == "flagged" else [],
+                                   StaticGroups({}))
+    r = recommend.recommend(services, "refund", target=0.9, min_samples=30)
+    assert r.threshold is None and r.checked == 40 and "judged: 40" in r.why  # 30 of 40 right: not safe
+
+
+def test_the_cost_curve_picks_the_cheapest_threshold(services, agent):
+    history = [(0.95, "approve")] * 60 + [(0.8, "approve")] * 27 + [(0.8, "reject")] * 3 + [(0.5, "reject")] * 10
+    for confidence, kind in history:
+        a = propose(services, agent, confidence=confidence)
+        deciding.decide(services, a.id, reviewer="UALICE", kind=kind,
+                        **({"reason_tags": ["wrong_action"]} if kind == "reject" else {}))
+    cheap_errors = recommend.recommend(services, "refund", min_samples=30, cost_error=10, cost_review=5)
+    assert cheap_errors.threshold == 0.8 and [p.threshold for p in cheap_errors.curve] == [None, 0.95, 0.8, 0.5]
+    costly_errors = recommend.recommend(services, "refund", min_samples=30, cost_error=10_000, cost_review=5)
+    assert costly_errors.threshold is None and "reviewing everything is cheapest" in costly_errors.why
+    middle = recommend.recommend(services, "refund", min_samples=30, cost_error=300, cost_review=5)
+    assert middle.threshold == 0.95  # 1.6 % smoothed error at 0.95 is worth it; 4.4 % at 0.8 is not
+    best = min(middle.curve, key=lambda p: p.cost_per_1000)
+    assert best.threshold == 0.95 and best.cost_per_1000 == pytest.approx(1000 * (0.4 * 5 + 0.6 * (1 / 62) * 300))
 
 
 def test_examples_balance_failure_patterns_include_flags_and_find_the_similar(db, dispatcher, agent):
