@@ -106,6 +106,8 @@ class Stats:
     # from the same window. Empty for an agent's own view, and beyond RECOMMEND_LIMIT (then: run `hitl recommend`).
     recommendations: list[tuple[recommend.Recommendation, autonomy.Autonomy]] = field(default_factory=list)
     recommend_skipped: bool = False
+    stamps: list[review_quality.Stamp] = field(default_factory=list)  # possible rubber-stamping (⚠)
+    ratings: list[review_quality.Rating] = field(default_factory=list)  # reviewers' ratings per type and dimension
     # `by version`: per agent version, newest first
     versions: list[learning_stats.VersionFigures] = field(default_factory=list)
 
@@ -315,7 +317,15 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
         cur_head = replace(cur_head, **learning_stats.estimates(s, scope, window.start, window.end, _total(tallies[-1])))
         pending, oldest = s.execute(scope.filter(select(func.count(), func.min(Action.created_at))
                                                   .where(Action.status == Status.PENDING.value))).one()
-        reviewers = _reviewer_load(s, scope, window, _total(tallies[-1]).votes)
+        votes = _total(tallies[-1]).votes
+        reviewers = _reviewer_load(s, scope, window, votes)
+        stamps, ratings = [], []
+        if votes <= EXACT_LIMIT:  # read vote by vote; past it, reviewer load still comes from the rollups
+            narrow = lambda stmt: scope.filter(stmt, Vote)  # noqa: E731
+            stamps = review_quality.stamps_of(s, narrow, window.start, window.end)
+            ratings = review_quality.ratings_of(s, narrow, previous.start, window.start, window.end)
+        flagged = {st.reviewer for st in stamps}
+        reviewers = [replace(r, rubber_stamp=r.reviewer in flagged) for r in reviewers]
         split = learning_stats.by_version(s, scope, window.start, window.end) if versions else []
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
@@ -331,4 +341,4 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
     return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
                  oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
                  agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped,
-                 versions=split)
+                 versions=split, stamps=stamps, ratings=ratings)

@@ -97,3 +97,96 @@ def reviewer_load_of(s, narrow, start: datetime, end: datetime) -> list[Reviewer
             .group_by(Vote.reviewer))).all())
     return reviewer_load(s.execute(narrow(select(Vote.reviewer, Vote.kind, Vote.time_to_decision_s)
                                           .where(*in_window))).all())
+
+
+# ---- rubber-stamping and ratings, read raw for the window (up to metrics.EXACT_LIMIT votes) ----
+
+PEERS_MIN_VOTES = 20
+PEERS_GAP = 0.15  # approving this much more often than peers on the same action types
+RATING_MIN = 5  # ratings of one dimension in a window before it is judged
+RATING_LOW = 2.5  # of 5
+
+
+@dataclass(frozen=True)
+class Stamp:
+    reviewer: str
+    votes: int
+    approve_share: float
+    seconds: float  # median from the review message being posted (or, unposted, the proposal) to the vote
+    peers_share: float | None  # others' approval share on the same action types
+    why: str
+
+
+def stamps_of(s, narrow, start: datetime, end: datetime) -> list[Stamp]:
+    """Who approves nearly everything within seconds of seeing it, or far more often than their peers
+    on the same work. Seconds count from the message being posted: the time the reviewer could look."""
+    from core.store.tables import Action, ReviewMessage
+
+    rows = s.execute(narrow(select(Vote.reviewer, Vote.action_type, Vote.kind, Vote.created_at, ReviewMessage.posted_at,
+                                   Action.created_at)
+                            .join(Action, Action.id == Vote.action_id)
+                            .outerjoin(ReviewMessage, ReviewMessage.action_id == Vote.action_id)
+                            .where(Vote.created_at >= start, Vote.created_at < end))).all()
+    by: dict[str, list[tuple[str, bool, float]]] = {}
+    per_type: dict[str, list[int]] = {}  # action type -> [votes, approvals]
+    for reviewer, action_type, kind, at, posted, proposed in rows:
+        approve = kind == "approve"
+        by.setdefault(reviewer, []).append((action_type, approve, max(0.0, (at - (posted or proposed)).total_seconds())))
+        tally = per_type.setdefault(action_type, [0, 0])
+        tally[0] += 1
+        tally[1] += approve
+    out = []
+    for reviewer, votes in sorted(by.items()):
+        n, ok = len(votes), sum(a for _, a, _ in votes)
+        share, seconds = ok / n, median(sec for _, _, sec in votes)
+        mine: dict[str, list[int]] = {}
+        for t, a, _ in votes:
+            mine.setdefault(t, [0, 0])[0] += 1
+            mine[t][1] += a
+        peer_votes = sum(per_type[t][0] - mine[t][0] for t in mine)
+        peer_ok = sum(per_type[t][1] - mine[t][1] for t in mine)
+        peers = peer_ok / peer_votes if peer_votes else None
+        if n >= RUBBER_STAMP_MIN_VOTES and share >= RUBBER_STAMP_APPROVE_SHARE and seconds <= RUBBER_STAMP_MEDIAN_SECONDS:
+            out.append(Stamp(reviewer, n, share, seconds, peers, "fast"))
+        elif (peers is not None and n >= PEERS_MIN_VOTES and peer_votes >= PEERS_MIN_VOTES
+              and share - peers >= PEERS_GAP and _wilson_low(ok, n) > peers):
+            out.append(Stamp(reviewer, n, share, seconds, peers, "peers"))
+    return out
+
+
+def _wilson_low(k: int, n: int) -> float:
+    from core.population import wilson
+
+    return wilson(k, n)[0]
+
+
+@dataclass(frozen=True)
+class Rating:
+    action_type: str
+    dimension: str
+    count: int
+    mean: float
+    previous_mean: float | None  # the window before, if it had RATING_MIN ratings
+    stays_low: bool  # low in this window and the one before
+
+
+def ratings_of(s, narrow, previous_start: datetime, start: datetime, end: datetime) -> list[Rating]:
+    """Reviewers' ratings of the agent's proposals (1..5 per dimension, given with an edit), per action type."""
+    rows = s.execute(narrow(select(Vote.action_type, Vote.ratings, Vote.created_at)
+                            .where(Vote.created_at >= previous_start, Vote.created_at < end,
+                                   Vote.ratings.is_not(None)))).all()
+    sums: dict[tuple[str, str, bool], list[float]] = {}
+    for action_type, ratings, at in rows:
+        for dimension, value in (ratings or {}).items():
+            if isinstance(value, int | float):
+                sums.setdefault((action_type or "?", dimension, at >= start), []).append(float(value))
+    out = []
+    for (action_type, dimension, current), values in sorted(sums.items()):
+        if not current:
+            continue
+        before = sums.get((action_type, dimension, False), [])
+        mean = sum(values) / len(values)
+        previous = sum(before) / len(before) if len(before) >= RATING_MIN else None
+        low = len(values) >= RATING_MIN and mean <= RATING_LOW and previous is not None and previous <= RATING_LOW
+        out.append(Rating(action_type, dimension, len(values), mean, previous, low))
+    return out

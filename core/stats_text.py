@@ -161,10 +161,22 @@ def lines(st: Stats) -> list[str]:
         out.append("Reviewer load    " + ", ".join(f"{r.reviewer} {r.votes} (median {'' if r.exact else '≈'}"
                                                  f"{_secs(r.median_seconds)})"
                                                  for r in st.reviewers[:5]))
-        for r in st.reviewers:
-            if r.rubber_stamp:
-                out.append(f"⚠ Rubber stamp?  {r.reviewer} approved {r.approve_share:.0%} of {r.votes} "
-                           f"in a median of {_secs(r.median_seconds)}")
+    for stamp in st.stamps:
+        if stamp.why == "fast":
+            out.append(f"⚠ Rubber stamp?  {stamp.reviewer} approved {stamp.approve_share:.0%} of {stamp.votes} "
+                       f"in a median of {_secs(stamp.seconds)} after seeing it")
+        else:
+            out.append(f"⚠ Rubber stamp?  {stamp.reviewer} approved {stamp.approve_share:.0%} of {stamp.votes}, "
+                       f"peers {_pct(stamp.peers_share)} on the same action types")
+    if st.ratings:
+        by_type: dict[str, list[str]] = {}
+        for r in st.ratings:
+            by_type.setdefault(r.action_type, []).append(f"{r.dimension} {r.mean:.1f} ({r.count})")
+        out.append("Ratings (of 5)   " + "; ".join(f"{t}: {', '.join(cells)}" for t, cells in by_type.items()))
+        for r in st.ratings:
+            if r.stays_low:
+                out.append(f"⚠ Low rating     {r.action_type} {r.dimension}: {r.mean:.1f} of 5 over {r.count}, and "
+                           f"{r.previous_mean:.1f} the window before")
     for rec, a in st.recommendations:
         if rec.threshold is not None:
             out.append(f"Recommended      {rec.action_type}: auto_approve_threshold {rec.threshold:g} would auto-approve "

@@ -118,7 +118,7 @@ def test_rubber_stamp_warning_and_inter_reviewer_agreement(services, agent):
     assert not any(r.rubber_stamp for r in st.reviewers if r.reviewer != "UALICE")
     assert (st.agreement.items, st.agreement.agreeing, st.agreement.rate) == (2, 1, 0.5)
     text = "\n".join(stats_text.lines(st))
-    assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s" in text
+    assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s after seeing it" in text
     assert "Agreement        50% of 2 item(s) reviewed more than once" in text
     by_day = metrics.stats(services, "refund by day", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
     assert by_day.scope == "refund by day"  # not parsed here: parse_args does that
@@ -166,3 +166,40 @@ def test_hitl_stats_shows_the_threshold_and_autonomy_advice_of_hitl_recommend(se
     monkeypatch.setattr(metrics, "RECOMMEND_LIMIT", 10)
     skipped = metrics.stats(services, "refund", 7, now=now)
     assert skipped.recommendations == [] and "run `hitl recommend`" in "\n".join(stats_text.lines(skipped))
+
+
+def test_rubber_stamping_counts_from_the_message_and_against_peers_and_low_ratings_are_flagged(services, agent):
+    from core import reviews
+
+    with freeze_time("2026-06-02T09:00:00Z") as clock:
+        for i in range(10):  # posted ten minutes after the proposal, approved two seconds after that
+            a = propose(services, agent)
+            clock.tick(600)
+            reviews.record_posted(services, a, "C0REVIEW", f"{i}.1")
+            clock.tick(2)
+            deciding.decide(services, a, reviewer="UALICE", kind="approve")
+        for who, approvals in (("UBOB", 30), ("UCAROL", 18), ("UERIN", 18)):  # UBOB approves far more than peers
+            for k in range(30):
+                a = propose(services, agent, amount=10 + k)
+                clock.tick(90)
+                if k < approvals:
+                    deciding.decide(services, a, reviewer=who, kind="approve")
+                else:
+                    deciding.decide(services, a, reviewer=who, kind="reject", reason_tags=["edge_case"])
+    with freeze_time("2026-05-25T09:00:00Z"):  # the window before: accuracy already low
+        for _ in range(5):
+            deciding.decide(services, propose(services, agent), reviewer="UCAROL", kind="modify",
+                            edited_payload={"amount": 1}, ratings={"accuracy": 2, "tone": 5})
+    with freeze_time("2026-06-02T12:00:00Z"):
+        for _ in range(6):
+            deciding.decide(services, propose(services, agent), reviewer="UCAROL", kind="modify",
+                            edited_payload={"amount": 1}, ratings={"accuracy": 1, "tone": 4})
+    st = metrics.stats(services, "refund", 7, now=datetime(2026, 6, 3, tzinfo=UTC))
+    assert [(s.reviewer, s.why) for s in st.stamps] == [("UALICE", "fast"), ("UBOB", "peers")]
+    assert {r.reviewer for r in st.reviewers if r.rubber_stamp} == {"UALICE", "UBOB"}
+    text = "\n".join(stats_text.lines(st))
+    assert "⚠ Rubber stamp?  UALICE approved 100% of 10 in a median of 2s after seeing it" in text
+    assert "⚠ Rubber stamp?  UBOB approved 100% of 30, peers 61% on the same action types" in text  # 46 of 76
+    assert "Ratings (of 5)   refund: accuracy 1.0 (6), tone 4.0 (6)" in text
+    assert "⚠ Low rating     refund accuracy: 1.0 of 5 over 6, and 2.0 the window before" in text
+    assert "tone" not in text.split("⚠ Low rating")[-1]
