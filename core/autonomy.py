@@ -4,7 +4,7 @@ Judged on what matters, the errors that would run without a human, from recent h
 one agent version (core/evidence.py):
 
 - review → sample when, had everything been auto-approved, escaped errors would have been at most
-  SAMPLE_ESCAPED (95% upper bound): the reviewed remainder's wrong share (Wilson) and the
+  SAMPLE_ESCAPED (3%, 95% upper bound): the reviewed remainder's wrong share (Wilson) and the
   auto-approved part's estimate from spot checks (core/population.py), weighed by their shares.
   Needless edits count as wrong here, which a bound on unmodified approvals of 98% could never
   get past; this bound can be reached by an agent that is good enough.
@@ -14,7 +14,8 @@ one agent version (core/evidence.py):
   above DEMOTE_ESCAPED for sure, or when the agent's high confidence is often overridden.
 
 Every piece of advice comes with an `audit_rate`: enough spot checks a week (AUDITS_PER_WEEK) to
-keep the drift test and the estimates alive. Raising scrutiny may happen by itself (`on_drift`);
+keep the drift test and the estimates alive, and never under DETECT_RATE, so that a drift is
+caught within about a hundred auto-approvals. Raising scrutiny may happen by itself (`on_drift`);
 lowering it is always a person's edit of the policy.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ from core.services import Services
 from core.store.learning_tables import DriftAlarm
 
 PROMOTE_REVIEWS = 100  # human reviews needed before sampling is suggested
-SAMPLE_ESCAPED = 0.05  # upper bound on would-be escaped errors for review → sample
+SAMPLE_ESCAPED = 0.03  # upper bound on would-be escaped errors for review → sample
 AUTO_CHECKS = 50  # spot checks needed before full autonomy is suggested
 AUTO_ESCAPED = 0.02  # upper bound on escaped errors for sample → auto: ~190 clean checks
 DEMOTE_ESCAPED = 0.05  # a lower bound of escaped errors above this sends it back
@@ -40,6 +41,9 @@ ALARM_SAMPLES = 20
 SHADOW_DECIDED = 100
 SHADOW_AGREEMENT = 0.90  # lower bound of agreement for shadow → review
 AUDITS_PER_WEEK = 20  # what the drift test needs to catch a drift within days, not months
+# ...and within about 100 auto-approvals: at 1 in 10, a drift to 15-20% wrong gives the two or three
+# flags the test needs in about ten to fifteen checks. Costly at high volume; it is advice.
+DETECT_RATE = 0.1
 BACK = {"auto": "sample", "sample": "review", "review": None, "shadow": None, "block": None}
 
 
@@ -55,10 +59,10 @@ class Autonomy:
 
 
 def audit_rate_for(per_week: float) -> float:
-    """Enough spot checks a week for the drift test, between 2% and all of them."""
+    """Enough spot checks for the drift test: AUDITS_PER_WEEK, and at least DETECT_RATE."""
     if per_week <= 0:
         return 1.0
-    return float(f"{min(1.0, max(0.02, AUDITS_PER_WEEK / per_week)):.2g}")
+    return float(f"{min(1.0, max(DETECT_RATE, AUDITS_PER_WEEK / per_week)):.2g}")
 
 
 def autonomy(services: Services, action_type: str, mode: str, *, days: int = 30, now: datetime | None = None,

@@ -67,17 +67,33 @@ def _steps(judged: list[ev.Judged]) -> list[tuple[float, int, int]]:
 
 def recommend(services: Services, action_type: str, *, target: float = 0.95, min_samples: int = 30, days: int = 30,
               now: datetime | None = None, all_versions: bool = False, cost_error: float | None = None,
-              cost_review: float | None = None, evidence: ev.Evidence | None = None) -> Recommendation:
+              cost_review: float | None = None, evidence: ev.Evidence | None = None,
+              current: float | None = None) -> Recommendation:
+    """`current`: the threshold in force. Once it applies, reviews above it stop, so fresh evidence
+    there is only the spot checks: it is kept unless they speak against it (their upper bound of
+    right answers under the target) or a drift alarm is open. It is never kept on no evidence at all."""
     e = evidence or ev.gather(services, action_type, days=days, now=now, all_versions=all_versions)
     steps = _steps(e.verdicts)
     checked = sum(j.spot_check for j in e.verdicts)
     share = (lambda t: sum(1 for c in e.proposed if c >= t) / len(e.proposed)) if e.proposed else (lambda t: 0.0)
+    if _drifting(services, action_type):
+        return Recommendation(action_type, e.reviewed, None, 0, None, None, None, None,
+                              "a drift alarm is open: no auto-approval until it is understood (hitl drift list)",
+                              checked, e.scope)
     if cost_error is not None and cost_review is not None:
         return _by_cost(e, steps, share, checked, min_samples, cost_error, cost_review)
     best = None
     for threshold, n, ok in steps:
         if n >= min_samples and wilson_lower(ok, n) >= target:
             best = (threshold, n, ok)
+    if best is None and current is not None:
+        above = [(n, ok) for t, n, ok in steps if t >= current]
+        n, ok = above[-1] if above else (0, 0)
+        if n and wilson(ok, n)[1] >= target:
+            return Recommendation(action_type, e.reviewed, current, n, ok / n, wilson_lower(ok, n), share(current),
+                                  None, f"keep {current:g}: {ok} of {n} judged at or above it since were right, too few "
+                                  f"to move it and none against it; spot checks and the drift test watch it ({e.scope})",
+                                  checked, e.scope)
     if best is None:
         return Recommendation(action_type, e.reviewed, None, 0, None, None, None, None,
                               f"no threshold reaches a {target:.0%} lower bound of right answers with at least "
@@ -89,6 +105,15 @@ def recommend(services: Services, action_type: str, *, target: float = 0.95, min
                           f"{ok} of {n} judged proposals with confidence ≥ {threshold:g} were right (reviews and spot "
                           f"checks; Wilson 95% lower bound {lower:.1%} ≥ target {target:.0%}; {e.scope})",
                           checked, e.scope)
+
+
+def _drifting(services: Services, action_type: str) -> bool:
+    from sqlalchemy import select
+
+    from core.store.learning_tables import DriftAlarm
+
+    with services.db.read() as s:
+        return s.scalar(select(DriftAlarm.id).where(DriftAlarm.open_key == action_type)) is not None
 
 
 def _by_cost(e: ev.Evidence, steps, share, checked: int, min_samples: int, cost_error: float,
