@@ -4,14 +4,21 @@ The test is a Bernoulli CUSUM (Page's cumulative sum, in the form of Reynolds an
 the type's spot-check verdicts, in the order they were given, since a person last cleared an
 alarm. Each verdict adds its log-likelihood ratio of "P1 of checks are flagged" against "P0 are":
 a flag adds ln(P1/P0) ≈ +1.61, a clean check ln((1-P1)/(1-P0)) ≈ -0.13, and the sum never goes
-below zero. It alarms at H. So two flags within three checks, or three within about fifteen,
+below zero. It alarms at H = 2.5. So two flags within six checks, or three within about eighteen,
 raise it, while old clean checks cannot dilute a new run of flags (the trouble with a cumulative
-rate). At P0 the expected run between false alarms is a few hundred checks.
+rate). At P1 it takes about 19 checks on average (H over the expected gain per check); at P0 the
+expected run between false alarms is about 200 checks. The balance is chosen so that, at the
+recommended audit rates (core/autonomy.py), a drift to 15% wrong is caught within about 150 of the
+type's auto-approvals.
 
 Why spot checks only: they are the one look at what runs without a human. Reviews of the remainder
 already stop its errors, and their drift (the agent's confidence saying less) is the
 miscalibration alarm in core/recommend.py. Spot checks oversample the narrow margins, so their
 flagged share runs above the population's: the test errs toward alarming.
+
+While the statistic is up (TIGHTEN_AT: a recent flag), intake spot-checks the type three
+times as often (core/watch.py, core/policy/audit_draw.py): the switching rule of acceptance
+sampling, from normal to tightened inspection, so that suspicion gathers its evidence faster.
 
 On an alarm: a row in `drift_alarms`, an audit log event, and an alert owed to Slack (the policy's
 `alerts_channel`). With `on_drift: review` the type is held in review (core/watch.py, routing)
@@ -29,13 +36,13 @@ from core.effects import Effect
 from core.errors import InvalidRequest, NotFound
 from core.services import Services
 from core.store.db import affected
-from core.store.learning_tables import DriftAlarm, SpotCheck
+from core.store.learning_tables import DriftAlarm, DriftStatistic, SpotCheck
 from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import Verdict
 
 P0 = 0.03  # flagged share of spot checks that is in control
 P1 = 0.15  # the drift to catch quickly
-H = 2.9  # alarm threshold on the statistic
+H = 2.5  # alarm threshold on the statistic
 UP, DOWN = math.log(P1 / P0), math.log((1 - P1) / (1 - P0))
 WINDOW = 500  # verdicts read back; the statistic forgets faster than this anyway
 
@@ -85,13 +92,22 @@ def state_of(services: Services, action_type: str) -> Cusum:
         return state(s, action_type)
 
 
+TIGHTEN_AT = 0.5  # a recent flag not yet outweighed (about eight clean checks): spot checks tighten (core/watch.py)
+
+
 def check(work: Work, action_type: str, on_drift: str) -> DriftAlarm | None:
-    """After a verdict, inside its unit of work: raise an alarm if the test says so and none is open."""
+    """After a verdict, inside its unit of work: keep the statistic for intake, and raise an alarm if
+    the test says so and none is open."""
     s = work.session
     s.flush()
+    found = state(s, action_type)
+    row = s.get(DriftStatistic, action_type)
+    if row is None:
+        s.add(DriftStatistic(action_type=action_type, statistic=found.statistic, updated_at=work.now))
+    else:
+        row.statistic, row.updated_at = found.statistic, work.now
     if s.scalar(select(DriftAlarm.id).where(DriftAlarm.open_key == action_type)) is not None:
         return None
-    found = state(s, action_type)
     if not found.alarm:
         return None
     alarm = DriftAlarm(action_type=action_type, open_key=action_type, detected_at=work.now,
@@ -144,6 +160,8 @@ def clear(services: Services, action_type: str, by: str, note: str | None = None
         if not affected(done):
             raise NotFound(f"no open drift alarm for {action_type!r}")
         work.log("drift_cleared", None, {"action_type": action_type, "alarm": alarm.id, "by": by, "note": note})
+        s.execute(update(DriftStatistic).where(DriftStatistic.action_type == action_type)
+                  .values(statistic=0.0, updated_at=work.now).execution_options(synchronize_session=False))
         s.refresh(alarm)
     services.watch.forget_holds()
     return alarm

@@ -47,7 +47,9 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         raise InvalidRequest(f"callback_url {problem}", field="callback_url")
     loaded = services.policies.current()
     _record_policy_version(services, loaded, now)
-    r = route(loaded.policy, proposal, services.draw(), hold=services.watch.hold(services, proposal.action_type))
+    watch = services.watch
+    r = route(loaded.policy, proposal, services.draw(), hold=watch.hold(services, proposal.action_type),
+              tightened=watch.tightened(services, proposal.action_type))
     if r.status is Status.AUTO_APPROVED and not r.sampled:
         entry, _ = loaded.policy.for_action_type(proposal.action_type)
         if not services.watch.floor_met(services, proposal.action_type, proposal.agent_version, entry.audit_min_per_week):

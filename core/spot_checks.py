@@ -7,10 +7,10 @@ flag is an escaped error. Each verdict feeds the drift test (core/drift.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from core import drift, masking
@@ -30,9 +30,8 @@ FLAGGED = Verdict.FLAGGED.value
 VERDICTS = (LOOKS_RIGHT, FLAGGED)
 
 
-@dataclass(frozen=True)
-class Waiting:
-    """A drawn auto-approval nobody has given a verdict on yet."""
+class Waiting(BaseModel):
+    """A drawn auto-approval nobody has given a verdict on yet (also the HTTP shape)."""
 
     action_id: str
     action_type: str
@@ -40,9 +39,9 @@ class Waiting:
     confidence: float
     risk: str
     agent_version: str | None
-    probability: float | None  # how likely it was to be drawn
+    probability: float | None = Field(description="How likely this auto-approval was to be drawn.")
     drawn_at: datetime
-    payload: dict[str, Any]  # masked (mask_fields), as every surface shows it
+    payload: dict[str, Any] = Field(description="As it ran; masked fields (mask_fields) are masked.")
 
 
 def pending(services: Services, action_type: str | None = None, limit: int = 50) -> list[Waiting]:
@@ -53,8 +52,9 @@ def pending(services: Services, action_type: str | None = None, limit: int = 50)
         q = q.where(SpotCheck.action_type == action_type)
     with services.db.read() as s:
         rows = s.execute(q).all()
-    return [Waiting(a.id, a.action_type, a.title, a.confidence, a.risk, a.agent_version, c.probability, c.created_at,
-                    masking.masked(a.final_payload or a.payload, masking.paths(a.route or {})))
+    return [Waiting(action_id=a.id, action_type=a.action_type, title=a.title, confidence=a.confidence, risk=a.risk,
+                    agent_version=a.agent_version, probability=c.probability, drawn_at=c.created_at,
+                    payload=masking.masked(a.final_payload or a.payload, masking.paths(a.route or {})))
             for c, a in rows]
 
 
@@ -102,8 +102,7 @@ def record_verdict(services: Services, action_id: str, auditor: str, verdict: st
         work.log("audited", action_id, {"verdict": verdict, "reason_tags": list(reason_tags), "by": auditor})
         work.owe(Effect.SPOT_CHECK_CHANGED, action_id)
         entry, _ = services.policies.current().policy.for_action_type(action.action_type)
-        alarm = drift.check(work, action.action_type, entry.on_drift)
+        drift.check(work, action.action_type, entry.on_drift)
         s.refresh(item)
-    if alarm is not None and alarm.hold:
-        services.watch.forget_holds()  # this process routes the type to review from its next proposal
+    services.watch.forget_holds()  # this process sees a hold, or tightened checks, from its next proposal
     return item

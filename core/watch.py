@@ -1,8 +1,9 @@
 """What intake reads about the watch on autonomy, cached per process so an auto-approval costs no
 extra round trip in the steady state:
 
-- drift holds: action types a drift sent back to review (core/drift.py), re-read at most every
-  HOLD_SECONDS; a hold this process records itself applies at once;
+- drift holds: action types a drift sent back to review (core/drift.py), and the types whose drift
+  statistic is up (their spot checks tighten), re-read at most every HOLD_SECONDS; a hold this
+  process records itself applies at once;
 - the weekly spot-check floor: whether an action type and agent version had `audit_min_per_week`
   auto-approvals drawn in the last 7 days. Until it has, every auto-approval is drawn; once it has,
   that is remembered for FLOOR_SECONDS.
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from core.store.learning_tables import DriftAlarm, SpotCheck
+from core.store.learning_tables import DriftAlarm, DriftStatistic, SpotCheck
 
 if TYPE_CHECKING:
     from core.services import Services
@@ -29,6 +30,7 @@ class Watch:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holds: dict[str, str] = {}
+        self._tightened: set[str] = set()
         self._holds_until: datetime | None = None
         self._floors: dict[tuple[str, str | None], datetime] = {}
 
@@ -38,15 +40,26 @@ class Watch:
         with self._lock:
             fresh = self._holds_until is not None and now < self._holds_until
         if not fresh:
+            from core.drift import TIGHTEN_AT
+
             with services.db.read() as s:
                 rows = s.execute(select(DriftAlarm.action_type, DriftAlarm.detected_at)
                                  .where(DriftAlarm.open_key.is_not(None), DriftAlarm.hold.is_(True))).all()
+                tightened = set(s.scalars(select(DriftStatistic.action_type)
+                                          .where(DriftStatistic.statistic >= TIGHTEN_AT)))
             with self._lock:
                 self._holds = {t: f"drift caught {at:%Y-%m-%d %H:%M} UTC, until a person clears it (hitl drift clear)"
                                for t, at in rows}
+                self._tightened = tightened
                 self._holds_until = now + timedelta(seconds=HOLD_SECONDS)
         with self._lock:
             return self._holds.get(action_type)
+
+    def tightened(self, services: Services, action_type: str) -> bool:
+        """Whether the type's drift statistic is up: its spot checks tighten. (Read with the holds.)"""
+        self.hold(services, action_type)
+        with self._lock:
+            return action_type in self._tightened
 
     def forget_holds(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from core.vocabulary import Risk
 MARGIN = 0.05  # confidence this close above the threshold is the likeliest to be wrong
 MARGIN_BOOST = 3.0
 RISK_BOOST = 2.0  # high risk (critical is never auto-approved under the default risk classes)
+TIGHTENED_BOOST = 3.0  # the type's drift test has seen flags lately (core/drift.py): look harder until it clears
 
 
 @dataclass(frozen=True)
@@ -22,8 +23,12 @@ class Draw:
     why: tuple[str, ...]  # what raised it above the base rate
 
 
-def probability(base: float, *, confidence: float, threshold: float | None, risk: Risk) -> Draw:
+def probability(base: float, *, confidence: float, threshold: float | None, risk: Risk,
+                tightened: bool = False) -> Draw:
     p, why = base, []
+    if tightened:  # acceptance sampling's switching rule: suspicion moves normal inspection to tightened
+        p *= TIGHTENED_BOOST
+        why.append("recent flags: tightened")
     if threshold is not None and confidence - threshold < MARGIN:
         p *= MARGIN_BOOST
         why.append(f"within {MARGIN:g} of the threshold")

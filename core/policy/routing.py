@@ -99,10 +99,12 @@ def _take(rule: Rule, settings: dict[str, Any], stricter_only: bool) -> list[str
     return taken
 
 
-def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: str | None = None) -> Route:
+def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: str | None = None,
+          tightened: bool = False) -> Route:
     """`sample_draw` is a number in [0, 1); an auto-approval is drawn for a spot check when it is below
     the draw's probability. `hold`: why the action type is back in review (a drift, core/drift.py),
-    if it is; review then applies whatever the policy says, until a person clears it."""
+    if it is; review then applies whatever the policy says, until a person clears it. `tightened`: its
+    drift test has seen flags lately, so its auto-approvals are spot-checked more often."""
     entry, known = policy.for_action_type(proposal.action_type)
     base_name = proposal.action_type if known else "default"
     facts = facts_of(proposal)
@@ -182,7 +184,8 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
     if status is Status.AUTO_APPROVED:
         # Every auto-approval may be spot-checked, whatever the mode: autonomy stays watched.
         base = max(settings["audit_rate"], settings["sample_rate"] if mode is ReviewMode.SAMPLE else 0.0)
-        draw = audit_draw.probability(base, confidence=proposal.confidence, threshold=threshold, risk=risk)
+        draw = audit_draw.probability(base, confidence=proposal.confidence, threshold=threshold, risk=risk,
+                                      tightened=tightened)
         audit_p = draw.probability
         sampled = sample_draw < audit_p
         raised = f": {', '.join(draw.why)}" if draw.why else ""

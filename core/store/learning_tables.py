@@ -107,3 +107,14 @@ class OperatorKey(Base):
     key_prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class DriftStatistic(Base):
+    """Each action type's drift test (core/drift.py) after its latest verdict: intake reads it to
+    tighten spot checks while the statistic is up, before it reaches an alarm."""
+
+    __tablename__ = "drift_statistics"
+
+    action_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    statistic: Mapped[float]
+    updated_at: Mapped[datetime]

@@ -81,9 +81,10 @@ def test_cusum_alarms_on_a_run_of_flags_not_on_old_clean_history():
     clean, flagged = False, True
     assert not drift.cusum([clean] * 300 + [flagged]).alarm
     assert drift.cusum([clean] * 300 + [flagged, clean, flagged]).alarm  # old clean checks cannot dilute it
-    assert not drift.cusum([flagged, clean, clean, clean, clean, flagged]).alarm
-    three = drift.cusum([flagged] + [clean] * 6 + [flagged] + [clean] * 6 + [flagged])
-    assert three.alarm and three.run_flagged == 3 and three.run == 15
+    assert drift.cusum([flagged] + [clean] * 4 + [flagged]).alarm  # two within six
+    assert not drift.cusum([flagged] + [clean] * 6 + [flagged]).alarm
+    three = drift.cusum([flagged] + [clean] * 8 + [flagged] + [clean] * 8 + [flagged])
+    assert three.alarm and three.run_flagged == 3 and three.run == 19
 
 
 def test_a_drift_alerts_holds_the_type_in_review_and_only_a_person_lifts_it(gate, agent):
@@ -154,3 +155,20 @@ def test_the_stats_estimate_what_nobody_reviewed_and_say_what_each_figure_covers
     assert "6 auto-approved not covered" in text
     assert "over 3 reviewed or auto-approved" in text
     assert len(unchecked) == 6
+
+
+def test_a_recent_flag_tightens_the_spot_checks_until_clean_ones_outweigh_it(gate, agent):
+    from core.policy.audit_draw import TIGHTENED_BOOST
+
+    gate.draw = lambda: 0.0
+    with freeze_time(T0, auto_tick_seconds=1):
+        drawn = [refund(gate, agent) for _ in range(12)]
+        flag(gate, drawn[0].id)
+        gate.draw = lambda: 0.99
+        tight = refund(gate, agent)  # 0.1 × 3: 0.99 is not below it, but the probability says it
+        assert "probability 0.3: recent flags: tightened" in tight.explanation
+        for a in drawn[1:10]:
+            flag(gate, a.id, spot_checks.LOOKS_RIGHT)
+        assert drift.state_of(gate, "refund").statistic < 0.5
+        normal = refund(gate, agent)
+    assert "(probability 0.1)" in normal.explanation and TIGHTENED_BOOST == 3.0
