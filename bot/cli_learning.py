@@ -49,7 +49,8 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
         found = evidence.gather(services, action_type, days=days, all_versions=all_versions)
         errors, reviews = cost_error or entry.cost_error, cost_review or entry.cost_review
         r = rec.recommend(services, action_type, target=target, min_samples=min_samples, days=days, evidence=found,
-                          cost_error=errors if errors and reviews else None, cost_review=reviews if errors else None)
+                          cost_error=errors if errors and reviews else None, cost_review=reviews if errors else None,
+                          current=entry.auto_approve_threshold)
         a = earned.autonomy(services, action_type, entry.review_mode.value, days=days, evidence=found)
         head = "⚠ " if a.alert else ""
         click.echo(f"{head}{action_type}: " + (f"auto_approve_threshold: {r.threshold:g}" if r.threshold is not None
