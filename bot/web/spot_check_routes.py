@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -16,18 +16,6 @@ from core.proposal import ACTION_TYPE_PATTERN
 
 router = APIRouter(prefix="/v1/spot-checks", tags=["spot checks"])
 Operator = Annotated[operators.Operator, Depends(current_operator)]
-
-
-class WaitingView(BaseModel):
-    action_id: str
-    action_type: str
-    title: str
-    confidence: float
-    risk: str
-    agent_version: str | None
-    probability: float | None = Field(description="How likely this auto-approval was to be drawn.")
-    drawn_at: datetime
-    payload: dict[str, Any] = Field(description="As it ran; masked fields (mask_fields) are masked.")
 
 
 class VerdictRequest(BaseModel):
@@ -45,14 +33,13 @@ class VerdictView(BaseModel):
     decided_at: datetime
 
 
-@router.get("", operation_id="listSpotChecks", response_model=list[WaitingView],
+@router.get("", operation_id="listSpotChecks", response_model=list[spot_checks.Waiting],
             responses=error_responses(401, 422))
 async def waiting(request: Request, _operator: Operator,
                   action_type: Annotated[str | None, Query(pattern=ACTION_TYPE_PATTERN)] = None,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[WaitingView]:
+                  limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[spot_checks.Waiting]:
     """Drawn auto-approvals without a verdict, oldest first."""
-    found = await run_in_threadpool(spot_checks.pending, request.app.state.runtime.services, action_type, limit)
-    return [WaitingView(**vars(w)) for w in found]
+    return await run_in_threadpool(spot_checks.pending, request.app.state.runtime.services, action_type, limit)
 
 
 @router.post("/{action_id}/verdict", operation_id="recordSpotCheckVerdict", response_model=VerdictView,
