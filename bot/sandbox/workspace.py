@@ -52,6 +52,8 @@ class Workspace:
         exists; each user group gets two members of its own, plus one outsider who may decide nothing."""
         ws = cls()
         ws.channels["C0REVIEWS1"] = "reviews"
+        if policy.alerts_channel:
+            ws.channels[policy.alerts_channel] = "hitl-alerts"
         for name, entry in [("default", policy.default), *policy.action_types.items()]:
             targets = [*entry.reviewers.users, *entry.reviewers.groups]
             for tree in [entry.escalation, *(r.escalation for r in entry.rules)]:

@@ -9,13 +9,14 @@ def drift_alert(alarm) -> tuple[str, list[dict]]:
     """(fallback text, blocks). The action type and the evidence are the policy's and ours, but are
     still escaped: an action type name reaches here from an agent's proposal."""
     kind = neutral(alarm.action_type, 64)
-    then = (f"`on_drift: review`: *{mrkdwn(alarm.action_type, 64)}* is back in review from its next proposal, "
+    # Action type names are full of underscores, which mrkdwn reads as italics: code spans, or made inert.
+    then = (f"`on_drift: review`: `{mrkdwn(alarm.action_type, 64)}` is back in review from its next proposal, "
             f"until someone runs `hitl drift clear {mrkdwn(alarm.action_type, 64)}`." if alarm.hold else
             "The policy says `on_drift: alert`, so nothing changed by itself: consider `review_mode: review` or a "
             "higher `auto_approve_threshold`.")
     blocks = [
         {"type": "header", "text": bk.text_obj("plain_text", plain(f"⚠ Drift: {alarm.action_type}", 150))},
-        bk.section(mrkdwn(alarm.evidence, 1000)),
+        bk.section(neutral(alarm.evidence, 1000)),
         bk.section(then),
         bk.context(f"Caught {bk.date(alarm.detected_at)} · alarm {alarm.id} · "
                    f"`hitl recommend {mrkdwn(alarm.action_type, 64)}` shows the evidence"),

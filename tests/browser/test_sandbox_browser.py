@@ -152,3 +152,22 @@ def test_a_payload_too_large_for_slack_is_edited_in_the_browser_editor(page, dev
     editor.reload()
     expect(editor.locator("h1")).to_have_text("This editor link cannot be used")
     expect(editor.locator("body")).to_contain_text("this action is modified already")
+
+
+def test_flagged_spot_checks_raise_a_drift_alert_in_the_sandbox(page, dev):
+    ran = [dev.propose(action_type="update_crm_record", title=f"Update CRM record {i}", confidence=0.95,
+                       payload={"record": f"r{i}", "phone": "555 0100"}) for i in range(2)]
+    assert all(a["status"] == "auto_approved" for a in ran)  # the weekly floor draws them for a spot check
+    open_channel(page, dev, channel="C0CRMAUDIT")
+    for a in ran:
+        check = page.locator(".msg", has=page.locator(".header", has_text=a["title"]))
+        check.locator("select[data-action-id='hitl_audit_tag']").select_option("wrong_action")
+        check.locator("button[data-action-id='hitl_audit_flag']").click()
+        expect(check).to_contain_text("Should not have happened", timeout=30_000)
+    page.locator("button[data-channel='C0ALERTS1']").click()
+    alert = page.locator(".msg", has=page.locator(".header", has_text="Drift: update_crm_record"))
+    expect(alert).to_contain_text("2 of the last 2 spot checks of update_crm_record were flagged", timeout=30_000)
+    expect(alert).to_contain_text("back in review")
+    held = dev.propose(action_type="update_crm_record", title="Update CRM record 3", confidence=0.99,
+                       payload={"record": "r3", "phone": "555 0100"})
+    assert held["status"] == "pending" and held["explanation"].startswith("back to review")
