@@ -23,12 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
+from core import drift
 from core import evidence as ev
 from core.population import escaped, wilson
 from core.services import Services
-from core.store.learning_tables import DriftAlarm
 
 PROMOTE_REVIEWS = 100  # human reviews needed before sampling is suggested
 SAMPLE_ESCAPED = 0.03  # upper bound on would-be escaped errors for review → sample
@@ -74,9 +72,7 @@ def autonomy(services: Services, action_type: str, mode: str, *, days: int = 30,
     def advice(recommended: str | None, alert: bool, why: str) -> Autonomy:
         return Autonomy(action_type, mode, recommended, alert, f"{why} ({e.scope}, last {days} days)", rate, e.scope)
 
-    with services.db.read() as s:
-        alarm = s.scalar(select(DriftAlarm).where(DriftAlarm.open_key == action_type))
-    if alarm is not None:
+    if (alarm := drift.open_alarm(services, action_type)) is not None:
         held = "; held in review until `hitl drift clear`" if alarm.hold else ""
         return advice(BACK.get(mode), True, f"drift: {alarm.evidence}{held}")
 

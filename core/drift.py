@@ -134,6 +134,11 @@ def get(services: Services, alarm_id: int) -> DriftAlarm | None:
         return s.get(DriftAlarm, alarm_id)
 
 
+def open_alarm(services: Services, action_type: str) -> DriftAlarm | None:
+    with services.db.read() as s:
+        return s.scalar(select(DriftAlarm).where(DriftAlarm.open_key == action_type))
+
+
 def open_alarms(services: Services) -> list[DriftAlarm]:
     with services.db.read() as s:
         return list(s.scalars(select(DriftAlarm).where(DriftAlarm.open_key.is_not(None)).order_by(DriftAlarm.detected_at)))

@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from core.policy.audit_draw import stratum
+from core.rollups import HUMAN
 from core.services import Services
 from core.store.learning_tables import SpotCheck
 from core.store.tables import Action
 from core.vocabulary import DecisionSource, ReviewMode, Status, Verdict
-
-HUMAN = (Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value)
 
 
 @dataclass(frozen=True)

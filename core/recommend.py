@@ -15,8 +15,11 @@ Either way it is a proposal for a person to write into the policy file; nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
+from core import drift
 from core import evidence as ev
 from core.population import wilson
 from core.services import Services
@@ -76,7 +79,7 @@ def recommend(services: Services, action_type: str, *, target: float = 0.95, min
     steps = _steps(e.verdicts)
     checked = sum(j.spot_check for j in e.verdicts)
     share = (lambda t: sum(1 for c in e.proposed if c >= t) / len(e.proposed)) if e.proposed else (lambda t: 0.0)
-    if _drifting(services, action_type):
+    if drift.open_alarm(services, action_type) is not None:
         return Recommendation(action_type, e.reviewed, None, 0, None, None, None, None,
                               "a drift alarm is open: no auto-approval until it is understood (hitl drift list)",
                               checked, e.scope)
@@ -107,15 +110,6 @@ def recommend(services: Services, action_type: str, *, target: float = 0.95, min
                           checked, e.scope)
 
 
-def _drifting(services: Services, action_type: str) -> bool:
-    from sqlalchemy import select
-
-    from core.store.learning_tables import DriftAlarm
-
-    with services.db.read() as s:
-        return s.scalar(select(DriftAlarm.id).where(DriftAlarm.open_key == action_type)) is not None
-
-
 def _by_cost(e: ev.Evidence, steps, share, checked: int, min_samples: int, cost_error: float,
              cost_review: float) -> Recommendation:
     curve = [CostPoint(None, 0.0, 0.0, 0, 1000 * cost_review)]
@@ -140,10 +134,6 @@ def _by_cost(e: ev.Evidence, steps, share, checked: int, min_samples: int, cost_
 
 
 def action_types(services: Services, days: int = 30, now: datetime | None = None) -> list[str]:
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
     since = (now or services.clock()) - timedelta(days=days)
     with services.db.read() as s:
         return sorted(s.scalars(select(Action.action_type).where(Action.created_at >= since).distinct()))
