@@ -117,12 +117,13 @@ class HitlClient:
     def request(self, action_type: str, title: str, payload: dict[str, Any], confidence: float, *, summary: str = "",
                 risk: str | None = None, context: dict[str, Any] | None = None, run_id: str | None = None,
                 call_id: str | None = None, state: Any = None, callback_url: str | None = None,
-                deadline: str | None = None, idempotency_key: str | None = None) -> Action:
+                deadline: str | None = None, idempotency_key: str | None = None,
+                agent_version: str | None = None) -> Action:
         """Propose an action. Pass the same idempotency_key when retrying the same proposal."""
         body = {"action_type": action_type, "title": title, "summary": summary, "payload": payload,
                 "confidence": confidence, "context": context or {}, "state": state}
-        for key, value in (("risk", risk), ("run_id", run_id), ("call_id", call_id),
-                           ("callback_url", callback_url), ("deadline", deadline)):
+        for key, value in (("risk", risk), ("run_id", run_id), ("call_id", call_id), ("callback_url", callback_url),
+                           ("deadline", deadline), ("agent_version", agent_version)):
             if value is not None:
                 body[key] = value
         headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
