@@ -38,9 +38,9 @@ class Route:
     def drawn_for_floor(self, minimum: int) -> Route:
         """Drawn because the type (and agent version) had fewer than `minimum` spot checks this week:
         every auto-approval is then, so its probability is 1."""
-        return replace(self, sampled=True, audit_p=1.0, explanation=self.explanation.replace(
-            "; not drawn for a spot check", "; drawn for a spot check (fewer than "
-            f"{minimum} this week, so every one is) instead of", 1))
+        before = self.explanation.split("; not drawn for a spot check", 1)[0]
+        return replace(self, sampled=True, audit_p=1.0, explanation=f"{before}; drawn for a spot check (probability 1: "
+                       f"fewer than {minimum} this week, so every one is)")
 
     def snapshot(self) -> dict[str, Any]:
         """JSON form stored on the action."""
