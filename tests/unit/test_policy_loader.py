@@ -110,3 +110,10 @@ def test_masks_schemas_ttls_and_link_hosts_load():
     x = loaded.policy.action_types["x"]
     assert x.mask_fields == ("/a.b", "/c/0") and x.approval_ttl == 900.0 and x.payload_schema["required"] == ["a.b"]
     assert loaded.policy.link_hosts == ("docs.example.com",)
+
+
+def test_the_readmes_policy_sketch_is_a_valid_policy():
+    readme = (EXAMPLE.parents[1] / "README.md").read_text()
+    sketch = readme[readme.index("## Policy reference"):].split("```yaml", 1)[1].split("```", 1)[0]
+    loaded = load_policy_text(sketch, "README.md")
+    assert loaded.version.startswith("prod-7@") and loaded.policy.alerts_channel == "C0ALERTS1"
