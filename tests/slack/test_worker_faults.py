@@ -41,7 +41,7 @@ def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
-    proc.wait(timeout=30)
+    proc.wait(timeout=120)  # a hang detector, not a speed check: busy machines are slow to reap
 
 
 def escalations(slack, action_id: str):
@@ -128,7 +128,7 @@ def test_hitl_worker_stops_on_sigterm(worker_env):
     wait_for(lambda: worker.poll() is not None or [w for w in Worker.all(connection=conn) if w.get_state() == "idle"],
              60, "the worker to be idle")
     worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=20) == 0, worker.stderr.read()[-2000:]
+    assert worker.wait(timeout=120) == 0, worker.stderr.read()[-2000:]  # "at once" is asserted by exiting 0, not by time
 
 
 def test_a_sigterm_during_the_reconciler_pass_still_stops_the_worker(runtime, monkeypatch):
