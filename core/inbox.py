@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
-from core import deciding, reviews
+from core import deciding, reviews, spot_checks
 from core.effects import Effect
 from core.errors import HitlError, StaleView
 from core.ports import GroupDirectory
@@ -18,8 +18,9 @@ from core.services import Services
 from core.store.db import affected
 from core.store.tables import Interaction
 from core.unit_of_work import unit_of_work
+from core.vocabulary import Verdict
 
-KINDS = ("approve", "reject", "claim")
+KINDS = ("approve", "reject", "claim", Verdict.LOOKS_RIGHT.value, Verdict.FLAGGED.value)  # the last two: spot checks
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ def apply(services: Services, interaction_id: int, groups: GroupDirectory | None
             holder = reviews.claim(services, row.action_id, row.reviewer, groups)
             if holder != row.reviewer:
                 notice = f"<@{holder}> has already claimed this action."
+        elif row.kind in (Verdict.LOOKS_RIGHT.value, Verdict.FLAGGED.value):
+            spot_checks.record_verdict(services, row.action_id, row.reviewer, row.kind, list(row.reason_tags or []),
+                                       groups)
         else:
             # A click recorded before votes were bound to what their voter saw has no `seen`: it is
             # applied as it was then. Listeners record every new Approve and Reject with one.

@@ -147,17 +147,15 @@ def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
 
 
 def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:
-    """A verdict on a sampled auto-approval. Rare, so it is recorded here rather than on the fast path."""
+    """A spot-check verdict: written down and applied by a worker like any vote, so a busy database
+    or a dying process never loses the click (and the drift test it feeds runs off the ack path)."""
     ack()
     tag = state_value((body.get("state") or {}).get("values"), ids.SPOT_CHECK_TAG)
-    try:
-        if verdict == spot_checks.FLAGGED and not tag:
-            raise InvalidRequest("pick a reason tag in the select first, then press *Should not have happened*")
-        spot_checks.record_verdict(deps.services, clicked_value(body), user_id(body), verdict, [tag] if tag else [],
-                                   deps.groups)
-    except HitlError as exc:
-        deps.tell(channel_id(body), user_id(body), notice(exc))
+    if verdict == spot_checks.FLAGGED and not tag:
+        deps.tell(channel_id(body), user_id(body),
+                  notice(InvalidRequest("pick a reason tag in the select first, then press *Should not have happened*")))
         return
+    record(deps, body, verdict, [tag] if tag else [])
 
 
 def _open_view(deps: SlackDeps, body: dict, view: dict) -> None:
