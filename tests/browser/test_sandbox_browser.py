@@ -168,6 +168,13 @@ def test_flagged_spot_checks_raise_a_drift_alert_in_the_sandbox(page, dev):
     alert = page.locator(".msg", has=page.locator(".header", has_text="Drift: update_crm_record"))
     expect(alert).to_contain_text("2 of the last 2 spot checks of update_crm_record were flagged", timeout=30_000)
     expect(alert).to_contain_text("back in review")
-    held = dev.propose(action_type="update_crm_record", title="Update CRM record 3", confidence=0.99,
-                       payload={"record": "r3", "phone": "555 0100"})
-    assert held["status"] == "pending" and held["explanation"].startswith("back to review")
+    from tests.waiting import wait_for
+
+    def next_proposal() -> dict:
+        return dev.propose(action_type="update_crm_record", title="Update CRM record 3", confidence=0.99,
+                           payload={"record": "r3", "phone": "555 0100"})
+
+    # The worker applied the flags; the web process reads holds again within 2 s (core/watch.py).
+    held = wait_for(lambda: (p := next_proposal())["status"] == "pending" and p, 60, "the hold to reach intake",
+                    interval=0.5)
+    assert held["explanation"].startswith("back to review")
