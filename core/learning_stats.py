@@ -84,7 +84,8 @@ def advice(services: Services, scope: Scope, window: Window, by_type: dict, revi
     out = []
     for t in by_type:
         found = evidence.gather(services, t, days=window.days, now=window.end)
-        out.append((recommend.recommend(services, t, days=window.days, evidence=found),
-                    autonomy.autonomy(services, t, policy.for_action_type(t)[0].review_mode.value, days=window.days,
-                                      evidence=found)))
+        entry, _ = policy.for_action_type(t)
+        out.append((recommend.recommend(services, t, days=window.days, evidence=found,
+                                        current=entry.auto_approve_threshold),
+                    autonomy.autonomy(services, t, entry.review_mode.value, days=window.days, evidence=found)))
     return out, False

@@ -179,8 +179,10 @@ def lines(st: Stats) -> list[str]:
                            f"{r.previous_mean:.1f} the window before")
     for rec, a in st.recommendations:
         if rec.threshold is not None:
+            bound = ("" if rec.expected_escaped_rate is None  # a threshold kept on thin evidence: `why` says so
+                     else f", escaped errors at most {rec.expected_escaped_rate:.1%}")
             out.append(f"Recommended      {rec.action_type}: auto_approve_threshold {rec.threshold:g} would auto-approve "
-                       f"{rec.auto_approve_share:.0%}, escaped errors at most {rec.expected_escaped_rate:.1%} ({rec.why})")
+                       f"{rec.auto_approve_share:.0%}{bound} ({rec.why})")
         if a.recommended or a.alert:
             move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
             rate = f", audit_rate {a.audit_rate:g}" if a.audit_rate is not None else ""

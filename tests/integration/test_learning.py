@@ -315,3 +315,22 @@ def test_examples_balance_failure_patterns_include_flags_and_find_the_similar(db
     text = examples_prompt([e.model_dump(mode="json") for e in got])
     assert "Your reasoning: EUR order" in text and 'The context: {"order": "o-1"}' in text
     assert "a spot check said it should not have" in text
+
+
+def test_hitl_stats_shows_a_threshold_kept_on_thin_evidence(db, dispatcher, agent):
+    from core import metrics, spot_checks, stats_text
+    from core.policy.loader import load_policy_text
+    from core.services import Services
+    from tests.fakes import FixedPolicy, StaticGroups
+
+    policy = load_policy_text("action_types:\n  refund:\n    risk: medium\n    auto_approve_threshold: 0.8\n"
+                              "    audit_rate: 1\n", "p.yaml")
+    services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher, draw=lambda: 0.0)
+    for kind in ("approve", "approve"):  # a review, so the type is in the report's advice
+        a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
+                                                    confidence=0.5))[0]
+        deciding.decide(services, a.id, reviewer="UALICE", kind=kind)
+    a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1}, confidence=0.9))[0]
+    spot_checks.record_verdict(services, a.id, "UALICE", spot_checks.LOOKS_RIGHT, [], StaticGroups({}))
+    text = "\n".join(stats_text.lines(metrics.stats(services, "refund", 7)))
+    assert "Recommended      refund: auto_approve_threshold 0.8 would auto-approve 33% (keep 0.8: 1 of 1" in text
