@@ -392,6 +392,10 @@ def simulate(loop: bool, batches: int = 16, batch: int = 250, seed: int = 7, dri
         server.should_exit = True
         thread.join(10)
         runtime.close()
+        if getattr(runtime.redis, "socket_file", None):  # the embedded Redis: stop it, or every run leaves one behind
+            from workers.connection import stop_server
+
+            stop_server(runtime.redis)
     return run
 
 
