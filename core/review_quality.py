@@ -9,6 +9,7 @@ from statistics import median
 
 from sqlalchemy import func, select
 
+from core.population import wilson
 from core.rollups import CONFIDENCE_BUCKETS as BUCKETS  # the rollups keep calibration sums by these
 from core.store.tables import Vote
 
@@ -149,15 +150,9 @@ def stamps_of(s, narrow, start: datetime, end: datetime) -> list[Stamp]:
         if n >= RUBBER_STAMP_MIN_VOTES and share >= RUBBER_STAMP_APPROVE_SHARE and seconds <= RUBBER_STAMP_MEDIAN_SECONDS:
             out.append(Stamp(reviewer, n, share, seconds, peers, "fast"))
         elif (peers is not None and n >= PEERS_MIN_VOTES and peer_votes >= PEERS_MIN_VOTES
-              and share - peers >= PEERS_GAP and _wilson_low(ok, n) > peers):
+              and share - peers >= PEERS_GAP and wilson(ok, n)[0] > peers):
             out.append(Stamp(reviewer, n, share, seconds, peers, "peers"))
     return out
-
-
-def _wilson_low(k: int, n: int) -> float:
-    from core.population import wilson
-
-    return wilson(k, n)[0]
 
 
 @dataclass(frozen=True)
