@@ -88,7 +88,7 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
                                                            egress=settings.egress_policy),
                       redis=client, redis_url=redis_url(settings))
     if settings.slack_enabled:
-        from bot.slack import alert_jobs, jobs
+        from bot.slack import alert_jobs, gold_jobs, jobs
         from bot.slack.directory import SlackGroupDirectory
         from bot.slack.web_api import web_client
         from workers.queue import enqueue
@@ -102,5 +102,6 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         runtime.click_job = jobs.apply_interaction
         routes.update(jobs.ROUTES)
         routes.update(alert_jobs.ROUTES)
+        routes.update(gold_jobs.ROUTES)
     runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

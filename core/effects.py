@@ -16,6 +16,8 @@ class Effect(StrEnum):
     SPOT_CHECK_CHANGED = "spot_check_changed"  # a spot-check verdict: bring that message up to date
     CALLBACK_OWED = "callback_owed"  # a decision to POST to the agent's callback_url
     DRIFT_DETECTED = "drift_detected"  # alert the policy's alerts_channel (action_id: drift-<alarm id>)
+    GOLD_NEEDED = "gold_needed"  # post a gold item (action_id: its gold_ id) beside the review that drew it
+    GOLD_CHANGED = "gold_changed"  # a gold item answered: show the known answer in its message
     # Transient: carried out after the commit only. Nothing is lost with them: long-polls re-read the
     # database every few seconds, and the reconciler rebuilds timers from `actions.timer_at`.
     ACTION_CHANGED = "action_changed"  # wake the agent's long-poll (ref: the new status)

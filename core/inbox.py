@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 
-from core import deciding, reviews, spot_checks
+from core import deciding, gold, reviews, spot_checks
 from core.effects import Effect
 from core.errors import HitlError, StaleView
 from core.ports import GroupDirectory
@@ -20,7 +20,8 @@ from core.store.tables import Interaction
 from core.unit_of_work import unit_of_work
 from core.vocabulary import Verdict
 
-KINDS = ("approve", "reject", "claim", Verdict.LOOKS_RIGHT.value, Verdict.FLAGGED.value)  # the last two: spot checks
+# The verdicts: spot checks. "modify" is only recorded straight away for a gold item, which opens no modal.
+KINDS = ("approve", "reject", "claim", "modify", Verdict.LOOKS_RIGHT.value, Verdict.FLAGGED.value)
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class Applied:
 
 def _insert(services: Services, action_id: str, reviewer: str, kind: str, reason_tags, reply_channel, source,
             seen: Seen | None):
-    if kind not in KINDS:
+    if kind not in KINDS or (kind == "modify" and not gold.is_gold(action_id)):  # a real Modify goes through its modal
         raise ValueError(f"unknown interaction kind {kind!r}")
     return insert(Interaction).values(
         action_id=action_id[:64], reviewer=reviewer[:100], kind=kind, reason_tags=list(reason_tags or []),
@@ -67,7 +68,10 @@ def apply(services: Services, interaction_id: int, groups: GroupDirectory | None
         return None
     notice: str | None = None
     try:
-        if row.kind == "claim":
+        if gold.is_gold(row.action_id):
+            if row.kind != "claim":  # a gold item has nobody to hand it over to: a claim changes nothing
+                gold.answer(services, row.action_id, row.reviewer, row.kind, list(row.reason_tags or []), groups)
+        elif row.kind == "claim":
             holder = reviews.claim(services, row.action_id, row.reviewer, groups)
             if holder != row.reviewer:
                 notice = f"<@{holder}> has already claimed this action."

@@ -17,10 +17,10 @@ from itertools import pairwise
 from sqlalchemy import and_, case, func, select, type_coerce
 from sqlalchemy.dialects import postgresql as pg
 
-from core import autonomy, learning_stats, population, recommend, review_quality, rollups, ttd_histogram
+from core import autonomy, gold, learning_stats, population, recommend, review_quality, rollups, ttd_histogram
 from core.rollups import HUMAN
 from core.services import Services
-from core.store.learning_tables import Rollup, SpotCheck
+from core.store.learning_tables import GoldItem, Rollup, SpotCheck
 from core.store.tables import Action, Agent, Escalation, Vote
 from core.vocabulary import DecisionSource, Status
 
@@ -108,6 +108,7 @@ class Stats:
     recommend_skipped: bool = False
     stamps: list[review_quality.Stamp] = field(default_factory=list)  # possible rubber-stamping (⚠)
     ratings: list[review_quality.Rating] = field(default_factory=list)  # reviewers' ratings per type and dimension
+    gold: list[gold.Accuracy] = field(default_factory=list)  # reviewers' answers to gold items (core/gold.py)
     # `by version`: per agent version, newest first
     versions: list[learning_stats.VersionFigures] = field(default_factory=list)
 
@@ -325,6 +326,7 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
             stamps = review_quality.stamps_of(s, narrow, window.start, window.end)
             ratings = review_quality.ratings_of(s, narrow, previous.start, window.start, window.end)
         flagged = {st.reviewer for st in stamps}
+        scores = gold.accuracy(s, lambda stmt: scope.filter(stmt, GoldItem), window.start, window.end)
         reviewers = [replace(r, rubber_stamp=r.reviewer in flagged) for r in reviewers]
         split = learning_stats.by_version(s, scope, window.start, window.end) if versions else []
     if oldest is not None and oldest.tzinfo is None:  # SQLite hands aggregates back without the column's type
@@ -341,4 +343,4 @@ def stats(services: Services, subject: str | None = None, days: int = 7, now: da
     return Stats(scope=scope.label, window=window, current=cur_head, previous=prev_head, pending=pending,
                  oldest_pending=oldest, by=by, trend=trend, calibration=calibration, reviewers=reviewers,
                  agreement=agreement, by_type=by_type, recommendations=advice, recommend_skipped=skipped,
-                 versions=split, stamps=stamps, ratings=ratings)
+                 versions=split, stamps=stamps, ratings=ratings, gold=scores)

@@ -168,6 +168,14 @@ def lines(st: Stats) -> list[str]:
         else:
             out.append(f"⚠ Rubber stamp?  {stamp.reviewer} approved {stamp.approve_share:.0%} of {stamp.votes}, "
                        f"peers {_pct(stamp.peers_share)} on the same action types")
+    if st.gold:
+        out.append("Gold items       " + ", ".join(
+            f"{g.reviewer} {g.correct} of {g.answered} right ({g.missed} missed, {g.false_alarms} false alarm(s))"
+            for g in st.gold[:5]) + ": past decisions with a known answer, shown again")
+    for g in st.gold:
+        if g.flagged:
+            out.append(f"⚠ Gold accuracy  {g.reviewer} answered {g.rate:.0%} of {g.answered} gold items right "
+                       f"(at most {g.high:.0%}, 95% interval)")
     if st.ratings:
         by_type: dict[str, list[str]] = {}
         for r in st.ratings:

@@ -13,9 +13,9 @@ from bot.slack.modal_metadata import ModalMetadata
 from bot.slack.notices import notice
 from bot.slack.request_body import channel_id, clicked, clicked_value, state_value, user_id
 from bot.web.editor_routes import editor_url
-from core import inbox, spot_checks
+from core import gold, inbox, spot_checks
 from core.access import is_reviewer
-from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised
+from core.errors import AlreadyDecided, HitlError, InvalidRequest, NotAuthorised, NotFound
 from core.queries import ReviewContext, review_context
 from core.seen import Seen
 from core.vocabulary import Status
@@ -108,6 +108,8 @@ def on_reject(deps: SlackDeps, ack, body: dict) -> None:
         record(deps, body, *click)
         return
     action_id, seen = clicked(body)
+    if gold.is_gold(action_id):  # nothing runs from a gold item: its answer needs no modal
+        return record(deps, body, "reject", [])
     ctx = _open_check(deps, body)
     if ctx is None:
         return
@@ -120,6 +122,9 @@ def on_reject(deps: SlackDeps, ack, body: dict) -> None:
 
 def on_modify(deps: SlackDeps, ack, body: dict) -> None:
     ack()
+    if gold.is_gold(clicked_value(body)):  # "I would change this" is the answer; the message then shows the known one
+        tag = state_value((body.get("state") or {}).get("values"), ids.REASON_TAG)
+        return record(deps, body, "modify", [tag] if tag else [])
     ctx = _open_check(deps, body)
     if ctx is not None:
         shown = Seen.of(ctx.action.revision, ctx.action.current_payload)  # the modal shows the current payload
@@ -137,13 +142,22 @@ def on_claim(deps: SlackDeps, ack, body: dict) -> None:
 def on_view_payload(deps: SlackDeps, ack, body: dict) -> None:
     ack()
     try:
-        ctx = review_context(deps.services, clicked_value(body))
+        ctx = _gold_context(deps, clicked_value(body)) or review_context(deps.services, clicked_value(body))
         if unaided(ctx):  # only an old message or a crafted click gets here
             raise NotAuthorised("this is a shadow review: the agent's proposal is shown once it is decided")
     except HitlError as exc:
         deps.tell(channel_id(body), user_id(body), notice(exc))
         return
     _open_view(deps, body, modal_blocks.payload_modal(ctx))
+
+
+def _gold_context(deps: SlackDeps, item_id: str) -> ReviewContext | None:
+    if not gold.is_gold(item_id):
+        return None
+    item = gold.get(deps.services, item_id)
+    if item is None:
+        raise NotFound(f"no gold item {item_id!r}")
+    return gold.shown(deps.services, item)
 
 
 def on_audit(deps: SlackDeps, ack, body: dict, verdict: str) -> None:

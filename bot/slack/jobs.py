@@ -79,6 +79,9 @@ def _post_review(rt, action_id: str) -> str:
         response = post_message(rt, channel, text=fallback_text(ctx), blocks=review_message(ctx), unfurl_media=False)
         reviews.record_posted(services, action_id, response["channel"], response["ts"])
     _page_first_level(rt, action_id)
+    from bot.slack.gold_jobs import issue_after  # gold_jobs builds on this module
+
+    issue_after(rt, action_id, response["channel"])
     return "posted"
 
 

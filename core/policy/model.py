@@ -166,6 +166,8 @@ class ActionTypePolicy(_Strict):
     cost_error: float | None = Field(default=None, gt=0, description="What one wrong action that runs costs "
                                      "(any unit): `hitl recommend` then picks the cheapest threshold.")
     cost_review: float | None = Field(default=None, gt=0, description="What one human review costs, in the same unit.")
+    gold_rate: float = Field(default=0.0, ge=0.0, le=0.5, description="With each review posted, the chance of also "
+                             "posting a gold item: a past decision of the type, shown again to measure accuracy.")
     approvals_required: int = Field(default=1, ge=1, le=10)
     reviewers: Reviewers = Reviewers()
     channel: str | None = None

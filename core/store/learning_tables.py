@@ -118,3 +118,32 @@ class DriftStatistic(Base):
     action_type: Mapped[str] = mapped_column(String(64), primary_key=True)
     statistic: Mapped[float]
     updated_at: Mapped[datetime]
+
+
+class GoldItem(Base):
+    """A past decided action with a known answer, shown again to a reviewer as if it were new
+    (core/gold.py). Nothing runs from it; the answer measures the reviewer's accuracy."""
+
+    __tablename__ = "gold_items"
+    __table_args__ = (
+        Index("ix_gold_items_answered", "answered_at", "reviewer"),
+        Index("ix_gold_items_source", "action_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"))  # the past action shown again
+    # The source's, copied, so the stats' scope filters them as it filters actions.
+    agent_id: Mapped[int] = mapped_column(Integer)
+    action_type: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(16))  # the known answer: approve | modify | reject
+    basis: Mapped[str] = mapped_column(String(16))  # where it is known from: review | spot_check
+    created_at: Mapped[datetime]
+    channel: Mapped[str | None] = mapped_column(String(40))
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    posted_at: Mapped[datetime | None]
+    reviewer: Mapped[str | None] = mapped_column(String(100))
+    response: Mapped[str | None] = mapped_column(String(16))  # approve | modify | reject
+    reason_tags: Mapped[Any | None] = mapped_column(JsonType)
+    correct: Mapped[bool | None]
+    own: Mapped[bool | None]  # the reviewer decided the source: answered, but not counted
+    answered_at: Mapped[datetime | None]
