@@ -13,7 +13,7 @@ import fakeredis
 import pytest
 from rq.serializers import JSONSerializer
 
-from bot.slack import alert_jobs
+from bot.slack import alert_jobs, gold_jobs
 from bot.slack import jobs as slack_jobs
 from core.effects import DURABLE, Effect
 from workers import callback_jobs, timer_jobs
@@ -28,7 +28,7 @@ EVER_STORED = sorted(MOVED)
 
 def current_jobs():
     found = []
-    for module in (slack_jobs, alert_jobs, callback_jobs, timer_jobs):
+    for module in (slack_jobs, alert_jobs, gold_jobs, callback_jobs, timer_jobs):
         found += [f for _, f in inspect.getmembers(module, inspect.isfunction)
                   if f.__module__ == module.__name__ and hasattr(f, "hitl_queue")]
     return found
@@ -68,4 +68,4 @@ def test_enqueue_takes_the_function_and_refuses_what_is_not_a_job():
 
 def test_every_durable_effect_has_a_job():
     """What the composition root routes (bot/bootstrap.py): a durable effect with no job would wait forever."""
-    assert set(slack_jobs.ROUTES) | set(alert_jobs.ROUTES) | {Effect.CALLBACK_OWED} == set(DURABLE)
+    assert set(slack_jobs.ROUTES) | set(alert_jobs.ROUTES) | set(gold_jobs.ROUTES) | {Effect.CALLBACK_OWED} == set(DURABLE)
