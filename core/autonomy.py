@@ -15,7 +15,7 @@ one agent version (core/evidence.py):
 
 Every piece of advice comes with an `audit_rate`: enough spot checks a week (AUDITS_PER_WEEK) to
 keep the drift test and the estimates alive, and never under DETECT_RATE, so that a drift is
-caught within about 150 auto-approvals. Raising scrutiny may happen by itself (`on_drift`);
+caught within about 200 of the type's actions (bench/drift_power.py). Raising scrutiny may happen by itself (`on_drift`);
 lowering it is always a person's edit of the policy.
 """
 from __future__ import annotations
@@ -39,9 +39,9 @@ ALARM_SAMPLES = 20
 SHADOW_DECIDED = 100
 SHADOW_AGREEMENT = 0.90  # lower bound of agreement for shadow → review
 AUDITS_PER_WEEK = 20  # what the drift test needs to catch a drift within days, not months
-# ...and within about 150 auto-approvals: at 15 in 100, a drift to 15% wrong gives the test the ~19
-# checks it needs on average (core/drift.py). Costly at high volume; it is advice.
-DETECT_RATE = 0.15
+# ...and within 200 actions: at 25 in 100 the test catches a drift to 11% wrong in time ~94% of
+# the time, against ~82% at 15 (bench/drift_power.py). Costly at high volume; it is advice.
+DETECT_RATE = 0.25
 BACK = {"auto": "sample", "sample": "review", "review": None, "shadow": None, "block": None}
 
 

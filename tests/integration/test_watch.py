@@ -80,11 +80,11 @@ def flag(gate, action_id, verdict=spot_checks.FLAGGED):
 def test_cusum_alarms_on_a_run_of_flags_not_on_old_clean_history():
     clean, flagged = False, True
     assert not drift.cusum([clean] * 300 + [flagged]).alarm
-    assert drift.cusum([clean] * 300 + [flagged, clean, flagged]).alarm  # old clean checks cannot dilute it
-    assert drift.cusum([flagged] + [clean] * 4 + [flagged]).alarm  # two within six
-    assert not drift.cusum([flagged] + [clean] * 6 + [flagged]).alarm
-    three = drift.cusum([flagged] + [clean] * 8 + [flagged] + [clean] * 8 + [flagged])
-    assert three.alarm and three.run_flagged == 3 and three.run == 19
+    assert drift.cusum([clean] * 300 + [flagged, flagged]).alarm  # old clean checks cannot dilute it
+    assert not drift.cusum([flagged, clean, flagged]).alarm  # two in a row, or a third
+    three = drift.cusum([flagged] + [clean] * 6 + [flagged] + [clean] * 6 + [flagged])
+    assert three.alarm and three.run_flagged == 3 and three.run == 15
+    assert not drift.cusum([flagged] + [clean] * 12 + [flagged] + [clean] * 12 + [flagged]).alarm
 
 
 def test_a_drift_alerts_holds_the_type_in_review_and_only_a_person_lifts_it(gate, agent):
@@ -167,7 +167,7 @@ def test_a_recent_flag_tightens_the_spot_checks_until_clean_ones_outweigh_it(gat
         gate.draw = lambda: 0.99
         tight = refund(gate, agent)  # 0.1 × 3: 0.99 is not below it, but the probability says it
         assert "probability 0.3: recent flags: tightened" in tight.explanation
-        for a in drawn[1:10]:
+        for a in drawn[1:11]:  # ten clean checks outweigh one flag
             flag(gate, a.id, spot_checks.LOOKS_RIGHT)
         assert drift.state_of(gate, "refund").statistic < 0.5
         normal = refund(gate, agent)
