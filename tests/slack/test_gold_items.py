@@ -81,13 +81,18 @@ def test_a_gold_item_looks_like_a_review_and_a_miss_is_shown_to_the_reviewer(sla
     assert got["status"] == "rejected" and len(got["votes"]) == 1  # the past action is untouched
 
 
-def test_modify_on_a_gold_item_is_the_answer_itself_and_opens_no_form(slack):
+def gold_beside_a_new_review(slack, kind: str) -> dict:
+    """A past refund decided `kind`, then a new one whose review draws a gold item (the past one)."""
     use_policy(slack.server.runtime.settings, POLICY)
     slack.server.runtime.services.draw = lambda: 0.0
-    settled_long_ago(slack, "approve")  # only a known-good item exists
+    settled_long_ago(slack, kind)
     slack.propose(title="Refund order 8")
     slack.drain()
-    post = gold_post(slack)
+    return gold_post(slack)
+
+
+def test_modify_on_a_gold_item_is_the_answer_itself_and_opens_no_form(slack):
+    post = gold_beside_a_new_review(slack, "approve")  # only a known-good item exists
     value = buttons(post)[ids.MODIFY]
     slack.post_interaction(block_action("UALICE", ids.MODIFY, value, channel="C0REF", message_ts=ts_of(slack, post)))
     slack.drain()
@@ -99,12 +104,7 @@ def test_modify_on_a_gold_item_is_the_answer_itself_and_opens_no_form(slack):
 
 
 def test_someone_who_is_not_a_reviewer_is_told_so_and_the_item_stays_open(slack):
-    use_policy(slack.server.runtime.settings, POLICY)
-    slack.server.runtime.services.draw = lambda: 0.0
-    settled_long_ago(slack, "reject")
-    slack.propose(title="Refund order 9")
-    slack.drain()
-    post = gold_post(slack)
+    post = gold_beside_a_new_review(slack, "reject")
     value = buttons(post)[ids.REJECT]
     slack.post_interaction(block_action("UMALLORY", ids.REJECT, value, channel="C0REF", message_ts=ts_of(slack, post)))
     slack.drain()
