@@ -14,12 +14,13 @@ The world is harder than the gate's own tests:
 - `email` is over-confident: its confidence stays high when it is wrong, and learning fixes that
   only half the time;
 - reviewers and spot-checkers miss 4% of bad proposals, and make needless edits to 2% of good ones;
-- the agent learns only partly from the examples it fetches (each lesson halves a mistake);
+- the agent learns only partly from the examples it fetches: each lesson halves a mistake, and only
+  a correction, rejection or flag of that very mistake teaches it (a needless edit of the same field does not);
 - from halfway through, as soon as an action type has earned a threshold, that type drifts: a new
   mistake at full confidence on half its cases, with no agent version change to warn anyone.
 
 Loop on: the agent reads `GET /v1/examples` after every batch; the operator applies the thresholds,
-modes and audit rates `hitl recommend --days 7` gives; spot checks are answered; a drift alarm holds
+modes and audit rates `hitl recommend --days 4` gives (a batch is a day); spot checks are answered; a drift alarm holds
 its type in review (`on_drift: review`) and the operator clears it a batch later. Loop off: all
 review, no examples, no thresholds.
 
@@ -63,6 +64,20 @@ class Mode:
     tag: str
     learned: bool = False  # the agent has seen it corrected (and may lower its confidence there)
     active: bool = True  # the drift mode is off until the drift
+
+    def shown_by(self, proposed: dict, corrected: dict | None) -> bool:
+        """Does this example correct this very mistake? An edit of the same field for another reason
+        (a needless edit, a one-off) teaches nothing about it."""
+        got = corrected or {}
+        if self.field == "amount":
+            return "amount" in got and round(proposed.get("amount", 0) - 7.5, 2) == got["amount"]
+        if self.field == "currency":
+            return proposed.get("currency") == "USD" and got.get("currency") == "EUR"
+        if self.field == "phone":
+            return "phone" in got and got["phone"] == "+44 " + str(proposed.get("phone"))
+        if self.field == "note":
+            return proposed.get("note") == "see the previous ticket"
+        return True
 
 
 @dataclass
@@ -183,18 +198,21 @@ class Agent:
         return round(r.uniform(0.93, 0.995), 3)
 
     def learn(self, action_type: str, examples: list[dict]) -> None:
-        """Partial learning: each mistake it recognises in its examples is halved, once per batch."""
+        """Partial learning: each mistake it recognises in its examples is halved, once per batch. It
+        recognises a mistake in a correction of it (the field, changed the way that mistake needs),
+        or in a rejection or a flag that names its reason on a proposal that made it."""
         self.trained.add(action_type)
         seen: set[str] = set()
         for ex in examples:
             touched = {op["path"].lstrip("/") for op in ex.get("patch") or []}
+            proposed, corrected = ex["proposed_payload"], ex.get("corrected_payload")
             for m in self.modes:
                 if m.action_type != action_type or m.name in seen:
                     continue
-                hit = (m.field in touched) if m.field else (ex["outcome"] in ("rejected", "flagged")
-                                                            and m.tag in ex["reason_tags"])
-                if m.feature == "drift" and ex["outcome"] == "flagged" and m.tag in ex["reason_tags"]:
-                    hit = True  # a flag names the reason, not the field
+                if ex["outcome"] == "modified":
+                    hit = m.field is not None and m.field in touched and m.shown_by(proposed, corrected)
+                else:  # rejected, or flagged after it ran: the reason names it, and the proposal shows it
+                    hit = m.tag in ex["reason_tags"] and (m.field is None or m.shown_by(proposed, None))
                 if hit:
                     seen.add(m.name)
                     m.p *= 0.5

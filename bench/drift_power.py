@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import drift  # noqa: E402
-from core.autonomy import DETECT_RATE  # noqa: E402
-from core.policy.audit_draw import TIGHTENED_BOOST  # noqa: E402
+from core import drift
+from core.autonomy import DETECT_RATE
+from core.policy.audit_draw import TIGHTENED_BOOST
 
 
 def caught(rate: float, error: float, actions: int, trials: int, rng: random.Random) -> float:
