@@ -1,9 +1,10 @@
 """The closed-loop simulation (bench/closed_loop.py) through HTTP and the CLI, one seed of the
 bench's own scale: with the loop on, reviews fall by more than half, escaped errors stay under 1 %
 and under the loop-off level, and a drift in a type that earned a threshold is caught within 200 of
-its actions. (The bench runs several seeds; the figures of each are in the issue's closing note,
-including one where the agent learned a drift away before the spot checks could prove it. At a
-smaller scale too little happens after the drift to judge the loop.)"""
+its actions. (The bench runs several seeds; the figures of each are in the issue's closing note.
+Seeds 7 and 5 still miss: a drift at full confidence in a type auto-approved at threshold 0.4,
+caught after 194 and 209 of its actions, runs up more escaped errors than review-everything.
+At a smaller scale too little happens after the drift to judge the loop.)"""
 import pytest
 
 from bench.closed_loop import Batch, simulate
