@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import edits, execution
+from core import drift, edits, execution
 from core.access import is_reviewer, user_id
 from core.action_view import ActionView
 from core.diffing import json_patch, text_diff
@@ -81,6 +81,7 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
     tags = list(dict.fromkeys(reason_tags or []))
     comment = comment.strip() or None if comment else None
     k = validate_vote(kind, tags, ratings, services.policies.current().policy.reason_tags, comment, edited_payload)
+    held_decided = False  # a held check decided: the drift statistic moved
     with unit_of_work(services) as work:
         s, now = work.session, work.now
         action = lock_or_explain(s, action_id, [Status.PENDING])
@@ -130,12 +131,19 @@ def decide(services: Services, action_id: str, *, reviewer: str, kind: str, reas
             if k is not DecisionKind.REJECT:
                 execution.start_approval_clock(work, action)
             work.count_decided(action)
+            held_decided = bool((action.route or {}).get("held_for_check"))
+            if held_decided:
+                entry, _ = services.policies.current().policy.for_action_type(action.action_type)
+                drift.record_held(work, action, flagged=action.decision != Status.APPROVED.value,
+                                  on_drift=entry.on_drift)
         # Every vote changes what reviewers see (quorum progress), not only the final one.
         work.action_changed(action)
         # The diff goes to the review's thread; in a shadow review, only once decided, or it would
         # show the agent's proposal to the next reviewer.
         if vote.text_diff and (final or action.review_mode != ReviewMode.SHADOW.value):
             work.owe(Effect.DIFF_TO_POST, action.id, reviewer)
+    if held_decided:
+        services.watch.forget_holds()  # the drift statistic moved: this process reads it afresh
     if not with_view:
         return None
     with services.db.read() as s:

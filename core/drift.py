@@ -17,9 +17,12 @@ already stop its errors, and their drift (the agent's confidence saying less) is
 miscalibration alarm in core/recommend.py. Spot checks oversample the narrow margins, so their
 flagged share runs above the population's: the test errs toward alarming.
 
-While the statistic is up (TIGHTEN_AT: a recent flag), intake spot-checks the type three
-times as often (core/watch.py, core/policy/audit_draw.py): the switching rule of acceptance
-sampling, from normal to tightened inspection, so that suspicion gathers its evidence faster.
+While the statistic is up (TIGHTEN_AT: a recent flag), intake draws the type's auto-approvals
+three times as often (core/watch.py, core/policy/audit_draw.py): the switching rule of acceptance
+sampling, from normal to tightened inspection. A drawn one is then held for a review before it
+runs (routing), and its human decision is a verdict here too (`held_checks`: modified or rejected
+is a flag): the same population, looked at before it runs, so suspicion stops errors while it
+gathers its evidence.
 
 On an alarm: a row in `drift_alarms`, an audit log event, and an alert owed to Slack (the policy's
 `alerts_channel`). With `on_drift: review` the type is held in review (core/watch.py, routing)
@@ -37,7 +40,7 @@ from core.effects import Effect
 from core.errors import InvalidRequest, NotFound
 from core.services import Services
 from core.store.db import affected
-from core.store.learning_tables import DriftAlarm, DriftStatistic, SpotCheck
+from core.store.learning_tables import DriftAlarm, DriftStatistic, HeldCheck, SpotCheck
 from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import Verdict
 
@@ -80,12 +83,28 @@ def _since_clear(s, action_type: str) -> datetime | None:
 
 
 def state(s, action_type: str) -> Cusum:
+    """Over the type's spot-check verdicts and its held checks (people's looks at would-be
+    auto-approvals before they ran), merged in the order they were given."""
     since = _since_clear(s, action_type)
-    q = select(SpotCheck.verdict).where(SpotCheck.action_type == action_type, SpotCheck.verdict.is_not(None))
+    checked = (select(SpotCheck.decided_at, SpotCheck.action_id, SpotCheck.verdict == Verdict.FLAGGED.value)
+               .where(SpotCheck.action_type == action_type, SpotCheck.verdict.is_not(None)))
+    held = select(HeldCheck.decided_at, HeldCheck.action_id, HeldCheck.flagged).where(HeldCheck.action_type == action_type)
     if since is not None:
-        q = q.where(SpotCheck.decided_at > since)
-    rows = s.scalars(q.order_by(SpotCheck.decided_at.desc(), SpotCheck.action_id.desc()).limit(WINDOW)).all()
-    return cusum([v == Verdict.FLAGGED.value for v in reversed(rows)])
+        checked, held = checked.where(SpotCheck.decided_at > since), held.where(HeldCheck.decided_at > since)
+    rows = [*s.execute(checked.order_by(SpotCheck.decided_at.desc(), SpotCheck.action_id.desc()).limit(WINDOW)),
+            *s.execute(held.order_by(HeldCheck.decided_at.desc(), HeldCheck.action_id.desc()).limit(WINDOW))]
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return cusum([bool(flagged) for _, _, flagged in rows[-WINDOW:]])
+
+
+def record_held(work: Work, action, flagged: bool, on_drift: str) -> None:
+    """A held check decided by people (routing holds a drawn auto-approval for review while its type is
+    under suspicion): modified or rejected counts as a flag. Then the test runs as after a verdict."""
+    work.session.add(HeldCheck(action_id=action.id, action_type=action.action_type,
+                               probability=float((action.route or {}).get("audit_p") or 0.0), flagged=flagged,
+                               decided_at=work.now))
+    work.log("held_check", action.id, {"flagged": flagged})
+    check(work, action.action_type, on_drift)
 
 
 def state_of(services: Services, action_type: str) -> Cusum:

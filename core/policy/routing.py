@@ -32,6 +32,7 @@ class Route:
     link_hosts: tuple[str, ...] = ()
     sampled: bool = False  # this auto-approval was drawn for a spot check
     audit_p: float = 0.0  # the probability it was drawn with (0: not auto-approved)
+    held_for_check: bool = False  # would have been auto-approved, but drawn while its type is under suspicion
     known_action_type: bool = True
     facts: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -61,6 +62,7 @@ class Route:
             "link_hosts": list(self.link_hosts),
             "sampled": self.sampled,
             "audit_p": self.audit_p,
+            "held_for_check": self.held_for_check,
             "known_action_type": self.known_action_type,
         }
 
@@ -156,7 +158,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
     if hold is not None and threshold is not None:
         threshold = None
     why: str
-    sampled = False
+    sampled = held = False
 
     if mode is ReviewMode.BLOCK:
         status, why = Status.BLOCKED, "review mode is block: this action is never allowed"
@@ -189,8 +191,15 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
         audit_p = draw.probability
         sampled = sample_draw < audit_p
         raised = f": {', '.join(draw.why)}" if draw.why else ""
-        why += (f"; drawn for a spot check (probability {audit_p:g}{raised})" if sampled
-                else f"; not drawn for a spot check (probability {audit_p:g}{raised})")
+        if sampled and tightened:
+            # Under suspicion, a drawn one waits for a person before it runs instead of being looked
+            # at after: the look both stops the error and feeds the drift test (core/drift.py).
+            status, mode, sampled, held = Status.PENDING, ReviewMode.REVIEW, False, True
+            why += (f"; held for a review before it runs (probability {audit_p:g}{raised}: its recent spot "
+                    "checks were flagged)")
+        else:
+            why += (f"; drawn for a spot check (probability {audit_p:g}{raised})" if sampled
+                    else f"; not drawn for a spot check (probability {audit_p:g}{raised})")
 
     return Route(
         status=status,
@@ -210,6 +219,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
         link_hosts=policy.link_hosts,
         sampled=sampled,
         audit_p=audit_p,
+        held_for_check=held,
         known_action_type=known,
         facts=facts,
     )

@@ -147,3 +147,18 @@ class GoldItem(Base):
     correct: Mapped[bool | None]
     own: Mapped[bool | None]  # the reviewer decided the source: answered, but not counted
     answered_at: Mapped[datetime | None]
+
+
+class HeldCheck(Base):
+    """A would-be auto-approval held for a person before it ran, because its type was under suspicion
+    (tightened inspection, core/drift.py), and what the person decided. The drift test reads these with
+    the spot checks: the same population, seen before it runs instead of after."""
+
+    __tablename__ = "held_checks"
+    __table_args__ = (Index("ix_held_checks_type", "action_type", "decided_at"),)
+
+    action_id: Mapped[str] = mapped_column(ForeignKey("actions.id"), primary_key=True)
+    action_type: Mapped[str] = mapped_column(String(64))
+    probability: Mapped[float]  # how likely it was to be drawn
+    flagged: Mapped[bool]  # modified or rejected: it should not have run as proposed
+    decided_at: Mapped[datetime]

@@ -172,3 +172,26 @@ def test_a_recent_flag_tightens_the_spot_checks_until_clean_ones_outweigh_it(gat
         assert drift.state_of(gate, "refund").statistic < 0.5
         normal = refund(gate, agent)
     assert "(probability 0.1)" in normal.explanation and TIGHTENED_BOOST == 3.0
+
+
+def test_under_suspicion_a_drawn_auto_approval_waits_for_a_person_and_their_verdict_feeds_the_test(gate, agent):
+    from core import deciding
+    from core.store.learning_tables import HeldCheck
+
+    gate.draw = lambda: 0.0
+    with freeze_time(T0, auto_tick_seconds=1):
+        first = refund(gate, agent)
+        flag(gate, first.id)  # one flag: tightened inspection, no alarm yet
+        assert drift.state_of(gate, "refund").statistic >= drift.TIGHTEN_AT and drift.open_alarm(gate, "refund") is None
+        held = refund(gate, agent)  # drawn (0.0 < 0.3): held for a person instead of running
+        assert held.status is Status.PENDING and held.review_mode.value == "review"
+        assert "held for a review before it runs (probability 0.3" in held.explanation
+        assert spot_checks.get(gate, held.id) is None  # a look before, not after
+        gate.draw = lambda: 0.99
+        assert refund(gate, agent).status is Status.AUTO_APPROVED  # not drawn: runs, as the policy says
+        deciding.decide(gate, held.id, reviewer="UALICE", kind="reject", reason_tags=["policy_violation"])
+    with gate.db.read() as s:
+        row = s.get(HeldCheck, held.id)
+        assert (row.flagged, row.probability) == (True, pytest.approx(0.3))
+    alarm = drift.open_alarm(gate, "refund")  # two flags in a row: the held one counts like a spot check
+    assert alarm is not None and alarm.hold and "2 of the last 2" in alarm.evidence

@@ -1,4 +1,5 @@
-"""gold items: past decided actions shown again to measure each reviewer's accuracy
+"""gold items: past decided actions shown again to measure each reviewer's accuracy; held checks:
+would-be auto-approvals a person saw before they ran, while their type was under suspicion
 
 Revision ID: 0014
 Revises: 0013
@@ -38,9 +39,21 @@ def upgrade() -> None:
     )
     op.create_index('ix_gold_items_answered', 'gold_items', ['answered_at', 'reviewer'], unique=False)
     op.create_index('ix_gold_items_source', 'gold_items', ['action_id'], unique=False)
+    op.create_table('held_checks',
+    sa.Column('action_id', sa.String(length=40), nullable=False),
+    sa.Column('action_type', sa.String(length=64), nullable=False),
+    sa.Column('probability', sa.Double(), nullable=False),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('decided_at', core.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['actions.id'], ),
+    sa.PrimaryKeyConstraint('action_id')
+    )
+    op.create_index('ix_held_checks_type', 'held_checks', ['action_type', 'decided_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_held_checks_type', table_name='held_checks')
+    op.drop_table('held_checks')
     op.drop_index('ix_gold_items_source', table_name='gold_items')
     op.drop_index('ix_gold_items_answered', table_name='gold_items')
     op.drop_table('gold_items')
