@@ -163,6 +163,9 @@ class ActionTypePolicy(_Strict):
     audit_min_per_week: int = Field(default=5, ge=0, le=1000, description="Until this many of the type's auto-approvals "
                                     "(per agent version) were drawn in the last 7 days, every one is.")
     on_drift: Literal["alert", "review"] = Field(default="alert", description="review: drift returns the type to review.")
+    on_suspicion: Literal["hold", "check"] = Field(default="hold", description="While recent spot checks were flagged, "
+                                                   "hold: a drawn auto-approval waits for a review before it runs; "
+                                                   "check: it runs, and is spot-checked after.")
     cost_error: float | None = Field(default=None, gt=0, description="What one wrong action that runs costs "
                                      "(any unit): `hitl recommend` then picks the cheapest threshold.")
     cost_review: float | None = Field(default=None, gt=0, description="What one human review costs, in the same unit.")

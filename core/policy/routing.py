@@ -191,7 +191,7 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
         audit_p = draw.probability
         sampled = sample_draw < audit_p
         raised = f": {', '.join(draw.why)}" if draw.why else ""
-        if sampled and tightened:
+        if sampled and tightened and entry.on_suspicion == "hold":
             # Under suspicion, a drawn one waits for a person before it runs instead of being looked
             # at after: the look both stops the error and feeds the drift test (core/drift.py).
             status, mode, sampled, held = Status.PENDING, ReviewMode.REVIEW, False, True

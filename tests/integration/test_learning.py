@@ -158,8 +158,9 @@ def test_spot_checks_promote_sample_to_auto_or_send_it_back(db, dispatcher, agen
     from core.services import Services
     from tests.fakes import FixedPolicy, StaticGroups
 
-    policy = load_policy_text("action_types:\n  crm:\n    risk: low\n    review_mode: sample\n    sample_rate: 1\n",
-                              "p.yaml")
+    # on_suspicion: check keeps every verdict a spot check (the default holds drawn ones for a review first)
+    policy = load_policy_text("action_types:\n  crm:\n    risk: low\n    review_mode: sample\n    sample_rate: 1\n"
+                              "    on_suspicion: check\n", "p.yaml")
     services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher)
 
     def audit(n, verdict):
@@ -218,7 +219,7 @@ def test_spot_checks_keep_the_threshold_evidence_from_freezing(db, dispatcher, a
     from tests.fakes import FixedPolicy, StaticGroups
 
     policy = load_policy_text("action_types:\n  refund:\n    risk: medium\n    auto_approve_threshold: 0.8\n"
-                              "    audit_rate: 1\n", "p.yaml")
+                              "    audit_rate: 1\n    on_suspicion: check\n", "p.yaml")
     services = Services(db=db, policies=FixedPolicy(policy), dispatcher=dispatcher, draw=lambda: 0.0)
     for i in range(40):  # all auto-approved: no review sees them, the spot checks do
         a = intake.submit(services, agent, Proposal(action_type="refund", title="t", payload={"amount": 1},
