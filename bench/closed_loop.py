@@ -126,6 +126,11 @@ class Run:
         part = self.batches[first:last]
         return 1000 * sum(b.reviewed for b in part) / sum(b.actions for b in part)
 
+    def looks_per_1000(self, first: int, last: int) -> float:
+        """Everything people looked at: reviews before, and spot checks after."""
+        part = self.batches[first:last]
+        return 1000 * sum(b.reviewed + b.checks for b in part) / sum(b.actions for b in part)
+
 
 class Agent:
     """Proposes actions of three types; `modes` are its mistakes."""
@@ -424,7 +429,8 @@ def _pct(v: float | None) -> str:
 def report(on: Run, off: Run) -> str:
     out = [f"seed {on.seed}: escaped errors per 1,000 actions: loop on {on.escaped_per_1000:.1f}, "
            f"loop off {off.escaped_per_1000:.1f}; reviews per 1,000 in the last three batches: loop on "
-           f"{on.reviews_per_1000(-3, None):.0f}, loop off {off.reviews_per_1000(-3, None):.0f}; "
+           f"{on.reviews_per_1000(-3, None):.0f}, loop off {off.reviews_per_1000(-3, None):.0f} (with spot checks: "
+           f"{on.looks_per_1000(-3, None):.0f}); "
            + (f"drift in {on.drift_type} from batch {on.drift_batch}, caught after "
               f"{on.drift_caught_after if on.drift_caught_after is not None else 'never'} of its actions"
               if on.drift_type else "no type earned a threshold, so no drift")]
