@@ -67,26 +67,22 @@ def _known(s, action_type: str, before: datetime) -> tuple[list[tuple[str, str, 
     return [k for k in known if k[1] == "approve"], [k for k in known if k[1] != "approve"]
 
 
-def maybe_issue(services: Services, action_id: str, channel: str) -> GoldItem | None:
-    """After a review of `action_id` was posted in `channel`: with the type's gold_rate, pick a known
-    item of the same type and owe its post. None when not drawn or nothing is known yet."""
-    with services.db.read() as s:
-        action = s.get(Action, action_id)
-    if action is None:
-        return None
-    entry, _ = services.policies.current().policy.for_action_type(action.action_type)
+def maybe_issue(services: Services, action_type: str, channel: str) -> GoldItem | None:
+    """After a review of an `action_type` was posted in `channel`: with the type's gold_rate, pick a
+    known item of the same type and owe its post. None when not drawn or nothing is known yet."""
+    entry, _ = services.policies.current().policy.for_action_type(action_type)
     if entry.gold_rate <= 0 or services.draw() >= entry.gold_rate:
         return None
     with unit_of_work(services) as work:
         s = work.session
-        good, bad = _known(s, action.action_type, work.now - MIN_AGE)
+        good, bad = _known(s, action_type, work.now - MIN_AGE)
         pool = bad if (bad and (services.draw() < 0.5 or not good)) else good
         if not pool:
             return None
         source, answer, basis = pool[min(len(pool) - 1, int(services.draw() * len(pool)))]
         agent_id = s.scalar(select(Action.agent_id).where(Action.id == source))
         item = GoldItem(id=PREFIX + secrets.token_hex(12), action_id=source, agent_id=agent_id,
-                        action_type=action.action_type, answer=answer, basis=basis, created_at=work.now, channel=channel)
+                        action_type=action_type, answer=answer, basis=basis, created_at=work.now, channel=channel)
         s.add(item)
         work.log("gold_issued", source, {"gold": item.id, "answer": answer, "basis": basis})
         work.owe(Effect.GOLD_NEEDED, item.id)
@@ -152,7 +148,7 @@ def shown(services: Services, item: GoldItem) -> ReviewContext:
         "policy_version": policy.version, "quorum": QuorumView(required=a.quorum.required, approvals=[]),
         "claimed_by": None, "votes": [], "comments": [], "decision": None, "outcome": None})
     route = dict(ctx.route)
-    if "<" not in str(route.get("explanation", "")):  # only "confidence below the threshold" is left as it was
+    if item.basis == "spot_check":  # it was auto-approved, and its explanation says so
         route["explanation"] = "review mode is review: a human approves first"
     return ReviewContext(action=view, route=route, agent=ctx.agent, reason_tags=ctx.reason_tags, due_at=None)
 

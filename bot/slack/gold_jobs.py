@@ -58,14 +58,14 @@ def refresh_gold(gold_id: str) -> str:
     return settled(rt, Effect.GOLD_CHANGED, gold_id, work)
 
 
-def issue_after(rt, action_id: str, channel: str) -> None:
+def issue_after(rt, action_type: str, channel: str) -> None:
     """After a review was posted: maybe a gold item beside it. Its failure never fails the review's post."""
     from core import gold
 
     try:
-        gold.maybe_issue(rt.services, action_id, channel)
+        gold.maybe_issue(rt.services, action_type, channel)
     except Exception:  # a measurement: the review it rides on is posted and recorded, whatever happens here
-        log.exception("could not issue a gold item after %s", action_id)
+        log.exception("could not issue a gold item for %s", action_type)
 
 
 ROUTES = {Effect.GOLD_NEEDED: post_gold, Effect.GOLD_CHANGED: refresh_gold}

@@ -81,7 +81,7 @@ def _post_review(rt, action_id: str) -> str:
     _page_first_level(rt, action_id)
     from bot.slack.gold_jobs import issue_after  # gold_jobs builds on this module
 
-    issue_after(rt, action_id, response["channel"])
+    issue_after(rt, ctx.action.action_type, response["channel"])
     return "posted"
 
 

@@ -53,12 +53,12 @@ def test_nothing_is_issued_before_a_decision_is_a_day_old_nor_for_a_type_without
     with freeze_time(DAY1):
         decided(gate, agent, "reject", 1)
         fresh = propose(gate, agent, 2)
-        assert gold.maybe_issue(gate, fresh.id, "C0REF") is None  # the rejection is an hour old at most
+        assert gold.maybe_issue(gate, fresh.action_type, "C0REF") is None  # the rejection is an hour old at most
     with freeze_time(DAY1 + timedelta(days=2)):
         other = propose(gate, agent, 3, "email")
-        assert gold.maybe_issue(gate, other.id, "C0EMAIL") is None  # email has no gold_rate
+        assert gold.maybe_issue(gate, other.action_type, "C0EMAIL") is None  # email has no gold_rate
         gate.draw = lambda: 0.75
-        assert gold.maybe_issue(gate, fresh.id, "C0REF") is None  # not drawn: 0.75 ≥ 0.5
+        assert gold.maybe_issue(gate, fresh.action_type, "C0REF") is None  # not drawn: 0.75 ≥ 0.5
     assert not gate.dispatcher.of(Effect.GOLD_NEEDED)
 
 
@@ -67,7 +67,7 @@ def test_an_issued_item_shows_the_proposal_as_it_was_and_gives_nothing_away(gate
         source = decided(gate, agent, "modify", 40)
     with freeze_time(DAY1 + timedelta(days=2)):
         trigger = propose(gate, agent, 41)
-        item = gold.maybe_issue(gate, trigger.id, "C0REF")
+        item = gold.maybe_issue(gate, trigger.action_type, "C0REF")
     assert (item.action_id, item.answer, item.basis, item.channel) == (source.id, "modify", "review", "C0REF")
     assert [o.action_id for o in gate.dispatcher.of(Effect.GOLD_NEEDED)] == [item.id]
     shown = gold.shown(gate, item).action
@@ -75,14 +75,14 @@ def test_an_issued_item_shows_the_proposal_as_it_was_and_gives_nothing_away(gate
     assert shown.votes == [] and shown.revision == 0 and shown.current_payload == {"amount": 40}
     assert source.id not in shown.model_dump_json()
     with freeze_time(DAY1 + timedelta(days=2)):  # the same past action is not shown twice
-        assert gold.maybe_issue(gate, trigger.id, "C0REF") is None
+        assert gold.maybe_issue(gate, trigger.action_type, "C0REF") is None
 
 
 def test_answers_are_scored_on_may_it_run_as_proposed_and_the_first_one_stands(gate, agent):
     with freeze_time(DAY1):
         bad = decided(gate, agent, "reject", 1)
     with freeze_time(DAY1 + timedelta(days=2)):
-        item = gold.maybe_issue(gate, propose(gate, agent, 2).id, "C0REF")
+        item = gold.maybe_issue(gate, propose(gate, agent, 2).action_type, "C0REF")
         assert item.action_id == bad.id
         with pytest.raises(NotAuthorised):
             gold.answer(gate, item.id, "UMALLORY", "reject", [], GROUPS)
@@ -106,7 +106,7 @@ def test_accuracy_counts_misses_and_false_alarms_and_leaves_out_a_reviewers_own_
         draws = iter([0.1, 0.1, 0.0] * 10)
         gate.draw = lambda: next(draws)  # drawn; a known-bad one; the first of the pool
         for reviewer, said in answers:
-            item = gold.maybe_issue(gate, propose(gate, agent, 99).id, "C0REF")
+            item = gold.maybe_issue(gate, propose(gate, agent, 99).action_type, "C0REF")
             gold.answer(gate, item.id, reviewer, said, [], GROUPS)
         st = metrics.stats(gate, "refund", now=DAY1 + timedelta(days=3))
     scores = {g.reviewer: g for g in st.gold}
@@ -129,7 +129,7 @@ def test_a_known_good_answer_comes_from_a_look_after_the_fact_too(gate, agent):
                                                   confidence=0.99))[0]
         spot_checks.record_verdict(gate, ran.id, "UALICE", spot_checks.LOOKS_RIGHT, [], GROUPS)
     with freeze_time(DAY1 + timedelta(days=2)):
-        item = gold.maybe_issue(gate, ran.id, "C0CRM")
+        item = gold.maybe_issue(gate, ran.action_type, "C0CRM")
         assert (item.action_id, item.answer, item.basis) == (ran.id, "approve", "spot_check")
         ctx = gold.shown(gate, item)
         assert "auto-approve" not in ctx.route["explanation"] and ctx.action.review_mode.value == "review"
