@@ -2,9 +2,7 @@
 bench's own scale: with the loop on, reviews fall by more than half, escaped errors stay under 1 %
 and under the loop-off level, and a drift in a type that earned a threshold is caught within 200 of
 its actions. (The bench runs several seeds; the figures of each are in the issue's closing note.
-Seed 11 still misses one: the agent learned its drift away from two flags before a third came, so
-no alarm was raised, though escaped errors stayed under loop off. At a smaller scale too little
-happens after the drift to judge the loop.)"""
+At a smaller scale too little happens after the drift to judge the loop.)"""
 import pytest
 
 from bench.closed_loop import Batch, simulate
