@@ -13,10 +13,13 @@ from bot.cli_support import store
 @click.argument("args", nargs=-1)
 def stats(args: tuple[str, ...]) -> None:
     """The /hitl-stats numbers in the terminal: [action_type|agent] [7d|30d|90d] [by day|week] [by version]."""
-    from core import metrics, stats_text
+    from core import metrics, stats_subjects, stats_text
 
     q = stats_text.parse_args(" ".join(args))
-    click.echo("\n".join(stats_text.lines(metrics.stats(store(), q.subject, q.days, by=q.by, versions=q.by_version))))
+    services = store()
+    if wrong := stats_text.problem(q, *stats_subjects.known(services)):
+        raise click.UsageError(f"{wrong}\nusage: hitl stats {stats_text.USAGE}")
+    click.echo("\n".join(stats_text.lines(metrics.stats(services, q.subject, q.days, by=q.by, versions=q.by_version))))
 
 
 @click.command()
@@ -44,6 +47,13 @@ def recommend(action_types: tuple[str, ...], target: float, min_samples: int, da
         raise click.UsageError("give --cost-error and --cost-review together")
     services = store()
     policy = services.policies.current().policy
+    if action_types:
+        from core import stats_subjects
+
+        known, _agents = stats_subjects.known(services)
+        if unknown := [t for t in action_types if t not in known]:
+            raise click.UsageError(f"no action type called {', '.join(map(repr, unknown))} "
+                                   f"(known: {', '.join(known) or 'none yet'})")
     for action_type in action_types or rec.action_types(services, days):
         entry, _known = policy.for_action_type(action_type)
         found = evidence.gather(services, action_type, days=days, all_versions=all_versions)

@@ -19,11 +19,26 @@ class Query:
     days: int
     by: str
     by_version: bool = False  # `by version`: a line per agent version
+    extra: tuple[str, ...] = ()  # words past the subject that mean nothing here
+
+
+USAGE = "[action_type|agent] [7d|30d|90d] [by day|week] [by version]"
+
+
+def problem(q: Query, action_types: list[str], agents: list[str]) -> str | None:
+    """What is wrong with the words typed, naming what would be right; None when they make sense."""
+    known = ("known action types: " + (", ".join(action_types) or "none yet")
+             + "; agents: " + (", ".join(agents) or "none yet"))
+    if q.extra:
+        return f"unexpected {' '.join(q.extra)!r}: give one action type or agent at most ({known})"
+    if q.subject is not None and q.subject not in action_types and q.subject not in agents:
+        return f"no action type or agent called {q.subject!r} ({known})"
+    return None
 
 
 def parse_args(text: str) -> Query:
     """`[action_type|agent] [7d|30d|90d] [by day|week] [by version]` in any order; other words are the filter."""
-    days, subject, by, by_version = 7, None, "week", False
+    days, subject, by, by_version, extra = 7, None, "week", False, []
     words = (text or "").split()
     i = 0
     while i < len(words):
@@ -39,8 +54,10 @@ def parse_args(text: str) -> Query:
             i += 1
         elif subject is None:
             subject = word
+        else:
+            extra.append(word)
         i += 1
-    return Query(subject, days, by, by_version)
+    return Query(subject, days, by, by_version, tuple(extra))
 
 
 def sparkline(values: list[float | None]) -> str:

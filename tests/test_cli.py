@@ -61,6 +61,10 @@ def test_agents_audit_and_decide_on_embedded_defaults(tmp_path, monkeypatch):
 
 def test_recommend_and_worker_queue_errors_are_plain(tmp_path, monkeypatch):
     env = embedded_defaults(tmp_path, monkeypatch)
+    unknown = hitl("recommend", "refund", env=env, cwd=tmp_path)  # the embedded default policy has no refund
+    assert unknown.returncode == 2 and "no action type called 'refund' (known: none yet)" in unknown.stderr
+    (tmp_path / "policy.yaml").write_text("action_types:\n  refund:\n    risk: medium\n")
+    env["HITL_POLICY_FILE"] = str(tmp_path / "policy.yaml")
     rec = hitl("recommend", "refund", "--min-samples", "5", env=env, cwd=tmp_path)
     assert rec.returncode == 0, rec.stderr
     assert rec.stdout.splitlines()[:4] == [
@@ -273,3 +277,17 @@ def test_spot_checks_drift_and_operator_keys_from_the_terminal(tmp_path, monkeyp
     assert "alice" in listed and "U0ALICE01" in listed and key not in listed
     assert hitl("operators", "create", "bob", "--reviewer", "bob", env=env, cwd=tmp_path).stderr.strip() == \
         "error: 'bob' is not a Slack user id (U… or W…)"
+
+
+def test_stats_and_recommend_refuse_words_they_do_not_know_with_exit_2_and_the_known_names(tmp_path, monkeypatch):
+    _one_modified_refund(tmp_path, monkeypatch)
+    env = {"HITL_DATA_DIR": str(tmp_path / "var")}
+    bogus = hitl("stats", "nonsense", env=env, cwd=tmp_path)
+    assert bogus.returncode == 2 and bogus.stdout == ""
+    assert "no action type or agent called 'nonsense'" in bogus.stderr and "refund" in bogus.stderr
+    assert "usage: hitl stats [action_type|agent]" in bogus.stderr
+    assert hitl("stats", "refund", "extra", env=env, cwd=tmp_path).returncode == 2
+    assert hitl("stats", "refund", "30d", env=env, cwd=tmp_path).returncode == 0
+    rec = hitl("recommend", "bogus", env=env, cwd=tmp_path)
+    assert rec.returncode == 2 and "no action type called 'bogus'" in rec.stderr and "refund" in rec.stderr
+    assert hitl("recommend", "refund", env=env, cwd=tmp_path).returncode == 0

@@ -317,12 +317,17 @@ def answer_stats(response_url: str, text: str) -> str:
     from slack_sdk.webhook import WebhookClient
 
     from bot.slack.mrkdwn import escape
-    from core import stats_text
+    from core import stats_subjects, stats_text
     from core.metrics import stats
     from core.stats_text import parse_args
 
     q = parse_args(text)
-    body = "\n".join(stats_text.lines(stats(runtime().services, q.subject, q.days, by=q.by, versions=q.by_version)))
+    services = runtime().services
+    if wrong := stats_text.problem(q, *stats_subjects.known(services)):  # a usage line, not a report of dashes
+        WebhookClient(response_url).send(response_type="ephemeral",
+                                         text=f"{escape(wrong)}\nUsage: `/hitl-stats {stats_text.USAGE}`")
+        return "usage"
+    body = "\n".join(stats_text.lines(stats(services, q.subject, q.days, by=q.by, versions=q.by_version)))
     WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
     return "answered"
 

@@ -232,3 +232,23 @@ def test_hitl_stats_acks_at_once_and_answers_through_response_url(slack):
     assert answer["response_type"] == "ephemeral"
     assert "hitl-stats: refund, last 30 days (1 proposed, 1 reviewed by people)" in answer["text"]
     assert "Rejection rate   100%" in answer["text"] and "wrong_action (1)" in answer["text"]
+
+
+def test_hitl_stats_with_words_it_does_not_know_answers_with_usage_and_the_known_names(slack):
+    from urllib.parse import unquote_plus, urlencode
+
+    from tests.slack_requests import SAMPLES, sign
+
+    body = (SAMPLES / "slash_command_body_docs_example.txt").read_text().strip()
+    fields = {k: unquote_plus(v) for k, v in (pair.split("=", 1) for pair in body.split("&"))}
+    for text in ("nonsense", "refund whatever"):
+        fields.update(command="/hitl-stats", text=text, user_id="UALICE",
+                      response_url=slack.fake.url.replace("/api/", "/response/T0FAKE/1/abc"))
+        form_body = urlencode(fields)
+        assert slack.http.post("/slack/events", content=form_body, headers=sign(form_body)).status_code == 200
+        slack.drain()
+    first, second = slack.fake.of("response_url")
+    assert first["response_type"] == "ephemeral" and "no action type or agent called 'nonsense'" in first["text"]
+    assert "known action types: " in first["text"] and "refund" in first["text"] and "slack-agent" in first["text"]
+    assert "Usage: `/hitl-stats [action_type|agent]" in first["text"] and "hitl-stats:" not in first["text"]
+    assert "unexpected 'whatever'" in second["text"]
