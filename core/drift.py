@@ -12,8 +12,8 @@ actions about 94% of the time, and to 15% about 99%; in control at 2% flagged, a
 comes within 1,000 actions about a quarter of the time. P1 was 0.15 and H 2.5 at first: at the
 15% rate advised then, an 11% drift went unseen for 200 actions one run in five.
 
-Why spot checks only: they are the one look at what runs without a human. Reviews of the remainder
-already stop its errors, and their drift (the agent's confidence saying less) is the
+Why spot checks (and held checks) only: they are the one look at what would run without a human.
+Reviews of the remainder already stop its errors, and their drift (the agent's confidence saying less) is the
 miscalibration alarm in core/recommend.py. Spot checks oversample the narrow margins, so their
 flagged share runs above the population's: the test errs toward alarming.
 

@@ -48,23 +48,29 @@ def is_gold(item_id: str) -> bool:
 
 
 def _known(s, action_type: str, before: datetime) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """(known good, known bad) as (action id, answer, basis), newest first, never shown as gold before."""
+    """(known good, known bad) as (action id, answer, basis), newest first, never shown as gold before.
+    Each kind has its own POOL: for a good agent the bad ones are rare and old, and they are the ones
+    that measure misses."""
     used = select(GoldItem.action_id)
-    reviewed = s.execute(
-        select(Action.id, Action.decision).where(
-            Action.action_type == action_type, Action.decision_source == DecisionSource.HUMAN.value,
-            Action.decision.in_([Status.APPROVED.value, Status.MODIFIED.value, Status.REJECTED.value]),
-            Action.review_mode != ReviewMode.SHADOW.value, Action.decided_at <= before, Action.id.not_in(used))
-        .order_by(Action.decided_at.desc()).limit(POOL)).all()
-    checked = s.execute(
-        select(SpotCheck.action_id, SpotCheck.verdict).where(
-            SpotCheck.action_type == action_type, SpotCheck.verdict.is_not(None), SpotCheck.decided_at <= before,
-            SpotCheck.action_id.not_in(used))
-        .order_by(SpotCheck.decided_at.desc()).limit(POOL)).all()
     kinds = {Status.APPROVED.value: "approve", Status.MODIFIED.value: "modify", Status.REJECTED.value: "reject"}
-    known = [(i, kinds[d], "review") for i, d in reviewed]
-    known += [(i, "approve" if v == Verdict.LOOKS_RIGHT.value else "reject", "spot_check") for i, v in checked]
-    return [k for k in known if k[1] == "approve"], [k for k in known if k[1] != "approve"]
+    verdicts = {Verdict.LOOKS_RIGHT.value: "approve", Verdict.FLAGGED.value: "reject"}
+
+    def newest(decisions: list[str], verdict: str) -> list[tuple[str, str, str]]:
+        reviewed = s.execute(
+            select(Action.id, Action.decision).where(
+                Action.action_type == action_type, Action.decision_source == DecisionSource.HUMAN.value,
+                Action.decision.in_(decisions), Action.review_mode != ReviewMode.SHADOW.value,
+                Action.decided_at <= before, Action.id.not_in(used))
+            .order_by(Action.decided_at.desc()).limit(POOL)).all()
+        checked = s.execute(
+            select(SpotCheck.action_id, SpotCheck.verdict).where(
+                SpotCheck.action_type == action_type, SpotCheck.verdict == verdict, SpotCheck.decided_at <= before,
+                SpotCheck.action_id.not_in(used))
+            .order_by(SpotCheck.decided_at.desc()).limit(POOL)).all()
+        return [(i, kinds[d], "review") for i, d in reviewed] + [(i, verdicts[v], "spot_check") for i, v in checked]
+
+    return (newest([Status.APPROVED.value], Verdict.LOOKS_RIGHT.value),
+            newest([Status.MODIFIED.value, Status.REJECTED.value], Verdict.FLAGGED.value))
 
 
 def maybe_issue(services: Services, action_type: str, channel: str) -> GoldItem | None:
