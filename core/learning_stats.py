@@ -17,7 +17,7 @@ from core.store.tables import Action
 from core.vocabulary import DecisionSource, Status, Verdict
 
 if TYPE_CHECKING:
-    from core.metrics import Scope, Window
+    from core.stats_scope import Scope, Window
 
 
 @dataclass(frozen=True)

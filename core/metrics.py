@@ -20,8 +20,9 @@ from sqlalchemy.dialects import postgresql as pg
 from core import autonomy, gold, learning_stats, population, recommend, review_quality, rollups, ttd_histogram
 from core.rollups import HUMAN
 from core.services import Services
+from core.stats_scope import Scope, Window, ceil_to, scope_of
 from core.store.learning_tables import GoldItem, Rollup, SpotCheck
-from core.store.tables import Action, Agent, Escalation, Vote
+from core.store.tables import Action, Escalation, Vote
 from core.vocabulary import DecisionSource, Status
 
 DAY = timedelta(days=1)
@@ -33,22 +34,6 @@ EXACT_LIMIT = 50_000
 # up to this many reviewed (measured: +90 ms at 3,900 reviewed), and otherwise points to the command.
 RECOMMEND_LIMIT = 5_000
 PERIODS = {"week": (7, 8), "day": (1, 14)}  # sparkline: period length in days, how many periods
-
-
-@dataclass(frozen=True)
-class Window:
-    days: int
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def ending(cls, end: datetime, days: int) -> Window:
-        """Windows end on the hour (the current one: the end of this hour), so rollups cover them exactly."""
-        end = _ceil(end, "hour")
-        return cls(days=days, start=end - timedelta(days=days), end=end)
-
-    def previous(self) -> Window:
-        return Window.ending(self.start, self.days)
 
 
 @dataclass(frozen=True)
@@ -126,48 +111,11 @@ def _ratio(a: int, b: int) -> float | None:
     return a / b if b else None
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which actions count: some agents', one action type's, both, or all."""
-
-    label: str
-    agent_ids: tuple[int, ...] | None = None
-    action_type: str | None = None
-
-    def filter(self, stmt, table=Action):
-        """Narrow a statement over `table` (actions, or anything with agent_id and action_type columns)."""
-        if self.agent_ids is not None:
-            stmt = stmt.where(table.agent_id.in_(self.agent_ids))
-        if self.action_type is not None:
-            stmt = stmt.where(table.action_type == self.action_type)
-        return stmt
-
-    def narrow(self, stmt, action_id):
-        """Filter a statement over a table that refers to actions, joining them only when the scope needs it."""
-        if self.agent_ids is None and self.action_type is None:
-            return stmt
-        return self.filter(stmt.join(Action, Action.id == action_id))
-
-
-def scope_of(services: Services, subject: str | None) -> Scope:
-    """A subject naming an agent scopes by agent; otherwise it names an action type."""
-    if subject is None:
-        return Scope("all action types")
-    with services.db.read() as s:
-        ids = tuple(s.scalars(select(Agent.id).where(Agent.name == subject)))
-    return Scope(subject, agent_ids=ids) if ids else Scope(subject, action_type=subject)
-
-
-def _ceil(moment: datetime, grain: str) -> datetime:
-    floor = rollups.floor_to(moment, grain)
-    return floor if floor == moment else floor + rollups.GRAINS[grain]
-
-
 def _pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime, int]]:
     """[start, end) as (grain, from, to, sign) rollup ranges: whole UTC days, plus the hours of the days
     cut at either end. Where a cut day's share is more than half of it, it is read as the whole day
     minus the hours outside, so no more than twelve hourly rows are read per cut."""
-    first, last = _ceil(start, "day"), rollups.floor_to(end, "day")
+    first, last = ceil_to(start, "day"), rollups.floor_to(end, "day")
     if first > last:  # within one day
         return [("hour", start, end, 1)]
     out = [("day", first, last, 1)] if first < last else []
@@ -299,10 +247,10 @@ def _reviewer_load(s, scope: Scope, window: Window, votes: int) -> list[review_q
 
 
 def stats(services: Services, subject: str | None = None, days: int = 7, now: datetime | None = None, by: str = "week",
-          scope: Scope | None = None, versions: bool = False) -> Stats:
+          scope: Scope | None = None, versions: bool = False, only_types: tuple[str, ...] | None = None) -> Stats:
     window = Window.ending(now or services.clock(), days)
     previous = window.previous()
-    scope = scope or scope_of(services, subject)
+    scope = scope or scope_of(services, subject, only_types)
     length, count = PERIODS.get(by, PERIODS["week"])
     periods = [(window.end - timedelta(days=length * (k + 1)), window.end - timedelta(days=length * k))
                for k in range(count - 1, -1, -1)]

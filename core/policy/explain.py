@@ -44,6 +44,9 @@ def warnings(loaded: LoadedPolicy) -> list[str]:
             out.append(f"warning: {name} names no reviewers, so anyone who can see its reviews may decide")
         if e.review_mode is ReviewMode.SAMPLE and e.sample_rate == 0:
             out.append(f"warning: {name} is in sample mode with sample_rate 0: nothing will be audited")
+    if not p.managers:
+        out.append("warning: no managers: anyone in the workspace can read /hitl-stats for every action type, "
+                   "with reviewers' names and flags")
     return out
 
 

@@ -270,6 +270,8 @@ class Policy(_Strict):
     # Entries written in the file replace the default for their risk; the others keep theirs.
     risk_classes: dict[Risk, RiskClass] = Field(default_factory=dict)
     alerts_channel: str | None = Field(default=None, description="Where drift alerts go (C… or G…).")
+    managers: Reviewers = Field(default=Reviewers(), description="Who may read /hitl-stats for every action type, "
+                                "with reviewers' names; others read only the types they review. Empty: everyone.")
     action_types: dict[Annotated[str, Field(pattern=ACTION_TYPE_PATTERN)], ActionTypePolicy] = {}
 
     @field_validator("reason_tags")

@@ -82,7 +82,7 @@ def test_hitl_stats_typed_in_the_sandbox_shows_the_numbers(page, dev):
     answer = page.get_by_test_id("ephemeral").filter(has_text="hitl-stats: refund")
     expect(answer).to_contain_text("Rejection rate   100%", timeout=30_000)
     expect(answer).to_contain_text("3 proposed, 1 reviewed by people")
-    expect(answer).to_contain_text("policy_violation (1)")
+    expect(answer).to_contain_text("policy violation (1)")
     assert dev.agent.get(f"/v1/actions/{pending['id']}").json()["status"] == "rejected"
 
 

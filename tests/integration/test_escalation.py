@@ -232,4 +232,4 @@ def test_escalations_and_sla_breaches_are_counted(tree_gate, agent):
         fire_latest(tree_gate, a.id)
         st = metrics.stats(tree_gate, "refund", now=T0 + timedelta(minutes=16))
     assert (st.current.escalations, st.current.sla_breaches) == (2, 1)
-    assert "SLA breaches     1 action(s) went past their first SLA; 2 escalation(s)" in stats_text.lines(st)
+    assert "SLA breaches     1 action went past their first SLA; 2 escalations" in stats_text.lines(st)

@@ -115,7 +115,7 @@ def test_accuracy_counts_misses_and_false_alarms_and_leaves_out_a_reviewers_own_
     carol = scores["UCAROL"]
     assert (carol.answered, carol.correct, carol.missed, carol.false_alarms) == (2, 1, 0, 1)
     text = "\n".join(stats_text.lines(st))
-    assert "Gold items       UALICE 0 of 2 right (2 missed, 0 false alarm(s))" in text
+    assert "Gold items       UALICE 0 of 2 right (2 missed, 0 false alarms)" in text
 
 
 def test_a_known_good_answer_comes_from_a_look_after_the_fact_too(gate, agent):

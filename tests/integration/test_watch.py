@@ -151,7 +151,7 @@ def test_the_stats_estimate_what_nobody_reviewed_and_say_what_each_figure_covers
     assert st.current.traffic_estimate.rate == pytest.approx((1 + 2 * 0.5) / 3)
     text = "\n".join(stats_text.lines(st))
     assert "Rejection rate   100% of 1 reviewed by people" in text
-    assert "Escaped errors   est. 50.0% (95% CI" in text and "of 2 auto-approved, from 2 spot check(s)" in text
+    assert "Escaped errors   est. 50.0% (95% CI" in text and "of 2 auto-approved, from 2 spot checks" in text
     assert "6 auto-approved not covered" in text
     assert "over 3 reviewed or auto-approved" in text
     assert len(unchecked) == 6
