@@ -1,6 +1,6 @@
 """Who may read which numbers in /hitl-stats: the policy's managers read every action type and every
 reviewer's figures; anyone else reads only the action types they may decide, and only their own
-reviewer figures. A policy with no `managers:` leaves the numbers open to everyone (`hitl policy check`
+reviewer figures (a type whose reviewers the policy does not name is the managers' alone). A policy with no `managers:` leaves the numbers open to everyone (`hitl policy check`
 warns), as a policy with no reviewers leaves the decisions open."""
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ def reader(policy: Policy, user: str, known_types: list[str], groups: GroupDirec
     for action_type in known_types:
         entry, _ = policy.for_action_type(action_type)
         # A rule may hand the type to other reviewers: deciding any of its actions is reason enough.
+        # Only a panel that names people counts: one that names nobody is open to all, and its numbers
+        # are the managers' to read.
         panels = [entry.reviewers] + [r.reviewers for r in entry.rules if r.reviewers is not None]
-        if any(is_reviewer(p.model_dump(), user, groups) for p in panels):
+        if any(p and is_reviewer(p.model_dump(), user, groups) for p in panels):
             mine.append(action_type)
     return Reader(user, False, tuple(mine))
 

@@ -72,23 +72,28 @@ def sparkline(values: list[float | None]) -> str:
                    for v in values)
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.0%}"
 
 
-def _secs(v: float | None) -> str:
+def secs(v: float | None) -> str:
     if v is None:
         return "—"
     return f"{v:.0f}s" if v < 90 else f"{v / 60:.1f}m" if v < 5400 else f"{v / 3600:.1f}h"
 
 
-def _change(now: float | None, before: float | None) -> str:
-    """Percentage points against the previous window of the same length."""
+def points(now: float | None, before: float | None) -> str:
+    """`▲ 5 pts`: percentage points against the previous window of the same length; "" without both."""
     if now is None or before is None:
         return ""
     delta = round((now - before) * 100)
     arrow = "▲" if delta > 0 else "▼" if delta < 0 else "="
-    return f" ({arrow} {abs(delta)} pts vs the previous window)"
+    return f"{arrow} {abs(delta)} pts"
+
+
+def _change(now: float | None, before: float | None) -> str:
+    moved = points(now, before)
+    return f" ({moved} vs the previous window)" if moved else ""
 
 
 def _of_reviewed(h: Headline) -> str:
@@ -143,16 +148,16 @@ def headline(st: Stats) -> list[Line]:
     heads = [h for _, h in st.trend]
     approx = "" if c.ttd_exact or c.ttd_p50 is None else "≈"
     return [
-        Line("Override rate", f"{_pct(c.override_rate)}{_of_reviewed(c)}{_change(c.override_rate, p.override_rate)}",
+        Line("Override rate", f"{pct(c.override_rate)}{_of_reviewed(c)}{_change(c.override_rate, p.override_rate)}",
              sparkline([h.override_rate for h in heads])),
-        Line("Rejection rate", f"{_pct(c.rejection_rate)}{_of_reviewed(c)}{_change(c.rejection_rate, p.rejection_rate)}",
+        Line("Rejection rate", f"{pct(c.rejection_rate)}{_of_reviewed(c)}{_change(c.rejection_rate, p.rejection_rate)}",
              sparkline([h.rejection_rate for h in heads])),
-        Line("Time to decision", f"p50 {approx}{_secs(c.ttd_p50)}, p90 {approx}{_secs(c.ttd_p90)}",
+        Line("Time to decision", f"p50 {approx}{secs(c.ttd_p50)}, p90 {approx}{secs(c.ttd_p90)}",
              sparkline([h.ttd_p50 for h in heads])),
         Line("Exception diversity", f"{plural(c.distinct_tags, 'reason tag')}, "
              f"{plural(c.distinct_field_sets, 'modified-field set')}",
              sparkline([h.distinct_tags + h.distinct_field_sets if h.reviewed else None for h in heads])),
-        Line("Needed a human", f"{_pct(c.intervention_rate)}; auto-approved {_pct(c.auto_approve_share)}"),
+        Line("Needed a human", f"{pct(c.intervention_rate)}; auto-approved {pct(c.auto_approve_share)}"),
     ]
 
 
@@ -193,10 +198,10 @@ def alerts(st: Stats, person=str) -> list[Line]:
     for stamp in st.stamps:
         if stamp.why == "fast":
             out.append(Line("⚠ Rubber stamp?", f"{person(stamp.reviewer)} approved {stamp.approve_share:.0%} of "
-                            f"{stamp.votes} in a median of {_secs(stamp.seconds)} after seeing it"))
+                            f"{stamp.votes} in a median of {secs(stamp.seconds)} after seeing it"))
         else:
             out.append(Line("⚠ Rubber stamp?", f"{person(stamp.reviewer)} approved {stamp.approve_share:.0%} of "
-                            f"{stamp.votes}, peers {_pct(stamp.peers_share)} on the same action types"))
+                            f"{stamp.votes}, peers {pct(stamp.peers_share)} on the same action types"))
     for g in st.gold:
         if g.flagged:
             out.append(Line("⚠ Gold accuracy", f"{person(g.reviewer)} answered {g.rate:.0%} of {g.answered} gold items "
@@ -222,14 +227,14 @@ def details(st: Stats, person=str) -> list[Line]:
     out += _estimate_lines(c)
     if c.shadow_decided:
         out.append(Line("Shadow mode", f"the agent's proposal matched the human's decision in "
-                        f"{_pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}"))
+                        f"{pct(c.shadow_agreed / c.shadow_decided)} of {c.shadow_decided}"))
     cal = st.calibration
     if cal is not None and cal.ece is not None:
-        cells = [f"{b.low:.1f}–{b.high:.1f}: {_pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
+        cells = [f"{b.low:.1f}–{b.high:.1f}: {pct(b.approval_rate)} of {b.count}" for b in cal.buckets if b.count]
         out.append(Line("Calibration", f"approved unmodified by confidence: {'; '.join(cells)}; ECE {cal.ece:.2f}"))
     if st.reviewers:
         out.append(Line("Reviewer load", ", ".join(f"{person(r.reviewer)} {r.votes} (median {'' if r.exact else '≈'}"
-                                                   f"{_secs(r.median_seconds)})" for r in st.reviewers[:5])))
+                                                   f"{secs(r.median_seconds)})" for r in st.reviewers[:5])))
     if st.gold:
         out.append(Line("Gold items", ", ".join(
             f"{person(g.reviewer)} {g.correct} of {g.answered} right ({g.missed} missed, "
@@ -253,10 +258,10 @@ def details(st: Stats, person=str) -> list[Line]:
         out.append(Line("Recommended", "too many decisions to weigh here: run `hitl recommend`"))
     for v in st.versions:
         out.append(Line("Agent version", f"{v.version or '(none)'}: {v.proposed} proposed, {v.reviewed} reviewed by "
-                        f"people, override {_pct(v.override_rate)}, rejection {_pct(v.rejection_rate)}, "
+                        f"people, override {pct(v.override_rate)}, rejection {pct(v.rejection_rate)}, "
                         f"{v.auto_approved} auto-approved, {v.flagged} of {v.checked} spot checks flagged"))
     if st.agreement is not None and st.agreement.items:
-        out.append(Line("Agreement", f"{_pct(st.agreement.rate)} of {plural(st.agreement.items, 'item')} reviewed "
+        out.append(Line("Agreement", f"{pct(st.agreement.rate)} of {plural(st.agreement.items, 'item')} reviewed "
                         "more than once"))
     return out
 

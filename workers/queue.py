@@ -31,7 +31,8 @@ MOVED = {
     "workers.jobs.notify_escalation": "bot.slack.jobs.notify_escalation",
     "workers.jobs.post_audit": "bot.slack.jobs.post_spot_check",
     "workers.jobs.refresh_audit": "bot.slack.jobs.refresh_spot_check",
-    "workers.jobs.answer_stats": "bot.slack.jobs.answer_stats",
+    "workers.jobs.answer_stats": "bot.slack.stats_jobs.answer_stats",
+    "bot.slack.jobs.answer_stats": "bot.slack.stats_jobs.answer_stats",
     "workers.jobs.apply_interaction": "bot.slack.jobs.apply_interaction",
     "workers.jobs.fire_timers": "workers.timer_jobs.fire_timers",
     "workers.jobs.fire_timer": "workers.timer_jobs.fire_timer",  # one job per action, before the timer wheel

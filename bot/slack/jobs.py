@@ -311,27 +311,6 @@ def apply_interaction(interaction_id: int) -> str:
     return applied.notice or "ok"
 
 
-@job(SLACK)
-def answer_stats(response_url: str, text: str) -> str:
-    """/hitl-stats: compute and answer privately through the command's response_url."""
-    from slack_sdk.webhook import WebhookClient
-
-    from bot.slack.mrkdwn import escape
-    from core import stats_subjects, stats_text
-    from core.metrics import stats
-    from core.stats_text import parse_args
-
-    q = parse_args(text)
-    services = runtime().services
-    if wrong := stats_text.problem(q, *stats_subjects.known(services)):  # a usage line, not a report of dashes
-        WebhookClient(response_url).send(response_type="ephemeral",
-                                         text=f"{escape(wrong)}\nUsage: `/hitl-stats {stats_text.USAGE}`")
-        return "usage"
-    body = "\n".join(stats_text.lines(stats(services, q.subject, q.days, by=q.by, versions=q.by_version)))
-    WebhookClient(response_url).send(response_type="ephemeral", text=f"```{escape(body)}```")
-    return "answered"
-
-
 # What the composition root routes each durable effect to.
 ROUTES = {
     Effect.REVIEW_NEEDED: post_review,

@@ -42,6 +42,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(spot_check_routes.router)
     app.include_router(stats.router)
     app.include_router(health.router)
+    if runtime.slack is not None:  # over HTTP or Socket Mode alike, Slack fetches the charts from here
+        from bot.web import chart_routes
+
+        app.include_router(chart_routes.router)
     if runtime.slack is not None and runtime.settings.slack_signing_secret is not None:
         from slack_sdk.signature import SignatureVerifier
 
