@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 unexport PYTHONDONTWRITEBYTECODE
 
 CHROMIUM := /usr/bin/chromium
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: run test test-fast lint bench clean
@@ -27,7 +28,11 @@ run: $(STAMP)
 $(CHROMIUM):
 	$(SUDO) apt-get install -y -qq chromium || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-test: $(STAMP) $(CHROMIUM)
+# The sandbox shows emoji as Slack does, not as empty boxes: a colour emoji font for chromium.
+$(EMOJI_FONT):
+	$(SUDO) apt-get install -y -qq fonts-noto-color-emoji || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-noto-color-emoji)
+
+test: $(STAMP) $(CHROMIUM) $(EMOJI_FONT)
 	$(BIN)/pytest -n 2
 
 # The developer's loop: unit tests and the SQLite half; no browser, no real worker processes, no

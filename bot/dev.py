@@ -46,7 +46,8 @@ def run(settings: Settings, host: str, port: int, demo: bool | None) -> None:
             from bot.sandbox.routes import Sandbox, router
             from bot.sandbox.workspace import Workspace
 
-            workspace = Workspace.from_policy(runtime.services.policies.current().policy)
+            workspace = Workspace.from_policy(runtime.services.policies.current().policy).keep_in(
+                settings.data_dir / "sandbox-workspace.json")
             secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
             app.include_router(router(Sandbox(workspace, secret, base)))
         worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env={**os.environ, **env_of(settings)})

@@ -32,8 +32,9 @@ class Sandbox:
         headers = {**signed_requests.sign(self.secret, body), "Content-Type": content_type}
         return httpx.post(f"{self.base_url}/slack/events", content=body, headers=headers, timeout=10)
 
-    def response_url(self, user: str, channel: str) -> str:
-        return f"{self.base_url}/sandbox/response/{channel}/{user}"
+    def response_url(self, user: str, channel: str, ephemeral_ts: str | None = None) -> str:
+        """Where the bot answers a command or a click; a click on a private message may replace it."""
+        return f"{self.base_url}/sandbox/response/{channel}/{user}" + (f"?ts={ephemeral_ts}" if ephemeral_ts else "")
 
 
 def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +101,7 @@ class Click(BaseModel):
     user: str
     channel: str
     ts: str
+    ephemeral: bool = False  # a button on a private message (the /hitl-stats report)
     block_id: str
     action_id: str
     type: str = "button"
@@ -130,6 +132,7 @@ class Reply(BaseModel):
 
 class Close(BaseModel):
     user: str
+    every: bool = False
 
 
 def router(sandbox: Sandbox) -> APIRouter:
@@ -143,9 +146,10 @@ def router(sandbox: Sandbox) -> APIRouter:
         return JSONResponse(web_api(ws, method, await _params(request)))
 
     @r.post("/response/{channel}/{user}")
-    async def response(channel: str, user: str, request: Request) -> JSONResponse:
+    async def response(channel: str, user: str, request: Request, ts: str | None = None) -> JSONResponse:
         body = await _params(request)
-        ws.ephemeral(user, channel, body.get("text", ""), body.get("blocks"))
+        replace = ts if body.get("replace_original") in (True, "true") else None
+        ws.ephemeral(user, channel, body.get("text", ""), body.get("blocks"), replace_ts=replace)
         return JSONResponse({"ok": True})
 
     @r.get("/")
@@ -158,13 +162,19 @@ def router(sandbox: Sandbox) -> APIRouter:
 
     @r.post("/ui/click")
     def click(c: Click) -> dict:
-        message = ws.message(c.channel, c.ts)
-        if message is None:
+        if c.ephemeral:
+            private = ws.find_ephemeral(c.user, c.ts)
+            found = None if private is None else {**private, "user": BOT_USER}
+        else:
+            message = ws.message(c.channel, c.ts)
+            found = None if message is None else message.as_json()
+        if found is None:
             return {"ok": False, "error": "message_not_found"}
         action = {"action_id": c.action_id, "block_id": c.block_id, "type": c.type, "value": c.value or "",
                   "text": {"type": "plain_text", "text": c.text or ""}, "selected_option": c.selected_option}
-        body = signed_requests.block_actions(c.user, ws.users.get(c.user, c.user), message.as_json(), action, c.state,
-                                      ws.new_trigger(c.user), sandbox.response_url(c.user, c.channel))
+        body = signed_requests.block_actions(
+            c.user, ws.users.get(c.user, c.user), found, action, c.state, ws.new_trigger(c.user),
+            sandbox.response_url(c.user, c.channel, c.ts if c.ephemeral else None), ephemeral=c.ephemeral)
         answer = sandbox.send(signed_requests.form(body), "application/x-www-form-urlencoded")
         return {"ok": answer.status_code == 200, "status": answer.status_code}
 
@@ -185,7 +195,7 @@ def router(sandbox: Sandbox) -> APIRouter:
 
     @r.post("/ui/close")
     def close(c: Close) -> dict:
-        ws.close_view(c.user)
+        ws.close_view(c.user, every=c.every)
         return {"ok": True}
 
     @r.post("/ui/command")

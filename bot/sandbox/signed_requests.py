@@ -27,8 +27,9 @@ def _user(user: str, name: str) -> dict:
 
 
 def block_actions(user: str, name: str, message: dict, action: dict, state: dict, trigger_id: str,
-                  response_url: str) -> dict:
-    """A click on an element of a message. `action`: action_id, block_id, type, value or selected_option."""
+                  response_url: str, ephemeral: bool = False) -> dict:
+    """A click on an element of a message. `action`: action_id, block_id, type, value or selected_option.
+    On an ephemeral message Slack says so in the container and sends no `message`: it keeps none."""
     element = {"action_id": action["action_id"], "block_id": action["block_id"], "type": action["type"],
                "action_ts": f"{time.time():.6f}"}
     if action["type"] == "button":
@@ -36,16 +37,19 @@ def block_actions(user: str, name: str, message: dict, action: dict, state: dict
     else:
         option = action.get("selected_option")
         element["selected_option"] = {**option, "text": _plain(option.get("text"))} if option else None
-    return {
+    body = {
         "type": "block_actions", "user": _user(user, name), "api_app_id": APP,
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"],
-                      "is_ephemeral": False},
+                      "is_ephemeral": ephemeral},
         "trigger_id": trigger_id, "team": {"id": TEAM}, "enterprise": None, "is_enterprise_install": False,
         "channel": {"id": message["channel"]},
         "message": {"bot_id": BOT, "type": "message", "text": message["text"], "user": message["user"],
                     "ts": message["ts"], "app_id": APP, "blocks": message.get("blocks") or [], "team": TEAM},
         "state": {"values": state}, "response_url": response_url, "actions": [element],
     }
+    if ephemeral:
+        del body["message"]
+    return body
 
 
 def view_submission(user: str, name: str, view: dict, values: dict, trigger_id: str) -> dict:

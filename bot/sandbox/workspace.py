@@ -4,10 +4,13 @@ are served from the threadpool."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 BOT_USER = "U0HITLBOT"
@@ -39,6 +42,7 @@ class Workspace:
     view_stack: dict[str, list[dict]] = field(default_factory=dict)  # user -> open modals, newest last
     triggers: dict[str, str] = field(default_factory=dict)  # trigger_id -> user
     version: int = 0
+    saved_to: Path | None = None  # like Slack, messages outlive a restart; private notices and modals do not
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -63,6 +67,8 @@ class Workspace:
                     ws.channels.setdefault(chan, _channel_name(name, chan, entry))
             for t in targets:
                 ws._add_target(t)
+        for m in [*policy.managers.users, *policy.managers.groups]:
+            ws._add_target(m)
         ws.users.setdefault("U0ALICE01", "alice")
         ws.users[OUTSIDER] = "mallory (not a reviewer)"
         ws.users[BOT_USER] = "hitl-gate"
@@ -72,10 +78,10 @@ class Workspace:
         if t[:1] in "UW":
             self.users.setdefault(t, _person(t))
         elif t[:1] == "S" and t not in self.groups:
-            base = re.sub(r"^S0?", "", t).lower()[:6] or "group"
+            base = re.sub(r"\d+$", "", re.sub(r"^S0?", "", t)).lower() or "group"
             members = [f"U{t[1:]}{i}" for i in (1, 2)]
             for i, m in enumerate(members, 1):
-                self.users.setdefault(m, f"{base}-{i}")
+                self.users.setdefault(m, f"{base} reviewer {i}")
             self.groups[t] = members
         elif t[:1] in "CG":
             self.channels.setdefault(t, t.lower())
@@ -87,6 +93,25 @@ class Workspace:
 
     def _changed(self) -> None:
         self.version += 1
+        if self.saved_to is not None:
+            tmp = self.saved_to.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"messages": [m.as_json() for m in self.messages],
+                                       "dms": {c: n for c, n in self.channels.items() if c.startswith("D")}}))
+            os.replace(tmp, self.saved_to)  # whole or not at all, should the process die mid-write
+
+    def keep_in(self, path: Path) -> Workspace:
+        """Read the messages a previous run left at `path`, and keep them there from now on."""
+        if path.exists():
+            try:
+                saved = json.loads(path.read_text())
+                self.messages = [Message(**m) for m in saved.get("messages", [])]
+                self.channels.update(saved.get("dms", {}))
+                self.version = len(self.messages)
+            except (ValueError, TypeError):  # a file from another version: start empty rather than not at all
+                self.messages = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.saved_to = path
+        return self
 
     def post(self, channel: str, text: str, blocks: list[dict] | None, thread_ts: str | None,
              user: str = BOT_USER) -> Message:
@@ -108,12 +133,22 @@ class Workspace:
                 self._changed()
             return msg
 
-    def ephemeral(self, user: str, channel: str, text: str, blocks: list[dict] | None = None) -> str:
+    def ephemeral(self, user: str, channel: str, text: str, blocks: list[dict] | None = None,
+                  replace_ts: str | None = None) -> str:
+        """A private message; with `replace_ts`, it takes that one's place (response_url's replace_original)."""
         with self._lock:
+            for e in self.ephemerals:
+                if replace_ts is not None and e["ts"] == replace_ts and e["user"] == user:
+                    e.update(text=text or "", blocks=blocks)
+                    self._changed()
+                    return replace_ts
             ts = self._ts()
             self.ephemerals.append({"user": user, "channel": channel, "text": text or "", "blocks": blocks, "ts": ts})
             self._changed()
             return ts
+
+    def find_ephemeral(self, user: str, ts: str) -> dict | None:
+        return next((e for e in self.ephemerals if e["user"] == user and e["ts"] == ts), None)
 
     def new_trigger(self, user: str) -> str:
         with self._lock:
@@ -148,10 +183,13 @@ class Workspace:
         stack = self.view_stack.get(user) or []
         return stack[-1] if stack else None
 
-    def close_view(self, user: str) -> None:
+    def close_view(self, user: str, every: bool = False) -> None:
+        """Close the top modal, or (`every`: Escape on a stack, a reload) all of them."""
         with self._lock:
             stack = self.view_stack.get(user) or []
-            if stack:
+            if every:
+                stack.clear()
+            elif stack:
                 stack.pop()
             self._changed()
 

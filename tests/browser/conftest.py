@@ -35,6 +35,8 @@ def browser():
 class Dev:
     """A running `hitl dev --no-demo` and an agent key for it."""
 
+    process: Process
+
     def __init__(self, url: str, key: str):
         self.url, self.key = url, key
         self.agent = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {key}"})
@@ -46,6 +48,37 @@ class Dev:
         r = self.agent.post("/v1/actions", json=body)
         assert r.status_code == 201, r.text
         return r.json()
+
+
+class Process:
+    """`hitl dev --no-demo` as a process that can be stopped and started again on the same data."""
+
+    def __init__(self, env: dict, url: str):
+        self.env, self.url, self.proc = env, url, None
+
+    def start(self) -> None:
+        self.proc = proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "dev", "--no-demo"], env=self.env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                            start_new_session=True)
+        wait_for(lambda: proc.poll() is not None or answers(f"{self.url}/sandbox/ui/state", user="U0ALICE01"), 90,
+                 "hitl dev to serve the sandbox")
+        if proc.poll() is not None:
+            raise AssertionError(proc.stdout.read() if proc.stdout else "hitl dev exited")
+
+    def stop(self) -> None:
+        import signal
+
+        if self.proc is None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+            if os.environ.get("HITL_TEST_SHOW_DEV"):
+                print(self.proc.stdout.read() if self.proc.stdout else "")
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(20)
+        self.proc = None
 
 
 @pytest.fixture
@@ -60,23 +93,14 @@ def dev(tmp_path, database_url, redis_url):
                              capture_output=True, text=True, timeout=60)
     assert created.returncode == 0, created.stderr
     key = next(w for w in created.stdout.split() if w.startswith("hitl_"))
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "dev", "--no-demo"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    process = Process(env, f"http://127.0.0.1:{port}")
     try:
-        wait_for(lambda: proc.poll() is not None or answers(f"{url}/sandbox/ui/state", user="U0ALICE01"), 90,
-                 "hitl dev to serve the sandbox")
-        if proc.poll() is not None:
-            raise AssertionError(proc.stdout.read() if proc.stdout else "hitl dev exited")
-        yield Dev(url, key)
+        process.start()
+        found = Dev(process.url, key)
+        found.process = process
+        yield found
     finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        process.stop()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 request to the bot, and what the bot sends back is rendered from its Block Kit."""
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -79,9 +80,9 @@ def test_hitl_stats_typed_in_the_sandbox_shows_the_numbers(page, dev):
     expect(message).to_contain_text("Rejected by @alice", timeout=30_000)
     page.get_by_test_id("command").fill("/hitl-stats refund 7d")
     page.get_by_test_id("command").press("Enter")
-    answer = page.get_by_test_id("ephemeral").filter(has_text="hitl-stats: refund")
-    expect(answer).to_contain_text("Rejection rate   100%", timeout=30_000)
-    expect(answer).to_contain_text("3 proposed, 1 reviewed by people")
+    answer = page.get_by_test_id("ephemeral").filter(has_text="hitl-stats · refund · last 7 days")
+    expect(answer).to_contain_text(re.compile(r"Rejection rate\s*100%"), timeout=30_000)
+    expect(answer).to_contain_text("3 proposed · 1 reviewed by people")
     expect(answer).to_contain_text("policy violation (1)")
     assert dev.agent.get(f"/v1/actions/{pending['id']}").json()["status"] == "rejected"
 
