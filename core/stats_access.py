@@ -1,7 +1,8 @@
 """Who may read which numbers in /hitl-stats: the policy's managers read every action type and every
 reviewer's figures; anyone else reads only the action types they may decide, and only their own
-reviewer figures (a type whose reviewers the policy does not name is the managers' alone). A policy with no `managers:` leaves the numbers open to everyone (`hitl policy check`
-warns), as a policy with no reviewers leaves the decisions open."""
+reviewer figures (a type whose reviewers the policy does not name is the managers' alone). A policy
+with no `managers:` leaves the numbers open to everyone (`hitl policy check` warns), as a policy with
+no reviewers leaves the decisions open."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace

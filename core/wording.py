@@ -13,6 +13,19 @@ def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
+def percent(v: float, against: float | None = None) -> str:
+    """A confidence or threshold as a percentage, to one decimal (78.5%), and to more only where
+    fewer would make it read the same as `against` (96.99% beside a 97% threshold)."""
+    def shown(x: float, digits: int) -> str:
+        return f"{x * 100:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{x * 100:.0f}"
+
+    for digits in range(1, 7):
+        text = shown(v, digits)
+        if against is None or against == v or text != shown(against, digits):
+            return text + "%"
+    return shown(v, 6) + "%"
+
+
 def number(v: float | int) -> str:
     """A number as the agent would write it: 129, not 129.0; 0.1, not 0.1000000001."""
     if isinstance(v, bool):

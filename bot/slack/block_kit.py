@@ -7,6 +7,7 @@ from bot.slack.mrkdwn import clip, mrkdwn, neutral, show_value
 from core import masking
 from core.queries import ReviewContext
 from core.vocabulary import ReviewMode, Status
+from core.wording import tag_label
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
@@ -40,7 +41,7 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def options(values) -> list[dict]:
-    return [{"text": text_obj("plain_text", clip(v.replace("_", " "), 75)), "value": v[:150]} for v in values][:100]
+    return [{"text": text_obj("plain_text", clip(tag_label(v), 75)), "value": v[:150]} for v in values][:100]
 
 
 def duration(seconds: float) -> str:
@@ -78,8 +79,13 @@ def unaided(ctx: ReviewContext) -> bool:
 
 
 def title(ctx: ReviewContext) -> str:
-    """The agent's title, except in an unaided review, where it would give the agent's answer away."""
-    return f"{ctx.action.action_type} (shadow review)" if unaided(ctx) else ctx.action.title
+    """The agent's title, except in an unaided review, where it would give the agent's answer away.
+    Once someone edited the payload, the title (the agent's words) may name values that changed:
+    it says it was the proposal."""
+    if unaided(ctx):
+        return f"{ctx.action.action_type} (shadow review)"
+    edited = ctx.action.revision or (ctx.action.decision is not None and ctx.action.decision.status is Status.MODIFIED)
+    return f"{ctx.action.title} (as proposed; edited since)" if edited else ctx.action.title
 
 
 def key_label(key: str) -> str:

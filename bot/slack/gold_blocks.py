@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from bot.slack import block_kit as bk
-from bot.slack.mrkdwn import clip, mrkdwn
+from bot.slack.mrkdwn import clip, neutral
 from bot.slack.review_blocks import fallback_text as review_fallback
 from bot.slack.review_blocks import review_message
 from core.queries import ReviewContext
+from core.wording import tag_label
 
 SAID = {"approve": "Approve", "modify": "Modify", "reject": "Reject"}
 KNOWN = {"approve": "approved as proposed", "modify": "modified before it ran", "reject": "rejected"}
@@ -33,7 +34,7 @@ def gold_message(ctx: ReviewContext, item) -> list[dict]:
             f"{bk.who([item.reviewer])} said *{SAID.get(item.response, item.response)}*; it was "
             f"*{KNOWN.get(item.answer, item.answer)}*, by {basis}. {right}")
     if item.reason_tags:
-        line += " · " + ", ".join(f"`{mrkdwn(t, 75)}`" for t in item.reason_tags)
+        line += " · " + ", ".join(neutral(tag_label(t), 75) for t in item.reason_tags)
     if item.own:
         line += " (You decided the original, so this answer is not counted.)"
     blocks.append(bk.section(clip(line, 3000)))

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.masking import MASK
+from core.wording import number
 
 __all__ = ["MASK", "clip", "escape", "mrkdwn", "neutral", "plain", "show_value", "split"]
 
@@ -94,5 +95,6 @@ def plain(text: str, limit: int) -> str:
 def show_value(value: Any, limit: int, link_hosts: tuple[str, ...] = ()) -> str:
     if isinstance(value, str):
         return neutral(value, limit, link_hosts) if value else "_(empty)_"
-    raw = json.dumps(value, ensure_ascii=False)
+    # 129, not 129.0: JSON has one number type, and the agent's 129 may have come back as a float
+    raw = number(value) if isinstance(value, int | float) else json.dumps(value, ensure_ascii=False)
     return "`" + mrkdwn(raw.replace("`", "ˋ"), limit - 2) + "`"

@@ -11,6 +11,7 @@ from core.diffing import before_and_after, text_diff
 from core.queries import ReviewContext
 from core.seen import Seen
 from core.vocabulary import ReviewMode, Status
+from core.wording import percent, plural, tag_label
 
 
 def fallback_text(ctx: ReviewContext) -> str:
@@ -36,9 +37,10 @@ def review_message(ctx: ReviewContext) -> list[dict]:
         clip(f"*Agent*\n{neutral(ctx.agent, 200)}", 2000),
         f"*Action type*\n`{mrkdwn(a.action_type, 100)}`",
         f"*Risk*\n{a.risk.value}",
-        *([] if blind else [f"*Confidence*\n{a.confidence:.0%}"]),
-        f"*Review mode*\n{a.review_mode.value}",
+        *([] if blind else [f"*Confidence*\n{percent(a.confidence)}"]),
     ]
+    if a.review_mode is ReviewMode.SHADOW:  # the one mode that changes what the reviewer is asked to do
+        facts.append("*Review mode*\nshadow")
     if ctx.due_at is not None:
         label = "Re-escalates" if ctx.escalation and ctx.escalation.paused else "SLA due"
         facts.append(f"*{label}*\n{bk.date(ctx.due_at)}")
@@ -73,10 +75,9 @@ def review_message(ctx: ReviewContext) -> list[dict]:
             if more or len(evidence) > 1:
                 blocks.append(bk.context("More evidence under *Full payload*"))
     why = "" if blind else f": {mrkdwn(ctx.route.get('explanation', ''), 300)}"  # it may quote the confidence
-    blocks.append(bk.context(
-        f"Routed by *{mrkdwn(a.rule, 300)}*{why}",
-        f"policy `{mrkdwn(a.policy_version, 80)}` · `{a.id}`" + (f" · {hidden} more field(s) not shown" if hidden else ""),
-    ))
+    more = f" · {plural(hidden, 'more field')} not shown" if hidden else ""
+    blocks.append(bk.context(  # one element: Slack runs a context's elements together on one line
+        f"Routed by *{mrkdwn(a.rule, 300)}*{why}.\nPolicy `{mrkdwn(a.policy_version, 80)}` · `{a.id}`{more}"))
     blocks += _status_blocks(ctx)
     return blocks[:MAX_MESSAGE_BLOCKS]
 
@@ -114,7 +115,7 @@ def _status_blocks(ctx: ReviewContext) -> list[dict]:
         line += f" by {bk.who(d.reviewers)}"
     line += f" · {bk.duration(d.time_to_decision_seconds)} after it was proposed"
     if d.reason_tags:
-        line += " · " + ", ".join(f"`{mrkdwn(t, 75)}`" for t in d.reason_tags)
+        line += " · " + ", ".join(neutral(tag_label(t), 75) for t in d.reason_tags)
     blocks = [bk.section(clip(line, 3000))]
     if d.comment:
         blocks.append(bk.context(clip("💬 " + neutral(d.comment, 2900), 3000)))

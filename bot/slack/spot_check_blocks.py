@@ -6,6 +6,7 @@ from bot.slack import ids
 from bot.slack.block_kit import MAX_MESSAGE_BLOCKS, payload_fields
 from bot.slack.mrkdwn import clip, mrkdwn, neutral, plain
 from core.queries import ReviewContext
+from core.wording import tag_label
 
 
 def fallback_text(ctx: ReviewContext) -> str:
@@ -38,7 +39,7 @@ def spot_check_message(ctx: ReviewContext, item) -> list[dict]:
         line = ("✅ *Looks right*" if item.verdict == "looks_right" else "🚩 *Should not have happened*")
         line += f" · {bk.who([item.auditor])}"
         if item.reason_tags:
-            line += " · " + ", ".join(f"`{mrkdwn(t, 75)}`" for t in item.reason_tags)
+            line += " · " + ", ".join(neutral(tag_label(t), 75) for t in item.reason_tags)
         blocks.append(bk.section(clip(line, 3000)))
     return blocks[:MAX_MESSAGE_BLOCKS]
 

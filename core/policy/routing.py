@@ -9,6 +9,7 @@ from core.policy.conditions import Unknown, all_of
 from core.policy.model import MODE_RANK, EscalationTree, Policy, Reviewers, Rule
 from core.proposal import Proposal
 from core.vocabulary import ReviewMode, Risk, Status
+from core.wording import percent
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,12 @@ def route(policy: Policy, proposal: Proposal, sample_draw: float = 1.0, hold: st
         status, why = Status.PENDING, "shadow mode: a human decides unaided; the proposal is recorded for comparison"
     elif threshold is not None and proposal.confidence >= threshold and mode is not ReviewMode.SHADOW:
         status = Status.AUTO_APPROVED
-        why = f"confidence {proposal.confidence:g} ≥ auto-approve threshold {threshold:g}"
+        why = (f"confidence {percent(proposal.confidence, threshold)} ≥ auto-approve threshold "
+               f"{percent(threshold, proposal.confidence)}")
     elif threshold is not None and proposal.confidence < threshold:
         status = Status.PENDING
-        why = f"confidence {proposal.confidence:g} < auto-approve threshold {threshold:g}"
+        why = (f"confidence {percent(proposal.confidence, threshold)} < auto-approve threshold "
+               f"{percent(threshold, proposal.confidence)}")
     elif mode in (ReviewMode.AUTO, ReviewMode.SAMPLE):
         status, why = Status.AUTO_APPROVED, f"review mode is {mode.value}"
     else:

@@ -131,7 +131,8 @@ def test_emoji_render_in_colour_and_people_have_their_full_names(page, dev):
         const g = c.getContext("2d"); g.font = "32px system-ui, sans-serif, 'Noto Color Emoji'";
         g.fillText("✅", 4, 38);
         const d = g.getImageData(0, 0, 48, 48).data; let n = 0;
-        for (let i = 0; i < d.length; i += 4) if (d[i + 3] && Math.abs(d[i] - d[i + 1]) + Math.abs(d[i + 1] - d[i + 2]) > 60) n++;
+        for (let i = 0; i < d.length; i += 4)
+            if (d[i + 3] && Math.abs(d[i] - d[i + 1]) + Math.abs(d[i + 1] - d[i + 2]) > 60) n++;
         return n; }""")
     assert coloured > 50, "no colour emoji font: ✅ would show as an empty box"
     names = page.get_by_test_id("user-switcher").locator("option").all_inner_texts()

@@ -137,7 +137,7 @@ def test_sampled_auto_approval_is_audited_in_its_channel(tree):
     audit_click("UALICE", ids.SPOT_CHECK_FLAG, tag="policy_violation")
     update = fake.of("chat.update")[-1]
     assert_valid_message(update["blocks"])
-    assert "Should not have happened" in str(update["blocks"]) and "policy_violation" in str(update["blocks"])
+    assert "Should not have happened" in str(update["blocks"]) and "policy violation" in str(update["blocks"])
     from core import spot_checks
 
     assert spot_checks.get(slack.server.runtime.services, a["id"]).verdict == "flagged"

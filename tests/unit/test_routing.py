@@ -50,7 +50,7 @@ def test_threshold_auto_approves_and_explains():
     r = route(POLICY, p(amount=10, confidence=0.96))
     assert r.status is Status.AUTO_APPROVED
     assert r.rule == "refund (no rule matched)"
-    assert r.explanation == ("confidence 0.96 ≥ auto-approve threshold 0.95; not drawn for a spot check "
+    assert r.explanation == ("confidence 96% ≥ auto-approve threshold 95%; not drawn for a spot check "
                              "(probability 0.15: within 0.0125 of the threshold)")  # a quarter of the 0.05 above it
     wide = route(POLICY, p(amount=10, confidence=0.97))  # past the narrowest margin: the base rate
     assert wide.explanation.endswith("not drawn for a spot check (probability 0.05)")
