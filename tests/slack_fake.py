@@ -104,7 +104,7 @@ class FakeSlack:
             return 200, {"ok": True, "channel": channel, "ts": params.get("ts"), "text": params.get("text")}, {}
         if method == "chat.postEphemeral":
             return 200, {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}, {}
-        if method in ("views.open", "views.update", "views.push"):
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
             return 200, {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **(params.get("view") or {})}}, {}
         if method == "usergroups.users.list":
             group = params.get("usergroup")

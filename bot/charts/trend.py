@@ -17,10 +17,11 @@ OVERRIDE, REJECTION, TTD, REVIEWED = "#1264a3", "#e01e5a", "#2eb67d", "#dddddd"
 
 
 def render(st: Stats) -> bytes | None:
-    """The chart, or None when the trend holds nothing to draw."""
-    if not any(h.proposed for _, h in st.trend):
+    """The chart, or None when no period of the trend had a review to draw a rate from."""
+    if not any(h.reviewed for _, h in st.trend):
         return None
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     starts = [start for start, _ in st.trend]
     heads = [h for _, h in st.trend]
@@ -32,14 +33,18 @@ def render(st: Stats) -> bytes | None:
     for values, colour, name in ((_pcts(h.override_rate for h in heads), OVERRIDE, "Override rate"),
                                  (_pcts(h.rejection_rate for h in heads), REJECTION, "Rejection rate")):
         rates.plot(x, values, marker="o", color=colour, label=name, linewidth=2)
-    rates.set_ylabel("% of reviewed")
-    rates.set_ylim(bottom=0)
+    rates.set_ylabel("of reviewed")
+    highest = max((v for h in heads for v in (h.override_rate, h.rejection_rate) if v is not None), default=0)
+    rates.set_ylim(0, max(10.0, min(100.0, highest * 100 * 1.2)))
+    rates.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     rates.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
     rates.set_title(f"{st.scope}: last {len(heads)} {st.by}s", fontsize=10, loc="left")
 
     counts = times.twinx()
     counts.bar(x, [h.reviewed for h in heads], color=REVIEWED, label="Reviewed")
     counts.set_ylabel("reviewed", fontsize=8)
+    counts.set_ylim(bottom=0)
+    counts.yaxis.set_major_locator(MaxNLocator(integer=True))
     times.set_zorder(counts.get_zorder() + 1)  # the line in front of the bars
     times.patch.set_visible(False)
     times.plot(x, [None if h.ttd_p50 is None else h.ttd_p50 / 60 for h in heads], marker="o", color=TTD,

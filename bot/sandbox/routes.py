@@ -71,6 +71,9 @@ def web_api(ws: Workspace, method: str, p: dict[str, Any]) -> dict[str, Any]:
     if method == "views.update":
         stored = ws.update_view(p.get("view_id", ""), structured("view"))
         return {"ok": True, "view": stored} if stored else {"ok": False, "error": "not_found"}
+    if method == "views.publish":
+        stored = ws.publish_home(str(p.get("user_id", "")), structured("view") or {})
+        return {"ok": True, "view": stored} if stored else {"ok": False, "error": "user_not_found"}
     if method == "conversations.open":
         user = str(p.get("users", "")).split(",")[0]
         if user not in ws.users:
@@ -216,6 +219,13 @@ def router(sandbox: Sandbox) -> APIRouter:
         if ack.get("text"):
             ws.ephemeral(c.user, c.channel, ack["text"], ack.get("blocks"))
         return {"ok": True}
+
+    @r.post("/ui/home")
+    def home(c: Close) -> dict:
+        """The person opened the app's Home tab: Slack tells the bot, which publishes it."""
+        body = json.dumps(signed_requests.app_home_opened(c.user, ws.homes.get(c.user)))
+        answer = sandbox.send(body, "application/json")
+        return {"ok": answer.status_code == 200}
 
     @r.post("/ui/reply")
     def reply(c: Reply) -> dict:

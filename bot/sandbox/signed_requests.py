@@ -78,5 +78,15 @@ def thread_reply(user: str, channel: str, thread_ts: str, text: str, ts: str) ->
                       "thread_ts": thread_ts, "channel_type": "channel"}}
 
 
+def app_home_opened(user: str, home: dict | None) -> dict:
+    """Slack's event when someone opens the app's Home tab; `view` is there once one was published."""
+    now = f"{time.time():.6f}"
+    event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home", "event_ts": now}
+    if home is not None:
+        event["view"] = {**home, "team_id": TEAM, "app_id": APP, "bot_id": BOT}
+    return {"token": "sandbox", "team_id": TEAM, "api_app_id": APP, "type": "event_callback",
+            "event_id": f"Ev{now.replace('.', '')}", "event_time": int(time.time()), "event": event}
+
+
 def form(payload: dict) -> str:
     return urlencode({"payload": json.dumps(payload)})

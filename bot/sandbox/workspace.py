@@ -40,6 +40,7 @@ class Workspace:
     messages: list[Message] = field(default_factory=list)
     ephemerals: list[dict] = field(default_factory=list)  # {user, channel, text, blocks, ts}
     view_stack: dict[str, list[dict]] = field(default_factory=dict)  # user -> open modals, newest last
+    homes: dict[str, dict] = field(default_factory=dict)  # user -> the Home tab the bot published for them
     triggers: dict[str, str] = field(default_factory=dict)  # trigger_id -> user
     version: int = 0
     saved_to: Path | None = None  # like Slack, messages outlive a restart; private notices and modals do not
@@ -179,6 +180,15 @@ class Workspace:
                         return stack[i]
             return None
 
+    def publish_home(self, user: str, view: dict) -> dict | None:
+        with self._lock:
+            if user not in self.users:
+                return None
+            stored = {**view, "id": (self.homes.get(user) or {}).get("id") or f"V{next(self._seq):08d}"}
+            self.homes[user] = stored
+            self._changed()
+            return stored
+
     def top_view(self, user: str) -> dict | None:
         stack = self.view_stack.get(user) or []
         return stack[-1] if stack else None
@@ -209,6 +219,7 @@ class Workspace:
                 "messages": [m.as_json() for m in self.messages if not m.channel.startswith("D") or m.channel in dms],
                 "ephemerals": [e for e in self.ephemerals if e["user"] == user],
                 "view": self.top_view(user),
+                "home": self.homes.get(user),
                 "names": dict(self.users),
             }
 

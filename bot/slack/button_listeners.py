@@ -6,7 +6,7 @@ import logging
 
 from slack_sdk.errors import SlackClientError
 
-from bot.slack import ids, jobs, modal_blocks
+from bot.slack import home_blocks, ids, jobs, modal_blocks
 from bot.slack.block_kit import unaided
 from bot.slack.deps import SlackDeps
 from bot.slack.modal_metadata import ModalMetadata
@@ -31,6 +31,7 @@ def register(app, deps: SlackDeps) -> None:
     app.action(ids.VIEW_PAYLOAD)(lambda ack, body: on_view_payload(deps, ack, body))
     app.action(ids.REASON_TAG)(lambda ack: ack())  # its value rides along on the next button click
     app.action(ids.OPEN_EDITOR)(lambda ack: ack())  # a link button: the browser opens the page itself
+    app.action(home_blocks.OPEN)(lambda ack: ack())  # App Home's link to a review message
     app.action(ids.SPOT_CHECK_OK)(lambda ack, body: on_audit(deps, ack, body, spot_checks.LOOKS_RIGHT))
     app.action(ids.SPOT_CHECK_FLAG)(lambda ack, body: on_audit(deps, ack, body, spot_checks.FLAGGED))
     app.action(ids.SPOT_CHECK_TAG)(lambda ack: ack())

@@ -36,7 +36,7 @@ def answer_stats(response_url: str, text: str, user: str = "", details: bool = F
         return "refused"
     st = stats_access.own_view(metrics.stats(services, q.subject, q.days, by=q.by, versions=q.by_version,
                                              only_types=reader.only_types), reader)
-    chart = _chart_url(rt, st)
+    chart = chart_url(rt, st)
     replace = {"replace_original": True} if details else {}
     answer = hook.send(response_type="ephemeral", text=stats_blocks.fallback(st),
                        blocks=stats_blocks.report(st, text, chart, details), **replace)
@@ -50,7 +50,7 @@ def answer_stats(response_url: str, text: str, user: str = "", details: bool = F
     return "answered" if answer.status_code == 200 else f"refused by Slack: {answer.status_code}"
 
 
-def _chart_url(rt, st: metrics.Stats) -> str | None:
+def chart_url(rt, st: metrics.Stats) -> str | None:
     try:
         png = trend.render(st)
         if png is None:

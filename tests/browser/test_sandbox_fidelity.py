@@ -173,3 +173,39 @@ def test_pending_reviews_are_still_there_after_a_restart(page, dev):
     message.locator("button[data-action-id='hitl_approve']").click()  # the bot still finds its message
     expect(message).to_contain_text("Approved by @alice", timeout=30_000)
     shot(page, "after-restart")
+
+
+def test_the_home_tab_lists_my_queue_most_urgent_first_and_opens_a_review(page, dev):
+    dev.propose(title="Refund order 1001", confidence=0.9)  # its SLA falls due first
+    dev.propose(title="Refund order 1002", confidence=0.3)
+    open_channel(page, dev)
+    expect(review(page, "Refund order 1002")).to_have_count(1)
+    page.get_by_test_id("home-tab").click()
+    home = page.get_by_test_id("home")
+    expect(home.locator(".header")).to_have_text("Waiting for you (2)", timeout=30_000)
+    items = home.locator(".section", has=page.locator("[data-action-id='home_open']"))
+    expect(items).to_have_count(2)
+    expect(items.nth(0)).to_contain_text("Refund order 1001")
+    expect(items.nth(0)).to_contain_text("SLA due")
+    expect(items.nth(1)).to_contain_text("Refund order 1002")
+    expect(page.get_by_test_id("command")).to_be_hidden()
+    shot(page, "home-reviewer")
+    items.nth(0).locator("[data-action-id='home_open']").click()
+    expect(page.locator("button[data-channel='C0REFUNDS1']")).to_have_class("chan active")
+    expect(review(page, "Refund order 1001")).to_be_in_viewport()
+    review(page, "Refund order 1001").locator("button[data-action-id='hitl_approve']").click()
+    expect(review(page, "Refund order 1001")).to_contain_text("Approved by @alice", timeout=30_000)
+    page.get_by_test_id("home-tab").click()
+    expect(home.locator(".header")).to_have_text("Waiting for you (1)", timeout=30_000)
+
+
+def test_a_managers_home_shows_the_headline_and_the_chart(page, dev):
+    dev.propose(title="Refund order 1100")
+    open_channel(page, dev, user=MANAGER)
+    page.get_by_test_id("home-tab").click()
+    home = page.get_by_test_id("home")
+    expect(home).to_contain_text("Override rate", timeout=30_000)
+    chart = home.get_by_test_id("block-image")
+    expect(chart).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth >= 600", arg=chart.element_handle())
+    shot(page, "home-manager")

@@ -32,3 +32,9 @@ def test_manifest_declares_what_the_bot_uses():
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"chat:write", "commands", "usergroups:read", "im:write",
                                                                "channels:history", "groups:history"}
+
+
+def test_manifest_enables_the_home_tab_and_its_event():
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
