@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.policy.source import FilePolicySource
@@ -35,6 +35,8 @@ class Runtime:
     slack_ack: WebClient | None = None
     groups: SlackGroupDirectory | None = None
     click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
+    # What the maintenance tick does besides reconciling, each called as chore(runtime, redis): the weekly digest
+    chores: list[Callable[..., Any]] = field(default_factory=list)
 
     def close(self) -> None:
         self.services.db.dispose()
@@ -100,6 +102,9 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         runtime.groups = SlackGroupDirectory(runtime.slack, client, ttl=settings.slack_group_cache_seconds,
                                              request_refresh=lambda group: enqueue(client, jobs.refresh_group, group))
         runtime.click_job = jobs.apply_interaction
+        from bot.slack import digest_jobs
+
+        runtime.chores.append(digest_jobs.enqueue_due)
         routes.update(jobs.ROUTES)
         routes.update(alert_jobs.ROUTES)
         routes.update(gold_jobs.ROUTES)

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
                                    "editor links; default http://HOST:PORT")
     home_publish_pace_seconds: float = Field(default=5.0, ge=0, le=300, description="App Home: at most one publish "
                                              "per person per this many seconds while their queue changes.")
+    digest_weekday: int = Field(default=0, ge=0, le=6, description="The weekly digest's day (0 Monday … 6 Sunday).")
+    digest_hour: int = Field(default=9, ge=0, le=23, description="The weekly digest's hour, UTC.")
     chart_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long a /hitl-stats "
                                    "chart stays at its address (Slack fetches it when it first shows the message).")
     editor_secret: SecretStr | None = Field(default=None, description="Signs editor links; default derived from "

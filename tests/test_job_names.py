@@ -13,7 +13,7 @@ import fakeredis
 import pytest
 from rq.serializers import JSONSerializer
 
-from bot.slack import alert_jobs, gold_jobs, home_jobs, stats_jobs
+from bot.slack import alert_jobs, digest_jobs, gold_jobs, home_jobs, stats_jobs
 from bot.slack import jobs as slack_jobs
 from core.effects import DURABLE, Effect
 from workers import callback_jobs, timer_jobs
@@ -28,7 +28,7 @@ EVER_STORED = sorted(MOVED)
 
 def current_jobs():
     found = []
-    for module in (slack_jobs, alert_jobs, gold_jobs, stats_jobs, home_jobs, callback_jobs, timer_jobs):
+    for module in (slack_jobs, alert_jobs, gold_jobs, stats_jobs, home_jobs, digest_jobs, callback_jobs, timer_jobs):
         found += [f for _, f in inspect.getmembers(module, inspect.isfunction)
                   if f.__module__ == module.__name__ and hasattr(f, "hitl_queue")]
     return found

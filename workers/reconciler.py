@@ -32,6 +32,11 @@ def reconcile(runtime, connection: redis.Redis, every_seconds: int) -> dict[str,
             counts["apply_interaction"] += enqueue(connection, runtime.click_job, interaction_id)
     for action_id in deliveries.retries_due(runtime.services):
         counts["deliver_callback"] += enqueue(connection, deliver_callback, action_id)
+    for chore in getattr(runtime, "chores", ()):
+        try:
+            counts[chore.__name__] = chore(runtime, connection)
+        except Exception:  # a chore (the digest) must never stop the reconciling around it
+            log.exception("maintenance chore %s failed", chore.__name__)
     outbox.prune(runtime.services, KEEP_SETTLED)
     if dropped := outbox.abandon(runtime.services, NOBODY_CARRIES):
         log.warning("dropped outbox effects no worker carried out in %s: %s (is Slack configured for the workers?)",

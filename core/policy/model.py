@@ -175,6 +175,7 @@ class ActionTypePolicy(_Strict):
     reviewers: Reviewers = Reviewers()
     channel: str | None = None
     audit_channel: str | None = Field(default=None, description="Where sampled auto-approvals are audited; else channel.")
+    digest_channel: str | None = Field(default=None, description="Where the weekly digest of this type goes.")
     escalation: EscalationTree | None = None
     mask_fields: tuple[str, ...] = Field(default=(), description="JSON Pointers (/customer/ssn) never sent to Slack.")
     masked_editable: bool = Field(default=False, description="The browser editor may change masked fields.")
@@ -196,7 +197,7 @@ class ActionTypePolicy(_Strict):
             payload_schema.check(v)
         return v
 
-    @field_validator("channel", "audit_channel")
+    @field_validator("channel", "audit_channel", "digest_channel")
     @classmethod
     def _channel(cls, v: str | None) -> str | None:
         if v is not None and _classify_target(v) != "channel":
@@ -270,6 +271,7 @@ class Policy(_Strict):
     # Entries written in the file replace the default for their risk; the others keep theirs.
     risk_classes: dict[Risk, RiskClass] = Field(default_factory=dict)
     alerts_channel: str | None = Field(default=None, description="Where drift alerts go (C… or G…).")
+    digest_channel: str | None = Field(default=None, description="Where the weekly digest of every type goes.")
     managers: Reviewers = Field(default=Reviewers(), description="Who may read /hitl-stats for every action type, "
                                 "with reviewers' names; others read only the types they review. Empty: everyone.")
     action_types: dict[Annotated[str, Field(pattern=ACTION_TYPE_PATTERN)], ActionTypePolicy] = {}
@@ -296,7 +298,7 @@ class Policy(_Strict):
                 raise ValueError(f"{h!r} is not a lower-case host name such as docs.example.com")
         return tuple(v)
 
-    @field_validator("alerts_channel")
+    @field_validator("alerts_channel", "digest_channel")
     @classmethod
     def _alerts_channel(cls, v: str | None) -> str | None:
         if v is not None and _classify_target(v) != "channel":
