@@ -8,7 +8,9 @@ reviewers, with reason tags on rejections and patches on modifications. The SQL 
 code that keeps the rollups, so `rollups.rebuild` (what migration 0006 and `hitl db rebuild-rollups`
 run) fills them, and is timed too. Then `metrics.stats` (what /hitl-stats, GET /v1/stats and
 `hitl stats` all run) is timed for 7-, 30- and 90-day windows, for everything and for one action
-type; the median of three runs is reported.
+type; the median of three runs is reported. The last two columns are what the Slack answer adds to
+the 7-day figures: drawing the trend chart (bot/charts/trend.py, warm: matplotlib imported once
+per worker) and laying the report out as Block Kit.
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=180)
     args = ap.parse_args()
     print(f"{'decisions':>10} {'fill':>7} {'rebuild':>8} {'7d all':>9} {'7d type':>9} {'30d all':>9} {'30d type':>9}"
-          f" {'90d all':>9} {'90d by day':>10}")
+          f" {'90d all':>9} {'90d by day':>10} {'chart':>9} {'blocks':>9}")
     for n in (int(x) for x in args.sizes.split(",")):
         with throwaway_database(args.pg_url) as url:
             print(f"{n:>10,} " + " ".join(f"{v:>9}" for v in measure(url, n, args.days)), flush=True)
@@ -99,6 +101,18 @@ def measure(url: str, n: int, days: int) -> list[str]:
             metrics.stats(services, subject, window, by=by)
             runs.append(time.perf_counter() - t)
         out.append(f"{statistics.median(runs) * 1000:7.0f}ms")
+    from bot.charts import trend
+    from bot.slack import stats_blocks
+
+    st = metrics.stats(services, None, 7)
+    trend.render(st)  # the import and the font cache, once per worker process
+    for work in (lambda: trend.render(st), lambda: stats_blocks.report(st, "7d")):
+        runs = []
+        for _ in range(5):
+            t = time.perf_counter()
+            work()
+            runs.append(time.perf_counter() - t)
+        out.append(f"{statistics.median(runs) * 1000:7.1f}ms")
     db.dispose()
     return out
 

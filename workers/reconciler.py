@@ -34,7 +34,8 @@ def reconcile(runtime, connection: redis.Redis, every_seconds: int) -> dict[str,
         counts["deliver_callback"] += enqueue(connection, deliver_callback, action_id)
     for chore in getattr(runtime, "chores", ()):
         try:
-            counts[chore.__name__] = chore(runtime, connection)
+            if done := chore(runtime, connection):
+                log.info("maintenance chore %s: %s", chore.__name__, done)
         except Exception:  # a chore (the digest) must never stop the reconciling around it
             log.exception("maintenance chore %s failed", chore.__name__)
     outbox.prune(runtime.services, KEEP_SETTLED)
