@@ -32,12 +32,13 @@ VALUES (1, 'bench', repeat('0', 64), 'hitl_bench', NULL, now());
 INSERT INTO actions (id, agent_id, action_type, title, summary, payload, current_payload, revision, confidence, risk,
                      context, status, review_mode, rule, route, policy_version, approvals_required, request_hash,
                      created_at, decision, decided_at, decided_by, final_payload, patch, lock_version, timer_seq,
-                     esc_level, esc_round)
+                     esc_level, esc_round, decision_source)
 SELECT 'act_' || g, 1, (ARRAY['refund', 'send_email', 'update_crm'])[1 + g % 3], 'bench', '', '{"amount": 1}',
        '{"amount": 1}', 0, (g % 100) / 100.0, 'medium', '{}', k.kind, 'review', 'bench', '{}', 'bench', 1,
        repeat('0', 64), t.created, k.kind, t.created + interval '90 seconds' + (g % 600) * interval '1 second',
        ('["U' || (g % 20) || '"]')::json, '{"amount": 1}',
-       CASE WHEN k.kind = 'modified' THEN '[{"op": "replace", "path": "/amount", "value": 2}]'::json END, 0, 0, 0, 0
+       CASE WHEN k.kind = 'modified' THEN '[{"op": "replace", "path": "/amount", "value": 2}]'::json END, 0, 0, 0, 0,
+       'human'
 FROM generate_series(1, :n) AS g,
      LATERAL (SELECT now() - (g::float / :n) * (:days * interval '1 day') AS created) AS t,
      LATERAL (SELECT CASE WHEN g % 10 < 7 THEN 'approved' WHEN g % 10 < 9 THEN 'modified' ELSE 'rejected' END
@@ -105,7 +106,7 @@ def measure(url: str, n: int, days: int) -> list[str]:
     from bot.slack import stats_blocks
 
     st = metrics.stats(services, None, 7)
-    trend.render(st)  # the import and the font cache, once per worker process
+    assert trend.render(st) is not None, [h.reviewed for _, h in st.trend]  # also: the import, once per worker
     for work in (lambda: trend.render(st), lambda: stats_blocks.report(st, "7d")):
         runs = []
         for _ in range(5):
