@@ -212,7 +212,9 @@ def alerts(st: Stats, person=str) -> list[Line]:
                             f"{r.previous_mean:.1f} the window before"))
     for _, a in st.recommendations:
         if a.alert:
-            out.append(Line("⚠ Autonomy", f"{a.action_type}: review_mode {a.mode}; {a.why}"))
+            move = f"review_mode {a.mode} → {a.recommended}" if a.recommended else f"review_mode {a.mode}"
+            rate = f", audit_rate {a.audit_rate:g}" if a.audit_rate is not None else ""
+            out.append(Line("⚠ Autonomy", f"{a.action_type}: {move}{rate}; {a.why}"))
     return out
 
 

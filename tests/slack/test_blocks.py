@@ -131,3 +131,19 @@ def test_modal_metadata_is_typed_and_still_reads_what_older_versions_wrote():
     assert ModalMetadata.of({"private_metadata": "not json"}).action_id == ""
     assert ModalMetadata.of({"private_metadata": '{"a": ["wrong"]}'}).action_id == ""
     assert len(meta.dump()) < 3000
+
+
+def test_a_decided_message_reads_plainly():
+    d = DecisionView(status="modified", go_ahead=True, final_payload={"amount": 40}, patch=None, text_diff=None,
+                     reason_tags=["incomplete_context"], comment=None, reviewers=["UALICE"], decided_at=NOW,
+                     time_to_decision_seconds=42, revision=1)
+    c = ctx(payload={"amount": 60.0}, title="Refund 60", decision=d)
+    message = review_blocks.review_message(c)
+    assert message[0]["text"]["text"] == "Refund 60 (as proposed; edited since)"  # the title is the agent's words
+    assert review_blocks.fallback_text(c).startswith("Modified: Refund 60 (as proposed; edited since)")
+    text = all_text(message)
+    assert "· incomplete context" in text and "incomplete_context" not in text  # one label per tag
+    assert "*Confidence*\\n50%" in text and "Review mode" not in text  # shown only for shadow reviews
+    assert "`60`" in text and "60.0" not in text  # as the agent would write it
+    context = next(b for b in message if b["type"] == "context" and "Routed by" in b["elements"][0]["text"])
+    assert len(context["elements"]) == 1 and ".\nPolicy `p@1`" in context["elements"][0]["text"]
