@@ -59,6 +59,8 @@ class Workspace:
         ws.channels["C0REVIEWS1"] = "reviews"
         if policy.alerts_channel:
             ws.channels[policy.alerts_channel] = "hitl-alerts"
+        if policy.digest_channel:
+            ws.channels.setdefault(policy.digest_channel, "hitl-digest")
         for name, entry in [("default", policy.default), *policy.action_types.items()]:
             targets = [*entry.reviewers.users, *entry.reviewers.groups]
             for tree in [entry.escalation, *(r.escalation for r in entry.rules)]:
@@ -66,6 +68,8 @@ class Workspace:
             for chan in (entry.channel, entry.audit_channel):
                 if chan:
                     ws.channels.setdefault(chan, _channel_name(name, chan, entry))
+            if entry.digest_channel:
+                ws.channels.setdefault(entry.digest_channel, name.replace("_", "-") + "-digest")
             for t in targets:
                 ws._add_target(t)
         for m in [*policy.managers.users, *policy.managers.groups]:

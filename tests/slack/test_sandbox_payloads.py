@@ -92,3 +92,17 @@ def test_web_api_answers_with_slacks_shapes_and_errors():
     assert web_api(ws, "users.info", {"user": "U0ALICE01"})["user"]["id"] == "U0ALICE01"
     assert web_api(ws, "nope.method", {})["error"] == "unknown_method"
     assert SAMPLES.exists()
+
+
+def test_the_sandbox_knows_the_digest_channels_keeps_messages_and_publishes_home(tmp_path):
+    policy = load_policy_text("digest_channel: C0DIGEST1\naction_types:\n  refund:\n    reviewers: [U0ALICE01]\n"
+                              "    digest_channel: C0REFDIG1\n", "p.yaml").policy
+    ws = Workspace.from_policy(policy).keep_in(tmp_path / "sandbox.json")
+    assert {"C0DIGEST1", "C0REFDIG1"} <= set(ws.channels)
+    posted = web_api(ws, "chat.postMessage", {"channel": "C0DIGEST1", "text": "weekly", "blocks": "[]"})
+    published = web_api(ws, "views.publish", {"user_id": "U0ALICE01", "view": '{"type": "home", "blocks": []}'})
+    assert published["ok"] and ws.snapshot("U0ALICE01")["home"]["type"] == "home"
+    assert web_api(ws, "views.publish", {"user_id": "U0NOBODY", "view": "{}"})["error"] == "user_not_found"
+    again = Workspace.from_policy(policy).keep_in(tmp_path / "sandbox.json")  # a restart
+    assert again.message("C0DIGEST1", posted["ts"]).text == "weekly"
+    assert again.snapshot("U0ALICE01")["home"] is None  # the bot publishes Home again when it is opened
