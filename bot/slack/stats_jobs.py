@@ -3,6 +3,7 @@ privately through the command's response_url (the "More" button's, for the detai
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from bot.charts import store, trend
 from bot.slack import stats_blocks
@@ -50,7 +51,18 @@ def answer_stats(response_url: str, text: str, user: str = "", details: bool = F
     return "answered" if answer.status_code == 200 else f"refused by Slack: {answer.status_code}"
 
 
+def _reachable(settings) -> bool:
+    """Slack fetches an image from its own servers: an address on this machine serves only a Slack on
+    this machine (the sandbox, a test's fake), so for a real workspace the chart needs HITL_PUBLIC_URL."""
+    def local(url: str) -> bool:
+        return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1", "0.0.0.0")
+
+    return not local(settings.effective_public_url) or local(settings.slack_api_url)
+
+
 def chart_url(rt, st: metrics.Stats) -> str | None:
+    if not _reachable(rt.settings):
+        return None
     try:
         png = trend.render(st)
         if png is None:

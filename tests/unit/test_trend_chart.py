@@ -46,3 +46,12 @@ def test_a_chart_address_is_random_and_only_its_own_token_finds_it():
     assert token not in str(r.keys())  # Redis holds the address's hash, not the address
     assert 0 < r.ttl(store.PREFIX + __import__("hashlib").sha256(token.encode()).hexdigest()) <= 60
     assert store.url("https://hitl.example.com/", token) == f"https://hitl.example.com/charts/{token}.png"
+
+
+def test_no_chart_address_slack_could_not_reach():
+    from bot.slack.stats_jobs import _reachable
+    from core.settings import Settings
+
+    assert not _reachable(Settings(slack_api_url="https://slack.com/api/"))  # a real Slack, http://127.0.0.1:8000
+    assert _reachable(Settings(slack_api_url="https://slack.com/api/", public_url="https://hitl.example.com"))
+    assert _reachable(Settings(slack_api_url="http://127.0.0.1:9000/sandbox/api/"))  # the sandbox fetches locally
