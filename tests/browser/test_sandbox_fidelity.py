@@ -201,6 +201,9 @@ def test_the_home_tab_lists_my_queue_most_urgent_first_and_opens_a_review(page, 
 
 def test_a_managers_home_shows_the_headline_and_the_chart(page, dev):
     dev.propose(title="Refund order 1100")
+    open_channel(page, dev)
+    review(page, "Refund order 1100").locator("button[data-action-id='hitl_approve']").click()
+    expect(review(page, "Refund order 1100")).to_contain_text("Approved by @alice", timeout=30_000)  # a review to chart
     open_channel(page, dev, user=MANAGER)
     page.get_by_test_id("home-tab").click()
     home = page.get_by_test_id("home")
