@@ -35,7 +35,8 @@ class Runtime:
     slack_ack: WebClient | None = None
     groups: SlackGroupDirectory | None = None
     click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
-    # What the maintenance tick does besides reconciling, each called as chore(runtime, redis): the weekly digest
+    # What the maintenance tick does besides reconciling, each called as chore(runtime, redis): the weekly
+    # digest, the signed audit checkpoints
     chores: list[Callable[..., Any]] = field(default_factory=list)
 
     def close(self) -> None:
@@ -108,5 +109,10 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         routes.update(jobs.ROUTES)
         routes.update(alert_jobs.ROUTES)
         routes.update(gold_jobs.ROUTES)
+    if settings.audit_signing_key is not None:
+        from workers.checkpoints import checkpoint_chore
+
+        if chore := checkpoint_chore(settings.audit_signing_key.get_secret_value(), settings.effective_checkpoint_file):
+            runtime.chores.append(chore)
     runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

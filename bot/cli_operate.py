@@ -1,4 +1,5 @@
-"""`hitl db`, `hitl policy`, `hitl agents`, `hitl callbacks` and `hitl audit`: keeping the service in order."""
+"""`hitl db`, `hitl policy`, `hitl agents`, `hitl callbacks` and `hitl audit` (bot/cli_audit.py): keeping the
+service in order."""
 from __future__ import annotations
 
 import json
@@ -133,25 +134,6 @@ def callbacks_retry(action_ids: tuple[str, ...]) -> None:
     click.echo(f"{len(again)} deliveries queued again")
 
 
-@click.group()
-def audit() -> None:
-    """The hash-chained audit log."""
-
-
-@audit.command("verify")
-def audit_verify() -> None:
-    """Check that no audit event was edited or deleted."""
-    from core import audit_log
-
-    with store().db.read() as s:
-        report = audit_log.verify(s)
-    if report.ok:
-        click.echo(f"audit log intact: {report.checked} events verified")
-        return
-    for p in report.problems:
-        click.echo(f"TAMPERED: {p}", err=True)
-    sys.exit(1)
-
-
+from bot.cli_audit import audit  # noqa: E402 (its own module: keys, checkpoints, verify)
 
 COMMANDS = (db, policy, agents, callbacks, audit)

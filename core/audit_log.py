@@ -62,6 +62,7 @@ class VerifyReport:
     ok: bool
     checked: int
     problems: list[str]
+    last_seq: int = 0  # where the log ends
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyReport:
@@ -90,4 +91,4 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
                         "trailing events were deleted")
     if head is None and checked:
         problems.append("the audit head row is missing")
-    return VerifyReport(ok=not problems, checked=checked, problems=problems)
+    return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq)

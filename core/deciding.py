@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from core import drift, edits, execution
 from core.access import is_reviewer, user_id
-from core.action_view import ActionView
+from core.action_view import ActionView, payload_sha256
 from core.diffing import json_patch, text_diff
 from core.effects import Effect
 from core.errors import AlreadyVoted, InvalidDecision, InvalidEdit, NotAuthorised
@@ -162,5 +162,8 @@ def _finish(action: Action, k: DecisionKind, reviewer: str, approvers: list[str]
     action.status = transition(Status(action.status), status).value
     action.decision, action.decided_at, action.decided_by = status.value, now, by
     action.decision_source = DecisionSource.HUMAN.value
-    return ("decided", action.id, {"status": status.value, "by": by, "source": DecisionSource.HUMAN.value,
-                                   "time_to_decision_s": (now - action.created_at).total_seconds()})
+    data = {"status": status.value, "by": by, "source": DecisionSource.HUMAN.value,
+            "time_to_decision_s": (now - action.created_at).total_seconds()}
+    if action.final_payload is not None:  # what may run, pinned in the log: `hitl audit verify` compares the action
+        data["final_payload_sha256"] = payload_sha256(action.final_payload)
+    return ("decided", action.id, data)

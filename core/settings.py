@@ -72,6 +72,13 @@ class Settings(BaseSettings):
                                              "per person per this many seconds while their queue changes.")
     digest_weekday: int = Field(default=0, ge=0, le=6, description="The weekly digest's day (0 Monday … 6 Sunday).")
     digest_hour: int = Field(default=9, ge=0, le=23, description="The weekly digest's hour, UTC.")
+    audit_signing_key: SecretStr | None = Field(default=None, description="Ed25519 private key (base64url, from "
+                                                "`hitl audit keygen`): workers sign audit log checkpoints with it. "
+                                                "Keep it out of the database and away from its administrators.")
+    audit_public_key: str | None = Field(default=None, description="The key `hitl audit verify` checks checkpoints "
+                                         "with; default: derived from HITL_AUDIT_SIGNING_KEY.")
+    audit_checkpoint_file: Path | None = Field(default=None, description="Where signed checkpoints are appended; "
+                                               "default DATA_DIR/audit-checkpoints.jsonl.")
     chart_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long a /hitl-stats "
                                    "chart stays at its address (Slack fetches it when it first shows the message).")
     editor_secret: SecretStr | None = Field(default=None, description="Signs editor links; default derived from "
@@ -107,6 +114,10 @@ class Settings(BaseSettings):
         return Limits(statement=self.db_statement_timeout_seconds, lock=self.db_lock_timeout_seconds,
                       idle_in_transaction=self.db_idle_in_transaction_timeout_seconds,
                       pool_wait=self.db_pool_timeout_seconds)
+
+    @property
+    def effective_checkpoint_file(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit-checkpoints.jsonl"
 
     @property
     def effective_database_url(self) -> str:

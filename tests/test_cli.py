@@ -291,3 +291,32 @@ def test_stats_and_recommend_refuse_words_they_do_not_know_with_exit_2_and_the_k
     rec = hitl("recommend", "bogus", env=env, cwd=tmp_path)
     assert rec.returncode == 2 and "no action type called 'bogus'" in rec.stderr and "refund" in rec.stderr
     assert hitl("recommend", "refund", env=env, cwd=tmp_path).returncode == 0
+
+
+def test_audit_keygen_checkpoint_and_verify_catch_a_deleted_log(tmp_path, monkeypatch):
+    import sqlite3
+
+    _one_modified_refund(tmp_path, monkeypatch)
+    env = embedded_defaults(tmp_path, monkeypatch)
+    keys = dict(line.split("=", 1) for line in hitl("audit", "keygen", env=env, cwd=tmp_path).stdout.split())
+    assert set(keys) == {"HITL_AUDIT_SIGNING_KEY", "HITL_AUDIT_PUBLIC_KEY"}
+    signer = {**env, "HITL_AUDIT_SIGNING_KEY": keys["HITL_AUDIT_SIGNING_KEY"]}
+    made = hitl("audit", "checkpoint", env=signer, cwd=tmp_path)
+    assert made.returncode == 0 and made.stdout.startswith("checkpoint at event "), made.stderr
+    verifier = {**env, "HITL_AUDIT_PUBLIC_KEY": keys["HITL_AUDIT_PUBLIC_KEY"]}  # no signing key where it is checked
+    ok = hitl("audit", "verify", env=verifier, cwd=tmp_path)
+    assert ok.returncode == 0 and "1 signed checkpoints agree" in ok.stdout and "1 actions agree" in ok.stdout, ok.stderr
+
+    with sqlite3.connect(tmp_path / "var" / "hitl.db") as db:
+        db.execute("DELETE FROM audit_events")
+        db.execute("DELETE FROM audit_head")
+    forged = hitl("audit", "verify", env=verifier, cwd=tmp_path)
+    assert forged.returncode == 1 and "TAMPERED: action act_" in forged.stderr
+    assert "a signed checkpoint records event" in forged.stderr
+
+    bad = hitl("audit", "verify", env={**env, "HITL_AUDIT_PUBLIC_KEY": "not-a-key"}, cwd=tmp_path)
+    assert bad.returncode == 2 and "the audit public key is not base64url" in bad.stderr and "Traceback" not in bad.stderr
+    short = hitl("audit", "verify", env={**env, "HITL_AUDIT_PUBLIC_KEY": "AAAA"}, cwd=tmp_path)
+    assert short.returncode == 2 and "must be 32 bytes (base64url, 43 characters), not 3" in short.stderr
+    unsigned = hitl("audit", "verify", env=env, cwd=tmp_path)
+    assert unsigned.returncode == 1 and "warning: no audit public key" in unsigned.stderr
