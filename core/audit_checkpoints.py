@@ -90,6 +90,12 @@ def _line_hash(line: str) -> str:
     return hashlib.sha256(line.encode()).hexdigest()
 
 
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
+
+
 def _last_line(path: Path) -> str | None:
     if not path.exists():
         return None
@@ -106,14 +112,19 @@ def write_if_new(session: Session, path: Path, key: Ed25519PrivateKey, now: date
     if head is None:
         return None
     last = _last_line(path)
-    if last is not None and json.loads(last).get("seq", 0) >= head.seq:
+    try:
+        last_seq = json.loads(last).get("seq", 0) if last is not None else 0
+    except ValueError:  # a line cut short by a crash: written after, and named by `verify`
+        last_seq = 0
+    if last_seq >= head.seq:
         return None
     unsigned = Checkpoint(seq=head.seq, hash=head.hash, at=now.isoformat(),
                           prev=_line_hash(last) if last is not None else GENESIS, sig="")
     cp = Checkpoint(**{**unsigned.__dict__, "sig": _b64(key.sign(unsigned.body().encode()))})
     path.parent.mkdir(parents=True, exist_ok=True)
+    cut_short = last is not None and not _ends_with_newline(path)
     with path.open("a", encoding="utf-8") as f:
-        f.write(cp.line() + "\n")
+        f.write(("\n" if cut_short else "") + cp.line() + "\n")
         f.flush()
         os.fsync(f.fileno())  # a checkpoint the machine forgets in a crash anchors nothing
     return cp
@@ -133,6 +144,7 @@ def check(session: Session, lines: list[str], key: Ed25519PublicKey, log_end: in
             cp = Checkpoint(**json.loads(line))
         except (ValueError, TypeError):
             problems.append(f"checkpoint line {n} is not a checkpoint")
+            prev = _line_hash(line)  # the next line was written after it
             continue
         try:
             key.verify(base64.urlsafe_b64decode(cp.sig + "=" * (-len(cp.sig) % 4)), cp.body().encode())
@@ -150,7 +162,11 @@ def check(session: Session, lines: list[str], key: Ed25519PublicKey, log_end: in
     if log_end < latest:
         problems.append(f"the log ends at event {log_end}, but a signed checkpoint records event {latest}: "
                         f"events {log_end + 1}..{latest} were deleted")
-    found = dict(session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(list(pinned)))).all())
+    seqs = sorted(pinned)
+    found: dict[int, str] = {}
+    for i in range(0, len(seqs), 1000):  # a year of checkpoints is millions of lines: no IN list that long
+        found.update(session.execute(select(AuditEvent.seq, AuditEvent.hash)
+                                     .where(AuditEvent.seq.in_(seqs[i:i + 1000]))).tuples().all())
     for seq, (n, digest) in sorted(pinned.items()):
         if seq in found and found[seq] != digest:
             problems.append(f"event {seq} is not the event checkpoint line {n} signed: it, or an event before it, "

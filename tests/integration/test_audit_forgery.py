@@ -120,3 +120,15 @@ def json_seq(line: str) -> int:
     import json
 
     return json.loads(line)["seq"]
+
+
+def test_a_line_cut_short_by_a_crash_is_named_and_checkpoints_go_on_after_it(services, signed, agent):
+    path, key, _ = signed
+    private, public = audit_checkpoints.new_key()
+    own = path.with_name("own.jsonl")
+    own.write_text('{"seq": 3, "hash": "ab')  # the machine died mid-write
+    intake.submit(services, agent, Proposal(action_type="refund", title="after", payload={}, confidence=0.5))
+    with services.db.read() as s:
+        assert audit_checkpoints.write_if_new(s, own, audit_checkpoints.private_key(private), NOW) is not None
+    assert len(audit_checkpoints.read(own)) == 2  # its own line, after the broken one
+    assert problems(services, own, audit_checkpoints.public_key(public)) == ["checkpoint line 1 is not a checkpoint"]
