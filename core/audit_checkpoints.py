@@ -165,8 +165,8 @@ def check(session: Session, lines: list[str], key: Ed25519PublicKey, log_end: in
     seqs = sorted(pinned)
     found: dict[int, str] = {}
     for i in range(0, len(seqs), 1000):  # a year of checkpoints is millions of lines: no IN list that long
-        found.update(session.execute(select(AuditEvent.seq, AuditEvent.hash)
-                                     .where(AuditEvent.seq.in_(seqs[i:i + 1000]))).tuples().all())
+        found.update((seq, digest) for seq, digest in session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(seqs[i:i + 1000]))))
     for seq, (n, digest) in sorted(pinned.items()):
         if seq in found and found[seq] != digest:
             problems.append(f"event {seq} is not the event checkpoint line {n} signed: it, or an event before it, "
