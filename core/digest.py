@@ -77,14 +77,12 @@ def compose(services: Services, types: tuple[str, ...] | None, at: datetime, top
     label = "all action types" if types is None else ", ".join(types)
     st = metrics.stats(services, days=7, now=at, scope=Scope(label, only_types=types))
     before = metrics.stats(services, days=7, now=at - timedelta(days=7), scope=Scope(label, only_types=types))
-    movers = []
-    for action_type in st.by_type if types is None else types:
-        one = Scope(action_type, action_type=action_type)
-        now_h, before_h = (metrics.stats(services, days=7, now=when, scope=one).current
-                           for when in (at, at - timedelta(days=7)))
-        if now_h.reviewed and before_h.reviewed:
-            movers.append(Mover(action_type, now_h, before_h))
-    movers = sorted((m for m in movers if m.size > 0), key=lambda m: -m.size)[:top]
+    # Per type, only the rates are compared: from the rollups, not a full report per type and week.
+    scope = Scope(label, only_types=types)
+    now_by, before_by = (metrics.headlines_by_type(services, scope, when, 7) for when in (at, at - timedelta(days=7)))
+    movers = [Mover(t, h, before_by[t]) for t, h in now_by.items() if h.reviewed and t in before_by
+              and before_by[t].reviewed]
+    movers = sorted((m for m in movers if m.size > 0), key=lambda m: (-m.size, m.action_type))[:top]
     old, new = _advice(before), _advice(st)
     changed = [AdviceChange(t, old[t], new[t]) for t in sorted(new) if t in old and old[t] != new[t]]
     return Digest(st, movers, changed)

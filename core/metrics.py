@@ -231,6 +231,16 @@ def headline_of(t: rollups.Tally, extras: dict, ttd: tuple[float | None, float |
     )
 
 
+def headlines_by_type(services: Services, scope: Scope, now: datetime, days: int) -> dict[str, Headline]:
+    """Each action type's headline over the window ending `now`, from the rollups alone: rates and
+    counts as `stats` has them (percentiles from the histograms, no spot checks or escalations)."""
+    window = Window.ending(now, days)
+    with services.db.read() as s:
+        (by_type,) = _tallies(s, scope, [(window.start, window.end)])
+    none = dict(sampled=0, audited=0, escaped=0, escalations=0, sla_breaches=0)
+    return {action_type: headline_of(tally, none) for action_type, tally in by_type.items()}
+
+
 def _window_headline(s, scope: Scope, start: datetime, end: datetime, t: rollups.Tally, extras: dict,
                      limit: int) -> Headline:
     """A window's figures: its percentiles exact from the decisions themselves unless there are too many to sort."""

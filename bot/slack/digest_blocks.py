@@ -24,7 +24,7 @@ def digest_message(d: Digest, at: datetime, chart_url: str | None) -> list[dict]
     if d.advice:
         lines = [f"• `{mrkdwn(a.action_type, 64)}`: {neutral(a.before, 300)} → *{neutral(a.now, 300)}*" for a in d.advice]
         blocks.append(bk.section(clip("*Advice changed* (`hitl recommend` says why)\n" + "\n".join(lines), 3000)))
-    blocks.append(bk.context("`/hitl-stats` for the failure patterns, the queue and the details."))
+    blocks.append(bk.context(stats_blocks.FOR_MORE))
     return blocks[:50]
 
 

@@ -3,7 +3,6 @@ tick (workers/reconciler.py) asks `enqueue_due` each round; a Redis key per chan
 it was posted, so many workers and many ticks post it once."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from bot.slack import digest_blocks, stats_jobs
@@ -13,7 +12,6 @@ from workers.context import runtime
 from workers.names import SLACK
 from workers.queue import enqueue, job
 
-log = logging.getLogger(__name__)
 KEEP = 14 * 86400  # longer than a week: the key outlives the week it stands for
 
 
@@ -43,14 +41,9 @@ def post_digest(channel: str, types: list[str], at_iso: str) -> str:
         return "posted already"
     try:
         d = digest.compose(rt.services, tuple(types) or None, at)
-        chart = stats_jobs.chart_url(rt, d.stats)
-        try:
-            post_message(rt, channel, text=digest_blocks.fallback(d, at), blocks=digest_blocks.digest_message(d, at, chart))
-        except Exception:
-            if chart is None:
-                raise
-            log.warning("digest with its chart refused in %s; posting it without", channel)
-            post_message(rt, channel, text=digest_blocks.fallback(d, at), blocks=digest_blocks.digest_message(d, at, None))
+        stats_jobs.with_chart_or_without(rt, d.stats, lambda chart: post_message(
+            rt, channel, text=digest_blocks.fallback(d, at), blocks=digest_blocks.digest_message(d, at, chart)),
+            f"the digest for {channel}")
     except Exception:
         rt.redis.delete(key)  # not posted: the retry, or the next tick, tries again
         raise

@@ -47,5 +47,5 @@ def home_view(waiting: list[Waiting], total: int, team_url: str | None, stats: S
     if stats is not None:
         blocks.append({"type": "divider"})
         blocks += stats_blocks.headline_blocks(stats, chart_url)
-        blocks.append(bk.context("`/hitl-stats` for the failure patterns, the queue and the details."))
+        blocks.append(bk.context(stats_blocks.FOR_MORE))
     return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}

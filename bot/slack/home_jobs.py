@@ -9,12 +9,9 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from bot.slack import home_blocks, stats_jobs
 from core import home_queue, metrics, stats_access, stats_subjects
 from core.access import NoGroups, is_reviewer
-from core.store.tables import Action
 from workers.context import runtime
 from workers.names import SLACK
 from workers.queue import enqueue, job
@@ -58,20 +55,18 @@ def publish_home(user: str) -> str:
 
 def opened(rt, user: str) -> bool:
     """Someone opened their tab: publish it now, and keep it current from here on."""
-    rt.redis.zadd(VIEWERS, {user: time.time()})
+    now = time.time()
+    with rt.redis.pipeline() as pipe:  # forget those gone for KEEP_DAYS, so the set stays the size of the team
+        pipe.zadd(VIEWERS, {user: now}).zremrangebyscore(VIEWERS, 0, now - KEEP_DAYS * 86400).execute()
     return enqueue(rt.redis, publish_home, user)
 
 
-def queue_changed(rt, action_id: str) -> int:
-    """A review was posted or changed: schedule a paced publish for each viewer who may decide it."""
+def queue_changed(rt, action_id: str, reviewers: dict) -> int:
+    """A review was posted or changed: schedule a paced publish for each viewer who may decide it
+    (`reviewers`: the action's route snapshot's, which the caller has read already)."""
     try:
         viewers = [v.decode() if isinstance(v, bytes) else v
                    for v in rt.redis.zrangebyscore(VIEWERS, time.time() - KEEP_DAYS * 86400, "+inf")]
-        if not viewers:
-            return 0
-        with rt.services.db.read() as s:
-            route = s.scalar(select(Action.route).where(Action.id == action_id))
-        reviewers = (route or {}).get("reviewers") or {}
         groups = rt.groups or NoGroups()
         return sum(_schedule(rt, v) for v in viewers if is_reviewer(reviewers, v, groups))
     except Exception:  # the review itself is posted: a stale tab must not fail the job that posted it

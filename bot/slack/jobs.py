@@ -82,14 +82,14 @@ def _post_review(rt, action_id: str) -> str:
     from bot.slack.gold_jobs import issue_after  # gold_jobs builds on this module
 
     issue_after(rt, ctx.action.action_type, response["channel"])
-    _home_changed(rt, action_id)
+    _home_changed(rt, ctx)
     return "posted"
 
 
-def _home_changed(rt, action_id: str) -> None:
+def _home_changed(rt, ctx) -> None:
     from bot.slack.home_jobs import queue_changed  # home_jobs builds on the stats jobs, which build on this runtime
 
-    queue_changed(rt, action_id)
+    queue_changed(rt, ctx.action.id, ctx.route.get("reviewers") or {})
 
 
 def _page_first_level(rt, action_id: str) -> None:
@@ -119,7 +119,7 @@ def refresh_review(action_id: str) -> str:
         ctx = review_context(rt.services, action_id)
         rt.slack.chat_update(channel=where.channel, ts=where.message_ts, text=fallback_text(ctx),
                              blocks=review_message(ctx))
-        _home_changed(rt, action_id)
+        _home_changed(rt, ctx)
         return "updated"
 
     return settled(rt, Effect.REVIEW_CHANGED, action_id, work)

@@ -14,6 +14,7 @@ from core.metrics import Stats
 from core.wording import plural
 
 MORE = "stats_more"
+FOR_MORE = "`/hitl-stats` for the failure patterns, the queue and the details."  # under a headline shown alone
 SECTION_CHARS = 3000
 _PERSON = "\u2063"  # marks a user id through escaping; it becomes a mention only if it is one
 _MARKED = re.compile(f"{_PERSON}([^{_PERSON}]*){_PERSON}")

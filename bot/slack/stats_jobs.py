@@ -37,18 +37,36 @@ def answer_stats(response_url: str, text: str, user: str = "", details: bool = F
         return "refused"
     st = stats_access.own_view(metrics.stats(services, q.subject, q.days, by=q.by, versions=q.by_version,
                                              only_types=reader.only_types), reader)
-    chart = chart_url(rt, st)
     replace = {"replace_original": True} if details else {}
-    answer = hook.send(response_type="ephemeral", text=stats_blocks.fallback(st),
-                       blocks=stats_blocks.report(st, text, chart, details), **replace)
-    if answer.status_code != 200 and chart is not None:
-        # Slack refuses a message whose image it cannot fetch (a public_url it cannot reach): the
-        # numbers matter more than the picture.
-        log.warning("/hitl-stats answer with its chart refused (%s %s); sending it without", answer.status_code,
-                    answer.body)
+
+    def send(chart: str | None) -> None:
         answer = hook.send(response_type="ephemeral", text=stats_blocks.fallback(st),
-                           blocks=stats_blocks.report(st, text, None, details), **replace)
-    return "answered" if answer.status_code == 200 else f"refused by Slack: {answer.status_code}"
+                           blocks=stats_blocks.report(st, text, chart, details), **replace)
+        if answer.status_code != 200:
+            raise RefusedBySlack(f"{answer.status_code} {answer.body}")
+
+    try:
+        with_chart_or_without(rt, st, send, "/hitl-stats answer")
+    except RefusedBySlack as exc:
+        return f"refused by Slack: {exc}"
+    return "answered"
+
+
+class RefusedBySlack(Exception):
+    pass
+
+
+def with_chart_or_without(rt, st: metrics.Stats, send, what: str) -> None:
+    """`send(chart_url)` with the chart, and again without it if Slack refuses that (an image it cannot
+    fetch fails the whole message): the numbers matter more than the picture."""
+    chart = chart_url(rt, st)
+    try:
+        send(chart)
+    except Exception as exc:
+        if chart is None:
+            raise
+        log.warning("%s with its chart refused (%s); sending it without", what, exc)
+        send(None)
 
 
 def _reachable(settings) -> bool:
