@@ -15,6 +15,7 @@ from core.services import Services
 from core.store.db import Database
 from core.store.tables import Base
 from tests.fakes import FixedPolicy, RecordingDispatcher
+from tests.leaks import kill_leftovers
 
 PG_ADMIN_URL = os.environ.get("HITL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -107,6 +108,7 @@ def database_url(request, tmp_path, sqlite_template) -> str:
     url = request.getfixturevalue("pg_database")
     engine = create_engine(url)
     with engine.begin() as conn:
+        kill_leftovers(conn)
         conn.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY CASCADE"))
     engine.dispose()
     return url

@@ -3,12 +3,14 @@ afterwards: the web process killed between its commit and its enqueue, or the CL
 Redis or Slack at all. The relay in the workers carries out what the outbox holds."""
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
 from core import outbox
+from tests.slack.test_worker_faults import kill, start
 from tests.slack_requests import block_action
 from tests.waiting import wait_for
 from workers.relay import relay_once
@@ -78,8 +80,7 @@ def test_a_cli_decision_updates_the_slack_message(slack, worker_env):
     a = slack.propose(title="Refund 8")
     slack.drain()
     assert "hitl_approve" in buttons(slack.posted(a["id"]))
-    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=worker_env, stderr=subprocess.PIPE,
-                              text=True)
+    worker = start([sys.executable, "-m", "bot.cli", "worker"], worker_env)
     try:
         # The CLI imports no Redis: its decision's effects go through the outbox to the worker's relay.
         done = subprocess.run([sys.executable, "-m", "bot.cli", "decide", a["id"], "modify", "--reviewer", "UALICE",
@@ -92,5 +93,4 @@ def test_a_cli_decision_updates_the_slack_message(slack, worker_env):
                              for p in slack.fake.of("chat.postMessage")), 60, "the diff in the review's thread")
         wait_for(lambda: outbox.unsettled(slack.server.runtime.services) == [], 60, "every effect to be settled")
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        kill(worker, signal.SIGTERM)

@@ -39,9 +39,13 @@ def start(cmd: list[str], env: dict) -> subprocess.Popen:
 def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
     try:
         os.killpg(proc.pid, sig)
+        proc.wait(timeout=120)  # a hang detector, not a speed check: busy machines are slow to reap
     except ProcessLookupError:
         pass
-    proc.wait(timeout=120)  # a hang detector, not a speed check: busy machines are slow to reap
+    except subprocess.TimeoutExpired:  # never leave it running into the next test's database
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=120)
+        raise
 
 
 def escalations(slack, action_id: str):
@@ -121,14 +125,17 @@ def test_hitl_worker_stops_on_sigterm(worker_env):
     import redis
     from rq import Worker
 
-    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=worker_env, stderr=subprocess.PIPE,
-                              text=True)
-    conn = redis.Redis.from_url(worker_env["HITL_REDIS_URL"])
-    # Idle is after RQ installs its signal handlers; before that a SIGTERM kills the process outright.
-    wait_for(lambda: worker.poll() is not None or [w for w in Worker.all(connection=conn) if w.get_state() == "idle"],
-             60, "the worker to be idle")
-    worker.send_signal(signal.SIGTERM)
-    assert worker.wait(timeout=120) == 0, worker.stderr.read()[-2000:]  # "at once" is asserted by exiting 0, not by time
+    worker = start([sys.executable, "-m", "bot.cli", "worker"], worker_env)
+    try:
+        conn = redis.Redis.from_url(worker_env["HITL_REDIS_URL"])
+        # Idle is after RQ installs its signal handlers; before that a SIGTERM kills the process outright.
+        wait_for(lambda: worker.poll() is not None or [w for w in Worker.all(connection=conn)
+                                                       if w.get_state() == "idle"], 60, "the worker to be idle")
+        worker.send_signal(signal.SIGTERM)
+        # "at once" is asserted by exiting 0, not by time
+        assert worker.wait(timeout=120) == 0, worker.stderr.read()[-2000:]
+    finally:
+        kill(worker)
 
 
 def test_a_sigterm_during_the_reconciler_pass_still_stops_the_worker(runtime, monkeypatch):
