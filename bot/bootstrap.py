@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.slack.directory import SlackGroupDirectory
+    from workers.sealer import Sealer
 
 
 @dataclass
@@ -36,8 +37,9 @@ class Runtime:
     groups: SlackGroupDirectory | None = None
     click_job: Callable[..., Any] | None = None  # applies a recorded click (bot/slack/jobs.py); Slack only
     # What the maintenance tick does besides reconciling, each called as chore(runtime, redis): the weekly
-    # digest, the signed audit checkpoints
+    # digest, the audit sealer
     chores: list[Callable[..., Any]] = field(default_factory=list)
+    sealer: Sealer | None = None  # chains committed audit events and signs checkpoints (workers/sealer.py)
 
     def close(self) -> None:
         self.services.db.dispose()
@@ -109,10 +111,11 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
         routes.update(jobs.ROUTES)
         routes.update(alert_jobs.ROUTES)
         routes.update(gold_jobs.ROUTES)
-    if settings.audit_signing_key is not None:
-        from workers.checkpoints import checkpoint_chore
+    from workers.sealer import Sealer
 
-        if chore := checkpoint_chore(settings.audit_signing_key.get_secret_value(), settings.effective_checkpoint_file):
-            runtime.chores.append(chore)
+    key = settings.audit_signing_key
+    runtime.sealer = Sealer(key.get_secret_value() if key else None, settings.effective_checkpoint_file,
+                            settings.audit_checkpoint_seconds)
+    runtime.chores.append(runtime.sealer)  # each worker's thread seals within a second; this is the backstop
     runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

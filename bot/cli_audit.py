@@ -28,17 +28,25 @@ def audit_keygen() -> None:
 
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Sign and append a checkpoint now (the workers do it on every maintenance tick)."""
-    from core import audit_checkpoints
+    """Seal what is committed and sign a checkpoint of it now (the workers do both every few seconds)."""
+    from workers.sealer import Sealer
 
     settings = Settings()
     if settings.audit_signing_key is None:
         raise click.UsageError("HITL_AUDIT_SIGNING_KEY is not set (make one with `hitl audit keygen`)")
-    key = _or_usage(lambda: audit_checkpoints.private_key(settings.audit_signing_key.get_secret_value()))
+    _or_usage(lambda: audit_checkpoints_key(settings))
+    sealer = Sealer(settings.audit_signing_key.get_secret_value(), settings.effective_checkpoint_file, 0)
     services = store()
-    with services.db.read() as s:
-        cp = audit_checkpoints.write_if_new(s, settings.effective_checkpoint_file, key, services.clock())
-    click.echo(f"checkpoint at event {cp.seq}" if cp else "nothing new since the last checkpoint")
+    sealed = sealer.seal(services)
+    cp = sealer.checkpoint(services, force=True)
+    click.echo((f"sealed {sealed} events; " if sealed else "")
+               + (f"checkpoint at event {cp.seq}" if cp else "nothing new since the last checkpoint"))
+
+
+def audit_checkpoints_key(settings: Settings):
+    from core import audit_checkpoints
+
+    return audit_checkpoints.private_key(settings.audit_signing_key.get_secret_value())
 
 
 @audit.command("verify")
@@ -69,7 +77,10 @@ def audit_verify(checkpoints: Path | None, public_key: str | None) -> None:
             click.echo(f"TAMPERED: {p}", err=True)
         sys.exit(1)
     anchored = f", {len(lines)} signed checkpoints agree" if key is not None and lines else ""
-    click.echo(f"audit log intact: {report.checked} events verified, {actions} actions agree with them{anchored}")
+    waiting = (f" ({report.unsealed} newer events not sealed yet: a running worker seals them within a second)"
+               if report.unsealed else "")
+    click.echo(f"audit log intact: {report.checked} events verified{waiting}, {actions} actions agree with them"
+               f"{anchored}")
 
 
 def _public_key(settings: Settings, given: str | None):
@@ -78,8 +89,7 @@ def _public_key(settings: Settings, given: str | None):
     if given or settings.audit_public_key:
         return _or_usage(lambda: audit_checkpoints.public_key(given or settings.audit_public_key or ""))
     if settings.audit_signing_key is not None:
-        private = _or_usage(lambda: audit_checkpoints.private_key(settings.audit_signing_key.get_secret_value()))
-        return private.public_key()
+        return _or_usage(lambda: audit_checkpoints_key(settings)).public_key()
     return None
 
 

@@ -165,7 +165,7 @@ def check(session: Session, lines: list[str], key: Ed25519PublicKey, log_end: in
     seqs = sorted(pinned)
     found: dict[int, str] = {}
     for i in range(0, len(seqs), 1000):  # a year of checkpoints is millions of lines: no IN list that long
-        found.update((seq, digest) for seq, digest in session.execute(
+        found.update((seq or 0, digest or "") for seq, digest in session.execute(
             select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.in_(seqs[i:i + 1000]))))
     for seq, (n, digest) in sorted(pinned.items()):
         if seq in found and found[seq] != digest:

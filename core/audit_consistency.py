@@ -18,17 +18,19 @@ def check(session: Session, batch: int = 5000) -> tuple[int, list[str]]:
     decided: dict[str, dict] = {}  # action -> its latest "decided" event's data
     last = 0
     while True:
-        rows = session.execute(select(AuditEvent.seq, AuditEvent.action_id, AuditEvent.kind, AuditEvent.data)
-                               .where(AuditEvent.seq > last, AuditEvent.kind.in_(("created", "decided")))
-                               .order_by(AuditEvent.seq).limit(batch)).all()
+        # By insertion id, not seq: events not sealed yet count too. One action's writes hold its row,
+        # so its later decision always has the larger id.
+        rows = session.execute(select(AuditEvent.id, AuditEvent.action_id, AuditEvent.kind, AuditEvent.data)
+                               .where(AuditEvent.id > last, AuditEvent.kind.in_(("created", "decided")))
+                               .order_by(AuditEvent.id).limit(batch)).all()
         if not rows:
             break
-        for seq, action_id, kind, data in rows:
+        for event_id, action_id, kind, data in rows:
             if kind == "created":
                 created.add(action_id)
             else:
                 decided[action_id] = data or {}
-            last = seq
+            last = event_id
     problems: list[str] = []
     checked = 0
     for action_id, decision, final in session.execute(select(Action.id, Action.decision, Action.final_payload)

@@ -1,4 +1,11 @@
-"""Append-only, hash-chained audit log. Editing or deleting any row breaks `verify`."""
+"""Append-only, hash-chained audit log. Editing or deleting any sealed row breaks `verify`.
+
+Writes only insert their events (`append_many`, in the change's own transaction): nothing global is
+read or locked on the request path, so concurrent writes never queue behind one another here. The
+workers' sealer (`seal`, a few times a second) then gives each committed event its place in one
+chain (seq, prev_hash, hash) in the order it finds them, under the audit head row's lock, which
+only sealers take. Signed checkpoints of the sealed head (core/audit_checkpoints.py) anchor the
+chain outside the database."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.store.tables import AuditEvent, AuditHead
@@ -30,31 +37,50 @@ def append(session: Session, kind: str, action_id: str | None, data: Mapping[str
 
 
 def append_many(session: Session, events: Sequence[tuple[str, str | None, Mapping[str, Any]]], now: datetime) -> None:
-    """Append inside the caller's transaction, so the events commit or roll back with the change they record.
+    """Insert inside the caller's transaction, so the events commit or roll back with the change they record."""
+    session.execute(insert(AuditEvent), [
+        # canonical first: what is stored is plain JSON, whatever the caller passed (datetimes, enums)
+        {"action_id": action_id, "kind": kind, "data": json.loads(canonical(data)), "created_at": now}
+        for kind, action_id, data in events
+    ])
 
-    Call it last in the transaction: from here to the commit, other appenders wait on the head row.
-    """
-    # Bumping the head first takes its lock: concurrent appenders queue here instead of forking the chain.
-    head = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(events))
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).first()
-    if head is None:
-        session.add(AuditHead(id=1, seq=len(events), hash=GENESIS))
-        session.flush()
-        first, prev = 1, GENESIS
-    else:
-        first, prev = head[0] - len(events) + 1, head[1]
-    rows = []
-    for offset, (kind, action_id, data) in enumerate(events):
-        seq = first + offset
-        data = json.loads(canonical(data))  # hash exactly what the database will hand back
-        digest = _digest(prev, seq, action_id, kind, data, now)
-        rows.append({"seq": seq, "action_id": action_id, "kind": kind, "data": data, "created_at": now,
-                     "prev_hash": prev, "hash": digest})
+
+def lock_head(session: Session) -> tuple[int, str]:
+    """The sealed head, locked until the caller's commit: a no-op UPDATE takes the row lock on
+    PostgreSQL and the write lock on SQLite alike."""
+    head = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+                           .returning(AuditHead.seq, AuditHead.hash)).first()
+    if head is None:  # a new database: a racing sealer's insert fails its transaction, and it tries again
+        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS))
+        return 0, GENESIS
+    return head[0], head[1]
+
+
+def seal(session: Session, limit: int = 2000) -> int:
+    """Chain up to `limit` committed, unsealed events after the head; returns how many. Events are
+    hashed as the database hands them back, which is what `verify` reads."""
+    seq, prev = lock_head(session)
+    rows = session.execute(select(AuditEvent.id, AuditEvent.action_id, AuditEvent.kind, AuditEvent.data,
+                                  AuditEvent.created_at).where(AuditEvent.seq.is_(None))
+                           .order_by(AuditEvent.id).limit(limit)).all()
+    if not rows:
+        return 0
+    sealed = []
+    for event_id, action_id, kind, data, created_at in rows:
+        seq += 1
+        digest = _digest(prev, seq, action_id, kind, data, created_at)
+        sealed.append({"id": event_id, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.execute(insert(AuditEvent), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
+    session.execute(update(AuditEvent), sealed)  # by primary key, one statement for the batch
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    return len(rows)
+
+
+def unsealed(session: Session) -> tuple[int, datetime | None]:
+    """(events waiting for the sealer, when the oldest of them was written)."""
+    count, oldest = session.execute(select(func.count(), func.min(AuditEvent.created_at))
+                                    .where(AuditEvent.seq.is_(None))).one()
+    return count, oldest
 
 
 @dataclass
@@ -62,7 +88,8 @@ class VerifyReport:
     ok: bool
     checked: int
     problems: list[str]
-    last_seq: int = 0  # where the log ends
+    last_seq: int = 0  # where the sealed log ends
+    unsealed: int = 0  # committed events the sealer has not reached yet: checked only against the actions
 
 
 def verify(session: Session, batch: int = 5000) -> VerifyReport:
@@ -70,20 +97,21 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
     prev, expected_seq, checked = GENESIS, 1, 0
     last_seq = 0
     while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
+        rows = session.execute(
+            select(AuditEvent.seq, AuditEvent.action_id, AuditEvent.kind, AuditEvent.data, AuditEvent.created_at,
+                   AuditEvent.prev_hash, AuditEvent.hash)
+            .where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
         ).all()
         if not rows:
             break
-        for ev in rows:
-            if ev.seq != expected_seq:
-                problems.append(f"events {expected_seq}..{ev.seq - 1} are missing (deleted?)")
-            if ev.prev_hash != prev:
-                problems.append(f"event {ev.seq}: prev_hash does not match event {ev.seq - 1}'s hash")
-            recomputed = _digest(ev.prev_hash, ev.seq, ev.action_id, ev.kind, ev.data, ev.created_at)
-            if recomputed != ev.hash:
-                problems.append(f"event {ev.seq} ({ev.kind}, action {ev.action_id}): contents were changed")
-            prev, expected_seq, last_seq = ev.hash, ev.seq + 1, ev.seq
+        for seq, action_id, kind, data, created_at, prev_hash, digest in rows:
+            if seq != expected_seq:
+                problems.append(f"events {expected_seq}..{seq - 1} are missing (deleted?)")
+            if prev_hash != prev:
+                problems.append(f"event {seq}: prev_hash does not match event {seq - 1}'s hash")
+            if _digest(prev_hash or "", seq, action_id, kind, data, created_at) != digest:
+                problems.append(f"event {seq} ({kind}, action {action_id}): contents were changed")
+            prev, expected_seq, last_seq = digest or "", seq + 1, seq
             checked += 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.seq != last_seq or head.hash != prev):
@@ -91,4 +119,5 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
                         "trailing events were deleted")
     if head is None and checked:
         problems.append("the audit head row is missing")
-    return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq)
+    waiting, _oldest = unsealed(session)
+    return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq, unsealed=waiting)

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
                                          "with; default: derived from HITL_AUDIT_SIGNING_KEY.")
     audit_checkpoint_file: Path | None = Field(default=None, description="Where signed checkpoints are appended; "
                                                "default DATA_DIR/audit-checkpoints.jsonl.")
+    audit_seal_seconds: float = Field(default=0.5, gt=0, le=60, description="How often each worker chains newly "
+                                      "committed audit events into the log (tamper evidence starts there).")
+    audit_checkpoint_seconds: float = Field(default=5.0, ge=0, le=3600, description="At most how often a worker "
+                                            "signs a checkpoint, when the log moved.")
     chart_ttl_seconds: int = Field(default=7 * 86400, ge=60, le=90 * 86400, description="How long a /hitl-stats "
                                    "chart stays at its address (Slack fetches it when it first shows the message).")
     editor_secret: SecretStr | None = Field(default=None, description="Signs editor links; default derived from "

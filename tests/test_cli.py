@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -302,7 +303,10 @@ def test_audit_keygen_checkpoint_and_verify_catch_a_deleted_log(tmp_path, monkey
     assert set(keys) == {"HITL_AUDIT_SIGNING_KEY", "HITL_AUDIT_PUBLIC_KEY"}
     signer = {**env, "HITL_AUDIT_SIGNING_KEY": keys["HITL_AUDIT_SIGNING_KEY"]}
     made = hitl("audit", "checkpoint", env=signer, cwd=tmp_path)
-    assert made.returncode == 0 and made.stdout.startswith("checkpoint at event "), made.stderr
+    # No worker ran here: the command seals the events first, then signs the head it reached.
+    assert made.returncode == 0 and re.fullmatch(r"sealed (\d+) events; checkpoint at event \1\n", made.stdout), made.stderr
+    again = hitl("audit", "checkpoint", env=signer, cwd=tmp_path)
+    assert again.stdout == "nothing new since the last checkpoint\n", again.stderr
     verifier = {**env, "HITL_AUDIT_PUBLIC_KEY": keys["HITL_AUDIT_PUBLIC_KEY"]}  # no signing key where it is checked
     ok = hitl("audit", "verify", env=verifier, cwd=tmp_path)
     assert ok.returncode == 0 and "1 signed checkpoints agree" in ok.stdout and "1 actions agree" in ok.stdout, ok.stderr

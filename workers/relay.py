@@ -8,7 +8,6 @@ and its reconciler runs it too; rows are taken under SKIP LOCKED, so relays shar
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 from core import outbox
@@ -39,23 +38,3 @@ def relay_once(runtime, limit: int = 200) -> int:
         total += len(owed)
         if len(owed) < limit:
             return total
-
-
-class RelayThread(threading.Thread):
-    def __init__(self, runtime, interval: float = INTERVAL_SECONDS):
-        super().__init__(name="hitl-outbox-relay", daemon=True)
-        self.runtime = runtime
-        self.interval = interval
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.wait(self.interval):
-            try:
-                if n := relay_once(self.runtime):
-                    log.info("outbox relay carried out %d effect(s)", n)
-            except Exception:  # the database or Redis away: try again next round
-                log.warning("outbox relay pass failed", exc_info=log.isEnabledFor(logging.DEBUG))
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=10)

@@ -93,19 +93,25 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
     wait for Redis to come back rather than exit and leave timers and posts to a supervisor."""
 
 
-    from workers.relay import RelayThread, relay_once
+    from workers.relay import INTERVAL_SECONDS, relay_once
+    from workers.ticker import Ticker
 
     if burst:  # what the outbox holds is part of "the queued jobs"
         relay_once(runtime)
-        relay = None
+        threads = []
     else:
-        relay = RelayThread(runtime)
-        relay.start()
+        threads = [Ticker("hitl-outbox-relay", INTERVAL_SECONDS, lambda: relay_once(runtime),
+                          "outbox relay carried out %d effect(s)")]
+        if runtime is not None:
+            threads.append(Ticker("hitl-audit-sealer", runtime.settings.audit_seal_seconds,
+                                  lambda: runtime.sealer(runtime), "audit sealer sealed %d event(s)"))
+    for t in threads:
+        t.start()
     try:
         _loop(runtime, fork, queues, burst)
     finally:
-        if relay is not None:
-            relay.stop()
+        for t in threads:
+            t.stop()
 
 
 def _loop(runtime, fork: bool, queues: tuple[str, ...], burst: bool) -> None:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the async engine is imported only where it is used (Postgre
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision. Knowing it lets a process that finds the schema current skip
 # Alembic altogether (its import and upgrade check cost a CLI command ~0.4 s); a test keeps it true.
-SCHEMA_HEAD = "0014"
+SCHEMA_HEAD = "0015"
 _MIGRATION_LOCK = 727_274_001  # pg advisory lock id: many web processes may start at once
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core.store.types import JsonType, UTCDateTime
@@ -122,21 +122,30 @@ class Vote(Base):
 
 
 class AuditEvent(Base):
-    """Append-only, hash-chained: hash = sha256(prev_hash + canonical record)."""
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical record).
+
+    A write inserts its events with `id` only; the workers' sealer gives them `seq`, `prev_hash` and
+    `hash` in the order it finds them committed (core/audit_log.py)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_unsealed", "id", sqlite_where=text("seq IS NULL"), postgresql_where=text("seq IS NULL")),
+    )
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    seq: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
     action_id: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[Any] = mapped_column(JsonType)
     created_at: Mapped[datetime]
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditHead(Base):
-    """One row: the last seq and hash. Appends update it first, which serialises them."""
+    """One row: the last sealed seq and hash. Only the sealer writes it: its row lock is what keeps
+    two sealers from forking the chain, and no request waits on it."""
 
     __tablename__ = "audit_head"
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from core import audit_checkpoints, audit_consistency, audit_log, deciding, intake
 from core.proposal import Proposal
 from core.store.tables import Action, AuditEvent, AuditHead
+from tests.fakes import seal
 
 NOW = datetime(2026, 12, 4, 10, tzinfo=UTC)
 
@@ -21,6 +22,7 @@ def signed(services, agent, tmp_path):
                                                    confidence=0.5))[0].id for i in range(3)]
     deciding.decide(services, ids[0], reviewer="UALICE", kind="reject", reason_tags=["wrong_action"])
     deciding.decide(services, ids[1], reviewer="UALICE", kind="approve")
+    seal(services)
     private, public = audit_checkpoints.new_key()
     path = tmp_path / "checkpoints.jsonl"
     with services.db.read() as s:
@@ -101,6 +103,7 @@ def test_a_checkpoint_signed_by_another_key_or_cut_from_the_file_is_caught(servi
     own = tmp_path / "own.jsonl"
     for i in range(3):  # three checkpoints, each after new events
         intake.submit(services, agent, Proposal(action_type="refund", title=f"late {i}", payload={}, confidence=0.5))
+        seal(services)
         with services.db.read() as s:
             assert audit_checkpoints.write_if_new(s, own, audit_checkpoints.private_key(private), NOW) is not None
     mine = audit_checkpoints.public_key(public)

@@ -14,7 +14,7 @@ from core.proposal import Proposal
 from core.services import Services
 from core.store.tables import Escalation
 from core.vocabulary import Status
-from tests.fakes import FixedPolicy, StaticGroups
+from tests.fakes import FixedPolicy, StaticGroups, seal
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = """
@@ -88,6 +88,7 @@ def test_unanswered_action_walks_the_tree_repeats_then_takes_the_final_action(tr
     done = get_action(tree_gate, a.id)
     assert done.status is Status.REJECTED and done.decision.reviewers == ["policy"]
     assert history(tree_gate, a.id)[-1][0] == "final"
+    assert seal(tree_gate) > 0
     with tree_gate.db.read() as s:
         assert audit_log.verify(s).ok
 

@@ -54,7 +54,7 @@ def propose(services, agent, action_type="refund", payload=None):
 def events(services, action_id):
     with services.db.read() as s:
         return [e.kind for e in s.scalars(select(AuditEvent).where(AuditEvent.action_id == action_id)
-                                          .order_by(AuditEvent.seq))]
+                                          .order_by(AuditEvent.id))]
 
 
 def test_the_decision_names_the_hash_of_what_runs_and_one_claim_gets_it(gate, agent):

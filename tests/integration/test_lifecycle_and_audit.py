@@ -6,6 +6,7 @@ from core.agents import create_agent
 from core.errors import AlreadyDecided, IllegalTransition, InvalidRequest, NotFound
 from core.proposal import Proposal
 from core.vocabulary import Status
+from tests.fakes import seal
 
 
 def submit(services, agent, action_type="refund"):
@@ -85,11 +86,27 @@ def _history(services, agent):
 def test_audit_chain_records_every_step(services, agent, db):
     a = _history(services, agent)
     with db.read() as s:
-        rows = s.execute(text("SELECT kind FROM audit_events WHERE action_id = :a ORDER BY seq"), {"a": a.id})
+        rows = s.execute(text("SELECT kind FROM audit_events WHERE action_id = :a ORDER BY id"), {"a": a.id})
         kinds = [k for (k,) in rows]
         assert kinds == ["created", "routed", "voted", "decided", "outcome"]
+        waiting = audit_log.verify(s)
+    # Written by the requests alone, the events wait for a worker's sealer to chain them.
+    assert waiting.ok and (waiting.checked, waiting.unsealed) == (0, 8)
+    assert seal(services) == 8 and seal(services) == 0
+    with db.read() as s:
         report = audit_log.verify(s)
-    assert report.ok and report.checked == 8
+        seqs = [q for (q,) in s.execute(text("SELECT seq FROM audit_events ORDER BY id"))]
+    assert report.ok and (report.checked, report.unsealed, report.last_seq) == (8, 0, 8) and seqs == list(range(1, 9))
+
+
+def test_events_committed_after_a_seal_continue_the_chain(services, agent, db):
+    _history(services, agent)
+    seal(services)
+    submit(services, agent, "ping")
+    assert seal(services) == 3
+    with db.read() as s:
+        report = audit_log.verify(s)
+    assert report.ok and report.checked == 11
 
 
 @pytest.mark.parametrize("tamper,expected", [
@@ -100,6 +117,7 @@ def test_audit_chain_records_every_step(services, agent, db):
 ])
 def test_audit_verify_detects_edits_and_deletions(services, agent, db, tamper, expected):
     _history(services, agent)
+    seal(services)
     if db.is_sqlite:
         tamper = tamper.replace("created_at + interval '1 hour'", "'2001-01-01 00:00:00.000000'")
     with db.engine.begin() as conn:
