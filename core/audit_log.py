@@ -38,11 +38,13 @@ def append(session: Session, kind: str, action_id: str | None, data: Mapping[str
 
 def append_many(session: Session, events: Sequence[tuple[str, str | None, Mapping[str, Any]]], now: datetime) -> None:
     """Insert inside the caller's transaction, so the events commit or roll back with the change they record."""
-    session.execute(insert(AuditEvent), [
-        # canonical first: what is stored is plain JSON, whatever the caller passed (datetimes, enums)
-        {"action_id": action_id, "kind": kind, "data": json.loads(canonical(data)), "created_at": now}
-        for kind, action_id, data in events
-    ])
+    session.execute(insert(AuditEvent), event_rows(events, now))
+
+
+def event_rows(events: Sequence[tuple[str, str | None, Mapping[str, Any]]], now: datetime) -> list[dict]:
+    # canonical first: what is stored is plain JSON, whatever the caller passed (datetimes, enums)
+    return [{"action_id": action_id, "kind": kind, "data": json.loads(canonical(data)), "created_at": now}
+            for kind, action_id, data in events]
 
 
 def lock_head(session: Session) -> tuple[int, str]:

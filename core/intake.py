@@ -1,18 +1,21 @@
 """Accept a proposal: authorise, route by policy, record, and answer at once when no human is needed."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import escalation, execution, payload_schema
+from core import escalation, execution, insert_plan, payload_schema
 from core.action_view import ActionView, action_view
 from core.audit_log import canonical
 from core.effects import Effect
 from core.errors import IdempotencyConflict, InvalidPayload, InvalidRequest, NotAuthorised
+from core.insert_plan import InsertPlan
 from core.policy.loader import LoadedPolicy
 from core.policy.routing import route
 from core.proposal import Proposal
@@ -21,7 +24,6 @@ from core.services import AgentIdentity, Services
 from core.states import transition
 from core.store.learning_tables import SpotCheck
 from core.store.tables import Action, PolicyVersion
-from core.unit_of_work import Work, unit_of_work
 from core.vocabulary import DecisionSource, Status
 
 
@@ -29,9 +31,55 @@ def new_action_id() -> str:
     return "act_" + uuid.uuid4().hex
 
 
+@dataclass
+class Prepared:
+    """A routed proposal, not yet stored: its rows and effects, and the answer once they are."""
+
+    plan: InsertPlan
+    view: ActionView
+    request_hash: str
+    idempotency_key: str | None
+
+
 def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
            idempotency_key: str | None = None) -> tuple[ActionView, bool]:
     """Returns (action, created). A replay of the same Idempotency-Key returns the first action and False."""
+    ready = prepare(services, agent, proposal, idempotency_key)
+    if isinstance(ready, ActionView):
+        return ready, False
+    try:
+        insert_plan.persist(services, ready.plan)
+    except IntegrityError as conflict:
+        return _after_conflict(services, agent, ready, conflict), False
+    return ready.view, True
+
+
+async def submit_async(services: Services, agent: AgentIdentity, proposal: Proposal,
+                       idempotency_key: str | None = None) -> tuple[ActionView, bool]:
+    """The same, for an event loop: routing is pure code and the one write is awaited, with no thread
+    hop (the rare reads behind it, a policy's first use or a replay, are made in line or on a thread)."""
+    ready = prepare(services, agent, proposal, idempotency_key)
+    if isinstance(ready, ActionView):
+        return ready, False
+    try:
+        await insert_plan.persist_async(services, ready.plan)
+    except IntegrityError as conflict:
+        return await asyncio.to_thread(_after_conflict, services, agent, ready, conflict), False
+    return ready.view, True
+
+
+def _after_conflict(services: Services, agent: AgentIdentity, ready: Prepared, conflict: IntegrityError) -> ActionView:
+    """Optimistic: a new Idempotency-Key is the common case, so the insert goes first and the unique
+    constraint catches replays (including two racing requests with one key)."""
+    replay = _replay(services, agent, ready.idempotency_key, ready.request_hash) if ready.idempotency_key else None
+    if replay is None:
+        raise conflict  # not a replay: a real constraint failed
+    return replay
+
+
+def prepare(services: Services, agent: AgentIdentity, proposal: Proposal,
+            idempotency_key: str | None = None) -> Prepared | ActionView:
+    """Authorise, validate and route; an ActionView when it is a replay found before any write."""
     if not agent.may_propose(proposal.action_type):
         raise NotAuthorised(f"this agent key may not propose action type {proposal.action_type!r}")
     now = services.clock()
@@ -40,7 +88,7 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         # A retry of an accepted proposal still replays after its deadline passed.
         replay = _replay(services, agent, idempotency_key, request_hash) if idempotency_key else None
         if replay is not None:
-            return replay, False
+            return replay
         raise InvalidRequest("deadline is in the past", field="deadline")
 
     if proposal.callback_url is not None and (problem := services.egress.url_problem(str(proposal.callback_url))):
@@ -76,24 +124,13 @@ def submit(services: Services, agent: AgentIdentity, proposal: Proposal,
         if r.status is Status.AUTO_APPROVED:
             action.final_payload = proposal.payload
             execution.set_approval_clock(action, now)  # _record schedules its timer
-    try:
-        # Optimistic: a new Idempotency-Key is the common case, so insert first and let the unique
-        # constraint catch replays (including two racing requests with one key).
-        with unit_of_work(services) as work:
-            work.session.add(action)
-            work.session.flush()
-            _record(work, action, agent, request_hash, loaded.version, r)
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        replay = _replay(services, agent, idempotency_key, request_hash)
-        if replay is None:
-            raise
-        return replay, False
-    return action_view(action, []), True
+    plan = InsertPlan(now)
+    plan.add_action(action)
+    _record(plan, action, agent, request_hash, loaded.version, r)
+    return Prepared(plan=plan, view=action_view(action, []), request_hash=request_hash, idempotency_key=idempotency_key)
 
 
-def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str, policy_version: str, r) -> None:
+def _record(work: InsertPlan, action: Action, agent: AgentIdentity, request_hash: str, policy_version: str, r) -> None:
     work.count_proposed(action)
     work.log("created", action.id, {"agent": agent.name, "action_type": action.action_type, "request_hash": request_hash,
                                     "policy_version": policy_version})
@@ -107,8 +144,8 @@ def _record(work: Work, action: Action, agent: AgentIdentity, request_hash: str,
     if action.timer_at is not None:
         work.timer(action.id, action.timer_seq, action.timer_at)
     if r.sampled:
-        work.session.add(SpotCheck(action_id=action.id, created_at=work.now, action_type=action.action_type,
-                                   agent_version=action.agent_version, probability=r.audit_p))
+        work.add(SpotCheck, {"action_id": action.id, "created_at": work.now, "action_type": action.action_type,
+                                       "agent_version": action.agent_version, "probability": r.audit_p})
         work.owe(Effect.SPOT_CHECK_NEEDED, action.id)
 
 

@@ -18,10 +18,13 @@ MAX_BACKOFF_SECONDS = 600.0
 
 def write(s: Session, owed: Sequence[Owed], now: datetime, due: Callable[[Owed], datetime]) -> None:
     """Inside the change's transaction: one statement for all of a unit of work's durable effects."""
-    rows = [{"kind": o.kind.value, "action_id": o.action_id, "ref": o.ref, "created_at": now, "due_at": due(o),
-             "attempts": 0} for o in owed]
-    if rows:
+    if rows := row_values(owed, now, due):
         s.execute(insert(OutboxRow), rows)
+
+
+def row_values(owed: Sequence[Owed], now: datetime, due: Callable[[Owed], datetime]) -> list[dict]:
+    return [{"kind": o.kind.value, "action_id": o.action_id, "ref": o.ref, "created_at": now, "due_at": due(o),
+             "attempts": 0} for o in owed if o.durable]
 
 
 def take_due(services: Services, kinds: Collection[Effect], grace_seconds: float, limit: int = 200) -> list[Owed]:

@@ -41,6 +41,7 @@ _STAGED = "hitl_rollups"
 _COUNTS = ("proposed", "auto_approved", "blocked", "approved", "modified", "rejected", "policy_approved",
            "policy_rejected", "expired", "shadow_decided", "shadow_agreed", "multi_voted", "multi_agreed", "votes")
 _MAPS = ("tags", "fields", "field_sets", "ttd", "calibration", "strata", "reviewers")
+COUNTS, MAPS = _COUNTS, _MAPS  # the columns a tally adds to: core/insert_plan.py writes the same upsert by hand
 STAT_MAPS = _MAPS[:-1]  # what a window's headline needs: all but the (large) per-reviewer map
 _DECISION_COLUMNS = (Action.id, Action.agent_id, Action.action_type, Action.created_at, Action.decided_at,
                      Action.decision, Action.decision_source, Action.review_mode, Action.patch, Action.confidence,
@@ -215,14 +216,15 @@ def floor_to(moment: datetime, grain: str) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def _stage(s: Session, action: Action, at: datetime, tally: Tally) -> None:
-    staged: dict = s.info.setdefault(_STAGED, {})
+def _stage(s: Session | dict, action: Action, at: datetime, tally: Tally) -> None:
+    """`s`: the session whose commit folds the tally, or a dict a session-less write folds itself."""
+    staged: dict = s if isinstance(s, dict) else s.info.setdefault(_STAGED, {})
     for grain in GRAINS:
         key = (grain, floor_to(at, grain), action.agent_id, action.action_type)
         staged.setdefault(key, Tally()).add(tally)
 
 
-def proposed(s: Session, action: Action) -> None:
+def proposed(s: Session | dict, action: Action) -> None:
     """Count a new proposal (and, when policy decided it on arrival, its decision) at commit."""
     _stage(s, action, action.created_at, count_proposal(Tally(), action))
 
@@ -254,13 +256,16 @@ def fold(s: Session, tallies: dict) -> None:
     hitl_json_add (a SQL function on PostgreSQL, a Python one registered on SQLite connections), so
     a row is locked only from this statement to the commit that follows it. Rows go in key order:
     every writer locks them in the same order and none deadlock."""
-    rows = [{"grain": k[0], "start": k[1], "agent_id": k[2], "action_type": k[3], **tallies[k].columns()}
+    s.connection().execute(upsert(s.get_bind().dialect.name), fold_rows(tallies))
+
+
+def fold_rows(tallies: dict) -> list[dict]:
+    return [{"grain": k[0], "start": k[1], "agent_id": k[2], "action_type": k[3], **tallies[k].columns()}
             for k in sorted(tallies, key=lambda k: (k[0], k[1], k[2], k[3]))]
-    s.connection().execute(_upsert(s.get_bind().dialect.name), rows)
 
 
 @functools.cache
-def _upsert(dialect: str):
+def upsert(dialect: str):
     """The one upsert statement, built once per dialect so SQLAlchemy compiles it once."""
     table = Rollup.__table__
     keys = [table.c.grain, table.c.start, table.c.agent_id, table.c.action_type]

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
                                          "with; default: derived from HITL_AUDIT_SIGNING_KEY.")
     audit_checkpoint_file: Path | None = Field(default=None, description="Where signed checkpoints are appended; "
                                                "default DATA_DIR/audit-checkpoints.jsonl.")
+    agent_key_cache_seconds: float = Field(default=2.0, ge=0, le=60, description="How long a web process trusts an "
+                                           "agent key it checked; a revoked or rotated key stops within this. "
+                                           "0: check every request against the database.")
     audit_seal_seconds: float = Field(default=0.5, gt=0, le=60, description="How often each worker chains newly "
                                       "committed audit events into the log (tamper evidence starts there).")
     audit_checkpoint_seconds: float = Field(default=5.0, ge=0, le=3600, description="At most how often a worker "

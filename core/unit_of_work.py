@@ -1,14 +1,16 @@
 """One write use case, one transaction: the change, its audit log events, its rollup tallies and its effects.
 
 Service functions say what happened (`log`, `count_*`, `owe`, `action_changed`); the unit of work
-writes it all in the change's own transaction, in the order that keeps locks short (the audit log's
-head row last), and after the commit hands the effects to the process's dispatcher. The durable
+writes it all in the change's own transaction, in the order that keeps locks short (the rollup rows
+last but the audit events, which lock nothing), and after the commit hands the effects to the
+process's dispatcher. A write that only adds rows (a new proposal) uses core/insert_plan.py instead:
+the same parts, sent as one statement. The durable
 ones are in the outbox by then, so a process that dies after its commit, or has no dispatcher at
 all (the CLI), leaves them to the workers' relay instead of losing them.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +34,13 @@ class Work:
         self.events: list[tuple[str, str | None, Mapping[str, Any]]] = []
         self.owed: list[Owed] = []
         self._seen: set[Owed] = set()
+
+    def due(self, services: Services) -> Callable[[Owed], datetime]:
+        """When each effect's outbox row falls to the relay: at once for what this process cannot
+        carry out (the CLI), after the grace period for what its dispatcher does right after the commit."""
+        dispatcher = services.dispatcher
+        later = self.now + timedelta(seconds=dispatcher.grace_seconds) if dispatcher else self.now
+        return lambda o: later if dispatcher is not None and dispatcher.carries(o.kind) else self.now
 
     # ---- the audit log ----
     def log(self, kind: str, action_id: str | None, data: Mapping[str, Any]) -> None:
@@ -69,16 +78,10 @@ class Work:
     def _finish(self, services: Services) -> None:
         s = self.session
         s.flush()
-        dispatcher = services.dispatcher
-        later = self.now + timedelta(seconds=dispatcher.grace_seconds) if dispatcher else self.now
-
-        def due(o: Owed) -> datetime:
-            return later if dispatcher is not None and dispatcher.carries(o.kind) else self.now
-
-        outbox.write(s, [o for o in self.owed if o.durable], self.now, due)
+        outbox.write(s, self.owed, self.now, self.due(services))
         rollups.fold_staged(s)
         if self.events:
-            audit_log.append_many(s, self.events, self.now)  # last: other writers wait on its head row until the commit
+            audit_log.append_many(s, self.events, self.now)
 
 
 @contextmanager

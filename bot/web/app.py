@@ -11,6 +11,7 @@ from bot.bootstrap import Runtime
 from bot.web import action_routes, error_responses, example_routes, health, spot_check_routes, stats
 from bot.web.limits import BodyLimit
 from bot.web.waiter import DecisionWaiter
+from core.key_cache import KeyCache
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.agent_keys = KeyCache(runtime.settings.agent_key_cache_seconds)
     error_responses.install(app)
     app.include_router(action_routes.router)
     app.include_router(example_routes.router)

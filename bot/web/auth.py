@@ -17,9 +17,13 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 async def current_agent(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> AgentIdentity:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise HTTPException(401, "missing agent key: send Authorization: Bearer <key>", headers=_CHALLENGE)
+    keys = request.app.state.agent_keys
+    if (agent := keys.get(creds.credentials)) is not None:
+        return agent
     agent = await run_in_threadpool(authenticate, request.app.state.runtime.services.db, creds.credentials)
     if agent is None:
         raise HTTPException(401, "unknown or revoked agent key", headers=_CHALLENGE)
+    keys.put(creds.credentials, agent)
     return agent
 
 
