@@ -44,12 +44,15 @@ def throwaway_database(admin_url: str = PG_URL) -> Iterator[str]:
 
 
 @contextmanager
-def hitl_serve(env: dict[str, str], port: int, web_workers: int = 1) -> Iterator[str]:
-    """`hitl serve` in its own process; yields its base URL once /healthz answers 200."""
+def hitl_serve(env: dict[str, str], port: int, web_workers: int = 1, started: list | None = None) -> Iterator[str]:
+    """`hitl serve` in its own process; yields its base URL once /healthz answers 200. `started`, when
+    given, receives the process (for its memory and its children's)."""
     env = {**os.environ, **env, "HITL_PORT": str(port), "HITL_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--workers", str(web_workers)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    if started is not None:
+        started.append(server)
     try:
         for _ in range(300):
             try:

@@ -140,3 +140,27 @@ def test_frozen_time_fakeredis_and_a_simple_worker_walk_the_tree(runtime, settin
             assert s.get(Action, a.id).status == Status.REJECTED
     finally:
         workers.context.use(None)
+
+
+def test_a_process_schedules_each_future_slot_once_and_an_imminent_one_every_time(monkeypatch):
+    """Proposals in one second share their escalation's slot: one RQ job save, not one per proposal.
+    A slot about to run is saved again, since its job may have run or been lost already."""
+    import time as clock
+
+    from workers import dispatch
+
+    saved = []
+    real = dispatch.enqueue
+    monkeypatch.setattr(dispatch, "enqueue", lambda *a, **k: (saved.append(k["job_id"]), real(*a, **k))[1])
+    conn = fakeredis.FakeRedis()
+    dispatcher = JobDispatcher(conn, {}, grace_seconds=10)
+    later = datetime.fromtimestamp(clock.time() + 600, UTC)
+    for i in range(5):
+        dispatcher.carry(Owed(Effect.TIMER_SET, f"act_{i}", at=later, timer_seq=0))
+    assert saved == [timer_job_id(timer_second(later))]
+    soon = datetime.fromtimestamp(clock.time() + 1, UTC)
+    for i in range(2):
+        dispatcher.carry(Owed(Effect.TIMER_SET, f"act_soon_{i}", at=soon, timer_seq=0))
+    assert saved[1:] == [timer_job_id(timer_second(soon))] * 2
+    assert JobDispatcher(conn, {}, grace_seconds=10).carry(Owed(Effect.TIMER_SET, "act_9", at=later, timer_seq=0))
+    assert len(saved) == 4  # another process (a new dispatcher) saves it once itself
