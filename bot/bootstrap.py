@@ -116,6 +116,6 @@ def build_runtime(settings: Settings | None = None, migrate: bool | None = None,
     key = settings.audit_signing_key
     runtime.sealer = Sealer(key.get_secret_value() if key else None, settings.effective_checkpoint_file,
                             settings.audit_checkpoint_seconds)
-    runtime.chores.append(runtime.sealer)  # each worker's thread seals within a second; this is the backstop
+    runtime.chores.append(runtime.sealer.seal_audit_log)  # each worker's thread seals within a second; a backstop
     runtime.services.dispatcher = JobDispatcher(client, routes, grace_seconds=settings.reconcile_grace_seconds)
     return runtime

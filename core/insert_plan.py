@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -121,7 +123,15 @@ def one_statement(plan: InsertPlan, services: Services) -> tuple[str, dict[str, 
     checked at the statement's end."""
     parts = _parts(plan, services)
     sql = _sql(tuple((part, tuple(rows[0])) for part, rows in parts))
-    return sql, {f"p{i}": orjson.dumps(rows, default=str).decode() for i, (_, rows) in enumerate(parts)}
+    return sql, {f"p{i}": _json(rows) for i, (_, rows) in enumerate(parts)}
+
+
+def _json(rows: list[dict]) -> str:
+    try:
+        return orjson.dumps(rows, default=str).decode()
+    except orjson.JSONEncodeError:  # an integer past 64 bits, which JSON and the json column allow
+        return json.dumps(rows, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+                          ensure_ascii=False, separators=(",", ":"))
 
 
 # PostgreSQL's JSON operators refuse a \u0000 escape inside a string (SQLSTATE 22P05), which a json

@@ -31,8 +31,12 @@ def foreign_clients(conn: Connection) -> list[psutil.Process]:
     ports = _client_ports(conn)
     if not ports:
         return []
+    server = conn.engine.url.port or 5432
+    # Only sockets connected *to* PostgreSQL: a server another test runs may listen on, or accept
+    # connections at, a port number that is also some PostgreSQL client's local port.
     pids = {c.pid for c in psutil.net_connections(kind="tcp")
-            if c.laddr and c.laddr.port in ports and c.pid and c.pid != os.getpid()}
+            if c.laddr and c.raddr and c.laddr.port in ports and c.raddr.port == server
+            and c.status == psutil.CONN_ESTABLISHED and c.pid and c.pid != os.getpid()}
     found = []
     for pid in pids:
         try:

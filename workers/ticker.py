@@ -11,16 +11,17 @@ log = logging.getLogger(__name__)
 
 
 class Ticker(threading.Thread):
-    def __init__(self, name: str, interval: float, tick: Callable[[], int], done: str):
+    def __init__(self, name: str, interval: float, tick: Callable[[], int], done: str, level: int = logging.INFO):
         super().__init__(name=name, daemon=True)
         self.interval, self.tick, self.done = interval, tick, done  # done: "... %d ..." for a pass that did work
+        self.level = level
         self.stopping = threading.Event()
 
     def run(self) -> None:
         while not self.stopping.wait(self.interval):
             try:
                 if n := self.tick():
-                    log.info(self.done, n)
+                    log.log(self.level, self.done, n)
             except Exception:
                 log.warning("%s pass failed", self.name, exc_info=log.isEnabledFor(logging.DEBUG))
 

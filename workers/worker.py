@@ -104,7 +104,7 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
                           "outbox relay carried out %d effect(s)")]
         if runtime is not None:
             threads.append(Ticker("hitl-audit-sealer", runtime.settings.audit_seal_seconds,
-                                  lambda: runtime.sealer(runtime), "audit sealer sealed %d event(s)"))
+                                  lambda: runtime.sealer(runtime), "audit sealer sealed %d event(s)", logging.DEBUG))
     for t in threads:
         t.start()
     try:

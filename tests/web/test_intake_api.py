@@ -214,6 +214,14 @@ def test_text_no_database_can_store_is_a_named_422(api, change, field, fragment)
     assert r.json()["fields"][0]["field"] == field and fragment in r.json()["fields"][0]["message"]
 
 
+def test_an_integer_past_64_bits_is_kept(api):
+    """JSON has no integer limit, and neither has a json column (schemathesis found the one that had)."""
+    big = 2**70 + 1
+    r = post(api, {**PROPOSAL, "payload": {"n": big, "list": [-big]}})
+    assert r.status_code == 201, r.text
+    assert api.get(f"/v1/actions/{r.json()['id']}").json()["payload"] == {"n": big, "list": [-big]}
+
+
 def test_nul_inside_json_payload_is_kept(api):
     r = post(api, {**PROPOSAL, "payload": {"raw": "a\u0000b"}})
     assert r.status_code == 201
