@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError
 
 from core import outbox, rollups
@@ -83,21 +82,19 @@ def _insert(part: type[Base] | str, dialect: str):
 def _sql(shape: tuple[tuple[type[Base] | str, tuple[str, ...]], ...]) -> str:
     """The PostgreSQL statement for one shape of write (which parts, which columns), made once.
 
-    Each part's rows travel as one JSON array parameter and are taken apart in SQL: a json column
-    takes its value with `->`, which keeps the text as sent (key order, and escapes such as \\u0000
-    that a de-escaping function refuses); every other column casts `->>`. A handful of parameters
-    instead of a hundred keeps the statement small enough for psycopg to cache its conversion and
-    for PostgreSQL to prepare it; compiling a many-parameter statement for each proposal cost more
-    than the round trips it saved."""
-    dialect = postgresql.dialect()
+    Each part's rows travel as one JSON array parameter, parsed once by json_populate_recordset into
+    the table's own row type (JSON null is SQL NULL; a json column keeps its text, key order
+    included). A handful of parameters instead of a hundred keeps the statement small enough for
+    psycopg to cache its conversion and for PostgreSQL to prepare it: compiling a many-parameter
+    statement for each proposal cost more than the round trips it saved, and taking each column
+    out with its own `->` (one parse per column) cost 0.6 ms of a 1.3 ms statement."""
     ctes = []
     for i, (part, keys) in enumerate(shape):
         table = _insert(part, "postgresql").table
-        values = ", ".join(_value(k, table.c[k].type.compile(dialect=dialect)) for k in keys)
         columns = ", ".join(f'"{k}"' for k in keys)
         # WITH ORDINALITY: the rows go in as listed, so one write's audit events keep their order
-        into = (f"INSERT INTO {table.name} ({columns}) SELECT {values} "
-                f"FROM json_array_elements(%(p{i})s::json) WITH ORDINALITY AS r(e, n) ORDER BY r.n")
+        into = (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM json_populate_recordset("
+                f"NULL::{table.name}, %(p{i})s::json) WITH ORDINALITY AS r ORDER BY r.ordinality")
         if part == ROLLUPS:
             into += " " + _on_conflict(table.name)
         ctes.append(f"w{i} AS ({into})")
@@ -107,14 +104,10 @@ def _sql(shape: tuple[tuple[type[Base] | str, tuple[str, ...]], ...]) -> str:
 def _on_conflict(table: str) -> str:
     """rollups.upsert's conflict clause as SQL text: counts add, maps merge with hitl_json_add."""
     counts = [f'"{n}" = {table}."{n}" + excluded."{n}"' for n in rollups.COUNTS]
-    maps = [f'"{n}" = hitl_json_add({table}."{n}", excluded."{n}")' for n in rollups.MAPS]
+    # A proposal's tally has mostly empty maps: those cost no call to hitl_json_add (plpgsql)
+    maps = [f'"{n}" = CASE WHEN excluded."{n}"::text = \'{{}}\' THEN {table}."{n}" '
+            f'ELSE hitl_json_add({table}."{n}", excluded."{n}") END' for n in rollups.MAPS]
     return f'ON CONFLICT (grain, "start", agent_id, action_type) DO UPDATE SET {", ".join(counts + maps)}'
-
-
-def _value(key: str, pg_type: str) -> str:
-    if pg_type == "JSON":  # JSON null is SQL NULL here, as JsonType (none_as_null) stores it
-        return f"CASE WHEN json_typeof(e->'{key}') = 'null' THEN NULL ELSE e->'{key}' END"
-    return f"(e->>'{key}')::{pg_type}"
 
 
 def one_statement(plan: InsertPlan, services: Services) -> tuple[str, dict[str, Any]]:
