@@ -91,10 +91,13 @@ def _sql(shape: tuple[tuple[type[Base] | str, tuple[str, ...]], ...]) -> str:
     ctes = []
     for i, (part, keys) in enumerate(shape):
         table = _insert(part, "postgresql").table
-        columns = ", ".join(f'"{k}"' for k in keys)
-        # WITH ORDINALITY: the rows go in as listed, so one write's audit events keep their order
-        into = (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM json_populate_recordset("
-                f"NULL::{table.name}, %(p{i})s::json) WITH ORDINALITY AS r ORDER BY r.ordinality")
+        rows = f"json_populate_recordset(NULL::{table.name}, %(p{i})s::json)"
+        if keys == tuple(table.c.keys()):  # every column (the action): kept short, so psycopg caches it
+            into = f"INSERT INTO {table.name} SELECT * FROM {rows}"
+        else:  # WITH ORDINALITY: the rows go in as listed, so one write's audit events keep their order
+            columns = ", ".join(keys)
+            into = (f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {rows} WITH ORDINALITY AS r "
+                    "ORDER BY r.ordinality")
         if part == ROLLUPS:
             into += " " + _on_conflict(table.name)
         ctes.append(f"w{i} AS ({into})")
@@ -103,11 +106,11 @@ def _sql(shape: tuple[tuple[type[Base] | str, tuple[str, ...]], ...]) -> str:
 
 def _on_conflict(table: str) -> str:
     """rollups.upsert's conflict clause as SQL text: counts add, maps merge with hitl_json_add."""
-    counts = [f'"{n}" = {table}."{n}" + excluded."{n}"' for n in rollups.COUNTS]
+    counts = [f"{n} = {table}.{n} + excluded.{n}" for n in rollups.COUNTS]
     # A proposal's tally has mostly empty maps: those cost no call to hitl_json_add (plpgsql)
-    maps = [f'"{n}" = CASE WHEN excluded."{n}"::text = \'{{}}\' THEN {table}."{n}" '
-            f'ELSE hitl_json_add({table}."{n}", excluded."{n}") END' for n in rollups.MAPS]
-    return f'ON CONFLICT (grain, "start", agent_id, action_type) DO UPDATE SET {", ".join(counts + maps)}'
+    maps = [f"{n} = CASE WHEN excluded.{n}::text = '{{}}' THEN {table}.{n} "
+            f"ELSE hitl_json_add({table}.{n}, excluded.{n}) END" for n in rollups.MAPS]
+    return f"ON CONFLICT (grain, start, agent_id, action_type) DO UPDATE SET {', '.join(counts + maps)}"
 
 
 def one_statement(plan: InsertPlan, services: Services) -> tuple[str, dict[str, Any]]:
