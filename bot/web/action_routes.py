@@ -64,17 +64,16 @@ NEXT = {"GetAction": _from_new_action("read_action"), "WaitForDecision": _from_n
                               "links": NEXT},
                         201: {"description": "The action, routed", "links": NEXT},
                         **error_responses(400, 401, 403, 409, 413, 422, 503)})
-async def propose(request: Request, response: Response, proposal: Proposal, agent: Agent,
-                  idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> ActionView:
+async def propose(request: Request, proposal: Proposal, agent: Agent,
+                  idempotency_key: Annotated[str | None, Header(min_length=1, max_length=255)] = None) -> Response:
     """Submit a proposal. The answer says whether it needs a human (`status: pending`) or is decided already."""
     # On the event loop, with the one write awaited: no thread hop and no queue behind the GIL for
     # the request agents make most (bench/intake.py).
     view, created = await intake.submit_async(request.app.state.runtime.services, agent, proposal, idempotency_key)
-    if not created:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = f"/v1/actions/{view.id}"
-    return view
+    headers = {"Location": f"/v1/actions/{view.id}"} | ({} if created else {"Idempotent-Replayed": "true"})
+    # The view was built by core from stored values: serialised as it is, not validated a second time.
+    return Response(view.model_dump_json(), status_code=201 if created else 200, headers=headers,
+                    media_type="application/json")
 
 
 @router.get("/{action_id}", response_model=ActionView, operation_id="read_action",
