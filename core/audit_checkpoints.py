@@ -106,17 +106,25 @@ def _last_line(path: Path) -> str | None:
     return lines[-1] if lines else None
 
 
+def _seq_of(line: str | None) -> int:
+    try:
+        return json.loads(line).get("seq", 0) if line is not None else 0
+    except ValueError:  # a line cut short by a crash: written after, and named by `verify`
+        return 0
+
+
+def last_seq(path: Path) -> int:
+    """The event the file's last checkpoint signed (0: none)."""
+    return _seq_of(_last_line(path))
+
+
 def write_if_new(session: Session, path: Path, key: Ed25519PrivateKey, now: datetime) -> Checkpoint | None:
     """Append a checkpoint of the log's head when it moved since the file's last line."""
     head = session.get(AuditHead, 1)
     if head is None:
         return None
     last = _last_line(path)
-    try:
-        last_seq = json.loads(last).get("seq", 0) if last is not None else 0
-    except ValueError:  # a line cut short by a crash: written after, and named by `verify`
-        last_seq = 0
-    if last_seq >= head.seq:
+    if _seq_of(last) >= head.seq:
         return None
     unsigned = Checkpoint(seq=head.seq, hash=head.hash, at=now.isoformat(),
                           prev=_line_hash(last) if last is not None else GENESIS, sig="")

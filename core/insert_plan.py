@@ -165,10 +165,10 @@ def persist(services: Services, plan: InsertPlan) -> None:
 
 
 async def persist_async(services: Services, plan: InsertPlan) -> None:
-    """The same, awaited on an event loop with no thread hop (PostgreSQL); SQLite's short local
-    write is made inline."""
+    """The same, awaited on an event loop with no thread hop (PostgreSQL). SQLite's write goes to a
+    thread: it may wait for the file's one writer, and the loop must not wait with it."""
     if services.db.is_sqlite:
-        persist(services, plan)
+        await asyncio.to_thread(persist, services, plan)
         return
     try:
         async with services.db.async_engine.connect() as conn:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from core import audit_checkpoints, audit_log
+from core.store.tables import AuditHead
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -28,6 +29,9 @@ class Sealer:
         self._last_checkpoint = float("-inf")
 
     def seal(self, services) -> int:
+        with services.db.read() as s:
+            if not audit_log.any_unsealed(s):
+                return 0
         total = 0
         while True:
             with services.db.transaction() as s:
@@ -40,6 +44,10 @@ class Sealer:
         """Under the head's lock, so two workers sharing a file never append the same checkpoint twice."""
         if self.key is None or not (force or time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds):
             return None
+        with services.db.read() as s:  # nothing new: no lock taken, nothing written
+            head = s.get(AuditHead, 1)
+            if head is None or head.seq <= audit_checkpoints.last_seq(self.path):
+                return None
         with services.db.transaction() as s:
             audit_log.lock_head(s)
             cp = audit_checkpoints.write_if_new(s, self.path, self.key, services.clock())

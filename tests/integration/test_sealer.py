@@ -71,3 +71,22 @@ def test_a_signing_key_that_is_no_key_turns_checkpoints_off_with_an_error(settin
         assert rt.sealer.key is None and "audit checkpoints are off" in caplog.text
     finally:
         rt.close()
+
+
+def test_an_idle_sealer_locks_and_writes_nothing(settings):
+    from sqlalchemy import func, select
+
+    from core.store.tables import AuditHead
+
+    private, _public = audit_checkpoints.new_key()
+    rt = _runtime(settings, audit_signing_key=SecretStr(private), audit_checkpoint_seconds=0)
+    try:
+        assert rt.sealer(rt) == 0
+        with rt.services.db.read() as s:
+            assert s.scalar(select(func.count()).select_from(AuditHead)) == 0  # not even the head row
+        agent, _ = create_agent(rt.services.db, "idle-agent")
+        intake.submit(rt.services, agent, Proposal(action_type="ping", title="t", payload={}, confidence=0.9))
+        assert rt.sealer(rt) == 3 and len(audit_checkpoints.read(settings.effective_checkpoint_file)) == 1
+        assert rt.sealer(rt) == 0 and len(audit_checkpoints.read(settings.effective_checkpoint_file)) == 1
+    finally:
+        rt.close()
