@@ -9,11 +9,16 @@ import sys
 
 import pytest
 
-from core import outbox
+from core import audit_log, outbox
 from tests.slack.test_worker_faults import kill, start
 from tests.slack_requests import block_action
 from tests.waiting import wait_for
 from workers.relay import relay_once
+
+
+def unsealed(slack) -> int:
+    with slack.server.runtime.services.db.read() as s:
+        return audit_log.unsealed(s)[0]
 
 
 def buttons(message: dict) -> list[str]:
@@ -92,5 +97,10 @@ def test_a_cli_decision_updates_the_slack_message(slack, worker_env):
         wait_for(lambda: any(p.get("thread_ts") and "changed the payload" in p.get("text", "")
                              for p in slack.fake.of("chat.postMessage")), 60, "the diff in the review's thread")
         wait_for(lambda: outbox.unsettled(slack.server.runtime.services) == [], 60, "every effect to be settled")
+        # and the worker's sealer thread chained every audit event, the CLI's included
+        wait_for(lambda: unsealed(slack) == 0, 60, "the worker's sealer to chain every audit event")
+        with slack.server.runtime.services.db.read() as s:
+            report = audit_log.verify(s)
+        assert report.ok and report.checked >= 5, report
     finally:
         kill(worker, signal.SIGTERM)
