@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,7 +89,7 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.limits = limits or Limits()
-        kwargs: dict = {"pool_pre_ping": True}
+        kwargs: dict = {"pool_pre_ping": self.is_sqlite}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +102,7 @@ class Database:
             _sqlite_setup(self.engine)
         else:
             event.listen(self.engine, "connect", _track)
+            _ping_when_idle(self.engine)
         # RQ forks a child per job: the child must open its own connections, never reuse the parent's
         # (whose sockets _release_inherited_sockets has already taken away from it).
         os.register_at_fork(after_in_child=lambda: self.engine.dispose(close=False))
@@ -206,6 +208,32 @@ def json_add(a: str | None, b: str | None) -> str:
     for k, v in (json.loads(b) if b else {}).items():
         total[k] = total.get(k, 0) + v
     return json.dumps(total)
+
+
+# A pooled PostgreSQL connection idle this long is pinged before use, and replaced if dead (a
+# restarted server, a firewall's idle cut). One used more recently is trusted: pinging every
+# checkout was 0.2 ms of a 1.5 ms proposal. Should the server restart under busy connections, the
+# first statement on one fails (a 503 the client retries with its Idempotency-Key) and SQLAlchemy
+# drops every connection of that pool at once.
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception:
+            alive = False
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection was dead; the pool opens a new one")
 
 
 def _sqlite_setup(engine: Engine) -> None:

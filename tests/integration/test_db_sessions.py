@@ -114,3 +114,43 @@ def test_every_session_carries_the_configured_limits(pg, held, database_url):
             assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
     finally:
         db.dispose()
+
+
+def _kill_sessions(pg, name: str) -> int:
+    with pg.connect() as c:
+        return len(c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"),
+                             {"n": name}).all())
+
+
+def test_an_idle_pooled_connection_found_dead_is_replaced_unseen(pg, database_url, monkeypatch):
+    from core.store import db as db_module
+
+    db = Database(database_url, name="ping-test")
+    try:
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+        assert _kill_sessions(pg, "ping-test") == 1  # the server ended it while it sat in the pool
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long enough"
+        with db.read() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1  # pinged, found dead, replaced
+    finally:
+        db.dispose()
+
+
+def test_a_recently_used_connection_is_not_pinged_and_one_failure_renews_the_pool(pg, database_url, monkeypatch):
+    """The trade-off, shown: a connection used a moment ago is trusted, so a server restart costs
+    the next statement on it one error (a 503 to the agent, who retries); the pool then renews."""
+    from core.store import db as db_module
+
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    db = Database(database_url, name="ping-test")
+    try:
+        with db.read() as s:
+            s.execute(text("SELECT 1"))
+        assert _kill_sessions(pg, "ping-test") == 1
+        with pytest.raises(OperationalError), db.read() as s:
+            s.execute(text("SELECT 1"))
+        with db.read() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        db.dispose()
