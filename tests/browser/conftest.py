@@ -50,6 +50,29 @@ class Dev:
         return r.json()
 
 
+def _group_gone(pgid: int, seconds: float) -> bool:
+    """Whether every live process of the group has exited (zombies awaiting a reaper count as gone)."""
+    import time
+
+    import psutil
+
+    def alive() -> bool:
+        for p in psutil.process_iter(["status"]):
+            try:
+                if p.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(p.pid) == pgid:
+                    return True
+            except (ProcessLookupError, psutil.NoSuchProcess):
+                continue
+        return False
+
+    deadline = time.monotonic() + seconds  # a hang detector: busy machines are slow to stop
+    while time.monotonic() < deadline:
+        if not alive():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 class Process:
     """`hitl dev --no-demo` as a process that can be stopped and started again on the same data."""
 
@@ -78,6 +101,11 @@ class Process:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(20)
+        # hitl dev may exit before its worker finishes a job: the next test must not find it still
+        # working in the shared test database (tests/leaks.py named it doing so).
+        if not _group_gone(self.proc.pid, 20):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            _group_gone(self.proc.pid, 20)
         self.proc = None
 
 
