@@ -112,6 +112,8 @@ def run(runtime, fork: bool = False, queues: tuple[str, ...] = QUEUES, burst: bo
     finally:
         for t in threads:
             t.stop()
+    if burst and runtime is not None:  # what the jobs logged is chained before a burst worker exits
+        runtime.sealer(runtime)
 
 
 def _loop(runtime, fork: bool, queues: tuple[str, ...], burst: bool) -> None:

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from core import audit_log
 from tests.slack.blockkit import assert_valid_message
 
 
@@ -19,3 +20,5 @@ def test_hitl_worker_process_posts_the_review(slack, worker_env):
     assert "Posted by a real worker" in post["text"]
     assert_valid_message(post["blocks"])
     assert slack.location(a["id"]).message_ts.startswith("1700000000.")
+    with slack.server.runtime.services.db.read() as s:  # a burst worker seals what it found, and what it did
+        assert audit_log.unsealed(s)[0] == 0 and audit_log.verify(s).ok
