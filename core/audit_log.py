@@ -83,11 +83,9 @@ def any_unsealed(session: Session) -> bool:
     return session.scalar(select(AuditEvent.id).where(AuditEvent.seq.is_(None)).limit(1)) is not None
 
 
-def unsealed(session: Session) -> tuple[int, datetime | None]:
-    """(events waiting for the sealer, when the oldest of them was written)."""
-    count, oldest = session.execute(select(func.count(), func.min(AuditEvent.created_at))
-                                    .where(AuditEvent.seq.is_(None))).one()
-    return count, oldest
+def unsealed(session: Session) -> int:
+    """How many committed events wait for the sealer."""
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))) or 0
 
 
 @dataclass
@@ -126,5 +124,5 @@ def verify(session: Session, batch: int = 5000) -> VerifyReport:
                         "trailing events were deleted")
     if head is None and checked:
         problems.append("the audit head row is missing")
-    waiting, _oldest = unsealed(session)
-    return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq, unsealed=waiting)
+    return VerifyReport(ok=not problems, checked=checked, problems=problems, last_seq=last_seq,
+                        unsealed=unsealed(session))

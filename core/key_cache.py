@@ -36,8 +36,9 @@ class KeyCache:
     def put(self, key: str, agent: AgentIdentity) -> None:
         if self.ttl <= 0:
             return
+        digest = hash_key(key)
         with self._lock:
-            self._entries[hash_key(key)] = (self.clock() + self.ttl, agent)
-            self._entries.move_to_end(hash_key(key))
+            self._entries[digest] = (self.clock() + self.ttl, agent)
+            self._entries.move_to_end(digest)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)

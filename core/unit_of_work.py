@@ -3,10 +3,10 @@
 Service functions say what happened (`log`, `count_*`, `owe`, `action_changed`); the unit of work
 writes it all in the change's own transaction, in the order that keeps locks short (the rollup rows
 last but the audit events, which lock nothing), and after the commit hands the effects to the
-process's dispatcher. A write that only adds rows (a new proposal) uses core/insert_plan.py instead:
-the same parts, sent as one statement. The durable
-ones are in the outbox by then, so a process that dies after its commit, or has no dispatcher at
-all (the CLI), leaves them to the workers' relay instead of losing them.
+process's dispatcher. The durable ones are in the outbox by then, so a process that dies after its
+commit, or has no dispatcher at all (the CLI), leaves them to the workers' relay instead of losing
+them. A write that only adds rows (a new proposal) uses core/insert_plan.py: the same parts, sent
+as one statement.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from workers.relay import relay_once
 
 def unsealed(slack) -> int:
     with slack.server.runtime.services.db.read() as s:
-        return audit_log.unsealed(s)[0]
+        return audit_log.unsealed(s)
 
 
 def buttons(message: dict) -> list[str]:
