@@ -183,7 +183,10 @@ def http_stage(url: str, key: str, tmp: str, args, web_workers: int, port: int):
         if shutil.which("wrk"):
             http_submit_wrk(base, key, args.clients, 2, tmp)  # warm-up: connections, prepared statements
             before = cpu_seconds(procs)
+            spy = profile_web(procs[0], args, web_workers)
             rate, p50, p99, bad = http_submit_wrk(base, key, args.clients, args.seconds, tmp)
+            if spy is not None:
+                spy.wait()
             used = {k: (v - before[k]) / args.seconds for k, v in cpu_seconds(procs).items()}
             errors = f"non-2xx {bad}; cores busy: " + ", ".join(f"{k} {v:.2f}" for k, v in used.items())
         else:
@@ -192,6 +195,16 @@ def http_stage(url: str, key: str, tmp: str, args, web_workers: int, port: int):
         memory = rss_mb(procs)
         wake = wake_latency(base, key, url, 30) if web_workers == 1 else None
     return rate, p50, p99, errors, memory, wake
+
+
+def profile_web(server, args, web_workers: int):
+    """py-spy, sampling the one web process for the length of the run, as collapsed stacks; None unless asked."""
+    if not args.profile or web_workers != 1:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen([spy, "record", "--pid", str(server.pid), "--duration", str(args.seconds), "--rate", "200",
+                             "--format", "raw", "--output", args.profile, "--nonblocking"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wake_latency(base: str, key: str, url: str, samples: int) -> list[float]:
@@ -232,6 +245,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=2000, help="proposals for the in-process stages")
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--seconds", type=int, default=10, help="how long wrk drives each HTTP stage")
+    ap.add_argument("--profile", metavar="FILE", help="write py-spy's collapsed stacks of the one web process here "
+                    "(pip install py-spy)")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="hitl-bench-")
