@@ -92,12 +92,26 @@ def worker(burst: bool, fork: bool, queues: str) -> None:
 
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []},
+             add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def mcp(args: tuple[str, ...]) -> None:
+    """A gate in front of an MCP server: the same as `hitl-mcp` (see `hitl mcp --help`)."""
+    from hitl_client.mcp_gate.command_line import main as hitl_mcp
+
+    hitl_mcp(list(args))
+
+
 for module in (cli_review, cli_learning, cli_operate, cli_watch):
     for command in module.COMMANDS:
         cli.add_command(command)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["mcp"]:  # before click, which would swallow the `--` that starts the upstream's command
+        from hitl_client.mcp_gate.command_line import main as hitl_mcp
+
+        return hitl_mcp(sys.argv[2:])
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:

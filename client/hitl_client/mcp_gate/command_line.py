@@ -1,0 +1,83 @@
+"""hitl-mcp [options] -- COMMAND [ARGS...]   or   hitl-mcp [options] --url URL
+
+Speaks MCP on stdin/stdout to the agent, and to the upstream MCP server: a command it starts
+(stdio) or a URL (streamable HTTP). The gate's address and the agent's key come from HITL_URL
+and HITL_API_KEY (or --gate and --api-key-env)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+USAGE = "hitl-mcp [options] -- COMMAND [ARGS...]  |  hitl-mcp [options] --url URL"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    upstream_cmd: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, upstream_cmd = argv[:at], argv[at + 1:]
+    ap = argparse.ArgumentParser(prog="hitl-mcp", usage=USAGE, description=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--url", help="the upstream MCP server's streamable HTTP URL (instead of a command after --)")
+    ap.add_argument("--gate", default=os.environ.get("HITL_URL", "http://127.0.0.1:8000"),
+                    help="hitl-gate's intake (HITL_URL; default http://127.0.0.1:8000)")
+    ap.add_argument("--api-key-env", default="HITL_API_KEY", metavar="NAME",
+                    help="the environment variable holding the agent key (default HITL_API_KEY); never a flag, "
+                         "so the key stays out of process listings")
+    ap.add_argument("--prefix", default="", help="put before a tool's name to make its action type (default none)")
+    ap.add_argument("--map", action="append", default=[], metavar="TOOL=ACTION_TYPE",
+                    help="the action type of one tool, instead of prefix + name (repeatable)")
+    ap.add_argument("--confidence", type=float, default=0.5,
+                    help="the confidence proposed when a call's _meta gives no io.hitl-gate/confidence (default 0.5)")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds to wait for a reviewer before the call is withdrawn (default: as long as the gate's SLA)")
+    ap.add_argument("--progress-every", type=float, default=5.0, help="seconds between progress notifications")
+    args = ap.parse_args(argv)
+    if bool(args.url) == bool(upstream_cmd):
+        ap.error("name the upstream MCP server: a command after --, or --url (one of them)")
+    if not 0 <= args.confidence <= 1:
+        ap.error("--confidence must be between 0 and 1")
+    mapping = {}
+    for item in args.map:
+        tool, sep, action_type = item.partition("=")
+        if not sep or not tool or not action_type:
+            ap.error(f"--map {item!r}: write TOOL=ACTION_TYPE")
+        mapping[tool] = action_type
+    args.action_types, args.upstream_cmd = mapping, upstream_cmd
+    if not os.environ.get(args.api_key_env):
+        ap.error(f"set {args.api_key_env} to the agent's key (create one with: hitl agents create NAME)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    try:
+        import anyio
+        from mcp import StdioServerParameters
+        from mcp.server.stdio import stdio_server
+    except ImportError:
+        sys.exit("hitl-mcp needs the mcp extra: pip install 'hitl-client[mcp]'")
+    from hitl_client.client import HitlClient
+    from hitl_client.mcp_gate.gate import GateConfig, build
+
+    upstream = args.url or StdioServerParameters(command=args.upstream_cmd[0], args=args.upstream_cmd[1:])
+    config = GateConfig(upstream=upstream, prefix=args.prefix, action_types=args.action_types,
+                        confidence=args.confidence, timeout=args.timeout, progress_every=args.progress_every)
+    client = HitlClient(args.gate, os.environ[args.api_key_env])
+    server = build(config, client)
+
+    async def serve() -> None:
+        async with stdio_server() as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    try:
+        anyio.run(serve)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    main()

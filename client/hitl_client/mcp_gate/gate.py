@@ -1,0 +1,125 @@
+"""The MCP server the agent talks to: tools listed from the upstream, each call gated first."""
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import mcp_types as types
+from mcp import Client
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+
+from hitl_client.client import Action, HitlClient
+from hitl_client.gating import Verdict, jsonable, settle, withdraw
+
+_NOT_IN_A_TYPE = re.compile(r"[^A-Za-z0-9_.:-]")
+META = "io.hitl-gate/"  # an agent may pass confidence, title and summary in a call's _meta under this prefix
+
+
+@dataclass
+class GateConfig:
+    upstream: Any  # what mcp.Client connects to: a URL, StdioServerParameters, a Server (in tests)
+    prefix: str = ""
+    action_types: dict[str, str] = field(default_factory=dict)  # tool name -> action type, past the prefix
+    confidence: float = 0.5  # when the call's _meta gives none: MCP calls carry no confidence of their own
+    timeout: float | None = None  # seconds to wait for a reviewer; then the proposal is withdrawn
+    progress_every: float = 5.0  # seconds between progress notifications while a reviewer decides
+
+    def action_type(self, tool: str) -> str:
+        return self.action_types.get(tool) or _NOT_IN_A_TYPE.sub("_", self.prefix + tool)[:64]
+
+
+def build(config: GateConfig, client: HitlClient, upstream: Callable[[], Client] | None = None) -> Server:
+    """The gate as an MCP server; it opens one upstream connection for its lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(_server: Server) -> AsyncIterator[dict[str, Client]]:
+        async with (upstream or (lambda: Client(config.upstream)))() as up:
+            yield {"upstream": up}
+
+    async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        listed = await ctx.lifespan_context["upstream"].list_tools(cursor=params.cursor if params else None)
+        return types.ListToolsResult(tools=listed.tools, next_cursor=listed.next_cursor)
+
+    async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        up: Client = ctx.lifespan_context["upstream"]
+        arguments = dict(params.arguments or {})
+        hints = {k[len(META):]: v for k, v in (params.meta or {}).items() if k.startswith(META)}
+        action = await anyio.to_thread.run_sync(lambda: client.request(
+            config.action_type(params.name), _title(hints.get("title"), params.name, arguments), arguments,
+            float(hints.get("confidence", config.confidence)), summary=str(hints.get("summary") or ""),
+            context={"mcp_tool": params.name}))
+        verdict = await _decide(ctx, client, action, config)
+        if verdict.payload is None:
+            return _error(_timed_out(config) if _withdrawn(verdict) else verdict.message or "not carried out")
+        try:
+            result = await up.call_tool(params.name, verdict.payload)
+        except Exception as exc:
+            await _report(client, action.id, "failed", {"error": repr(exc)[:1000]})
+            raise
+        await _report(client, action.id, "failed" if result.is_error else "executed", _outcome(result))
+        return result
+
+    return Server("hitl-gate", lifespan=lifespan, on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+async def _decide(ctx: ServerRequestContext, client: HitlClient, action: Action, config: GateConfig) -> Verdict:
+    """Long-polls the gate in short slices, telling the agent it waits; a cancelled call withdraws the proposal."""
+    started = time.monotonic()
+    try:
+        while not action.decided:
+            waited = time.monotonic() - started
+            if config.timeout is not None and waited >= config.timeout:
+                break
+            await ctx.session.report_progress(waited, config.timeout, f"waiting for a human reviewer ({action.id})")
+            slice_ = config.progress_every if config.timeout is None else min(config.progress_every, config.timeout - waited)
+            # Abandoned on cancellation: the long-poll thread ends by itself within one slice.
+            action = await anyio.to_thread.run_sync(lambda a=action, s=slice_: client.wait(a.id, timeout=s),
+                                                    abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(lambda: withdraw(client, action.id))
+        raise
+    return await anyio.to_thread.run_sync(lambda: settle(client, action))
+
+
+def _title(given: Any, tool: str, arguments: dict[str, Any]) -> str:
+    if given:
+        return str(given)[:200]
+    shown = json.dumps(arguments, ensure_ascii=False, sort_keys=True, default=str)
+    return f"{tool} {shown}"[:200] if arguments else tool[:200]
+
+
+def _withdrawn(verdict: Verdict) -> bool:
+    return verdict.action.status == "cancelled"
+
+
+def _timed_out(config: GateConfig) -> str:
+    return (f"No reviewer decided within {config.timeout:g} s, so the call was withdrawn and not carried out. "
+            "Do not retry it unchanged; ask the user, or try again later.")
+
+
+def _error(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+def _outcome(result: types.CallToolResult) -> Any:
+    """What the upstream answered, for the gate's record: its structured content, else its text (as JSON when it is)."""
+    if result.structured_content is not None:
+        return jsonable(result.structured_content)
+    text = "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text[:10_000]
+
+
+async def _report(client: HitlClient, action_id: str, status: str, result: Any) -> None:
+    await anyio.to_thread.run_sync(lambda: client.report_outcome(action_id, status, result))

@@ -1,0 +1,195 @@
+"""hitl-mcp end to end, offline: an MCP client (the official SDK's) calls tools through the gate
+process, which proposes each call to a live hitl-gate and forwards it to a real upstream MCP
+server (over stdio, and over streamable HTTP) only on a go-ahead; reviewers answer with `hitl decide`."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+mcp = pytest.importorskip("mcp")
+from mcp import Client, StdioServerParameters  # noqa: E402
+
+from core.store.tables import Action  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+from tests.e2e.test_agent_flow import cli, decide_later  # noqa: E402
+from tests.waiting import wait_for  # noqa: E402
+
+UPSTREAM = str(Path(__file__).resolve().parents[1] / "mcp_upstream.py")
+MAP = ["--map", "issue_refund=refund", "--map", "lookup_order=ping"]
+
+
+def gate(live, log: Path, *options: str, url: str | None = None) -> Client:
+    """An MCP client connected to `hitl-mcp` (as the agent would start it), in front of the test upstream."""
+    upstream = ["--url", url] if url else ["--", sys.executable, UPSTREAM, str(log)]
+    env = {**os.environ, "HITL_URL": live.url, "HITL_API_KEY": live.key}
+    command = ["-m", "hitl_client.mcp_gate.command_line", *MAP, *options, *upstream]
+    return Client(StdioServerParameters(command=sys.executable, args=command, env=env), read_timeout_seconds=60)
+
+
+def ran(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+class Progress:
+    """Collects a call's progress notifications; the first names the proposal the gate made."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+
+    async def __call__(self, progress, total, message):
+        self.messages.append(message or "")
+
+    def action_id(self) -> str | None:
+        found = [m for m in (re.search(r"act_[0-9a-f]+", msg) for msg in self.messages) if m]
+        return found[0].group(0) if found else None
+
+
+async def call_while_a_reviewer_answers(live, settings, client: Client, arguments: dict, *decision: str):
+    progress = Progress()
+    answered = {}
+
+    async def answer():
+        await anyio.to_thread.run_sync(lambda: wait_for(progress.action_id, 60, "the gate to report its proposal"))
+        t = decide_later(live, settings, progress.action_id(), *decision)
+        await anyio.to_thread.run_sync(t.join)
+        answered["id"] = progress.action_id()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(answer)
+        result = await client.call_tool("issue_refund", arguments, progress_callback=progress)
+    return result, answered["id"]
+
+
+def status_of(live, action_id: str) -> str:
+    with live.runtime.services.db.read() as s:
+        return s.get(Action, action_id).status
+
+
+def test_the_gate_lists_the_upstreams_tools_unchanged(live, tmp_path):
+    async def main():
+        async with Client(StdioServerParameters(command=sys.executable, args=[UPSTREAM, str(tmp_path / "log")])) as up:
+            direct = (await up.list_tools()).tools
+        async with gate(live, tmp_path / "log") as client:
+            through = (await client.list_tools()).tools
+        assert [t.model_dump() for t in through] == [t.model_dump() for t in direct]
+        assert {t.name for t in through} == {"issue_refund", "lookup_order"}
+
+    anyio.run(main)
+
+
+def test_an_edited_call_runs_upstream_with_the_reviewers_arguments_once(live, settings, tmp_path):
+    log = tmp_path / "calls.jsonl"
+
+    async def main():
+        async with gate(live, log) as client:
+            return await call_while_a_reviewer_answers(live, settings, client, {"order": "42", "amount": 120},
+                                                       "modify", "--reviewer", "UALICE", "--set", "amount=100")
+
+    result, action_id = anyio.run(main)
+    assert not result.is_error and result.structured_content == {"result": "refunded 100 for order 42"}
+    assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "42", "amount": 100}}]
+    assert status_of(live, action_id) == "executed"  # the upstream's answer is the recorded outcome
+
+
+def test_a_rejection_is_a_tool_error_with_the_reasons_and_nothing_runs(live, settings, tmp_path):
+    log = tmp_path / "calls.jsonl"
+
+    async def main():
+        async with gate(live, log) as client:
+            return await call_while_a_reviewer_answers(
+                live, settings, client, {"order": "42", "amount": 120}, "reject", "--reviewer", "UBOB",
+                "--tag", "policy_violation", "--comment", "the order was already refunded")
+
+    result, _ = anyio.run(main)
+    text = result.content[0].text
+    assert result.is_error and "REJECTED" in text and "policy_violation" in text
+    assert "the order was already refunded" in text and "Do not retry" in text
+    assert ran(log) == []
+
+
+def test_an_auto_approved_call_passes_straight_through_and_its_result_is_the_outcome(live, tmp_path):
+    log = tmp_path / "calls.jsonl"
+
+    async def main():
+        async with gate(live, log) as client:
+            return await client.call_tool("lookup_order", {"order": "7"})
+
+    result = anyio.run(main)
+    assert not result.is_error and json.loads(result.content[0].text) == {"order": "7", "total": 120}
+    assert ran(log) == [{"tool": "lookup_order", "arguments": {"order": "7"}}]
+    with live.runtime.services.db.read() as s:
+        action = s.query(Action).filter_by(action_type="ping").one()
+        assert action.status == "executed" and action.payload == {"order": "7"}
+        assert action.outcome_result == {"order": "7", "total": 120}
+
+
+def test_nobody_answering_in_time_withdraws_the_proposal(live, tmp_path):
+    log = tmp_path / "calls.jsonl"
+
+    async def main():
+        async with gate(live, log, "--timeout", "1", "--progress-every", "0.5") as client:
+            return await client.call_tool("issue_refund", {"order": "42", "amount": 120})
+
+    result = anyio.run(main)
+    assert result.is_error and "No reviewer decided within 1 s" in result.content[0].text
+    assert ran(log) == []
+    with live.runtime.services.db.read() as s:
+        assert s.query(Action).filter_by(action_type="refund").one().status == "cancelled"
+
+
+def test_a_cancelled_call_cancels_the_proposal_and_a_later_approval_runs_nothing(live, settings, tmp_path):
+    log = tmp_path / "calls.jsonl"
+    progress = Progress()
+
+    async def main():
+        async with gate(live, log, "--progress-every", "0.5") as client:
+            with anyio.move_on_after(30) as scope:
+                async with anyio.create_task_group() as tg:
+                    async def cancel_when_proposed():
+                        await anyio.to_thread.run_sync(lambda: wait_for(progress.action_id, 60, "the proposal"))
+                        tg.cancel_scope.cancel()
+
+                    tg.start_soon(cancel_when_proposed)
+                    await client.call_tool("issue_refund", {"order": "42", "amount": 120}, progress_callback=progress)
+            assert not scope.cancelled_caught  # the task group's own cancel ended the call, not the 30 s guard
+            await anyio.to_thread.run_sync(lambda: wait_for(lambda: status_of(live, progress.action_id()) == "cancelled",
+                                                            30, "the gate to withdraw the cancelled call"))
+
+    anyio.run(main)
+    late = cli(settings, "decide", progress.action_id(), "approve", "--reviewer", "UALICE")
+    assert late.returncode != 0 and ran(log) == []
+
+
+def test_over_streamable_http_an_approved_call_runs_upstream(live, settings, tmp_path):
+    log, port = tmp_path / "calls.jsonl", free_port()
+    upstream = subprocess.Popen([sys.executable, UPSTREAM, str(log), "--http", str(port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/mcp"
+        wait_for(lambda: _listening(port), 60, "the upstream's HTTP endpoint")
+
+        async def main():
+            async with gate(live, log, url=url) as client:
+                return await call_while_a_reviewer_answers(live, settings, client, {"order": "9", "amount": 30},
+                                                           "approve", "--reviewer", "UCAROL")
+
+        result, _ = anyio.run(main)
+    finally:
+        upstream.terminate()
+        upstream.wait(10)
+    assert not result.is_error and result.structured_content == {"result": "refunded 30 for order 9"}
+    assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "9", "amount": 30}}]
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
