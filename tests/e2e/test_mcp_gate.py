@@ -51,7 +51,8 @@ class Progress:
         return found[0].group(0) if found else None
 
 
-async def call_while_a_reviewer_answers(live, settings, client: Client, arguments: dict, *decision: str):
+async def call_while_a_reviewer_answers(live, settings, client: Client, arguments: dict, *decision: str,
+                                        tool: str = "issue_refund"):
     progress = Progress()
     answered = {}
 
@@ -63,7 +64,7 @@ async def call_while_a_reviewer_answers(live, settings, client: Client, argument
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(answer)
-        result = await client.call_tool("issue_refund", arguments, progress_callback=progress)
+        result = await client.call_tool(tool, arguments, progress_callback=progress)
     return result, answered["id"]
 
 
@@ -193,3 +194,45 @@ def _listening(port: int) -> bool:
 
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_its_own_tools_ask_explicitly_and_return_the_agents_corrected_examples(live, settings, tmp_path):
+    asked = {"action_type": "refund", "title": "Refund order 77", "payload": {"order": "77", "amount": 300},
+             "confidence": 0.6, "summary": "the customer asked twice"}
+
+    async def main():
+        async with gate(live, tmp_path / "log", "--offer-tools") as client:
+            listed = [t.name for t in (await client.list_tools()).tools]
+            edited, _ = await call_while_a_reviewer_answers(
+                live, settings, client, asked, "modify", "--reviewer", "UALICE", "--set", "amount=90",
+                tool="request_approval")
+            refused, _ = await call_while_a_reviewer_answers(
+                live, settings, client, {**asked, "title": "Refund order 78"}, "reject", "--reviewer", "UBOB",
+                "--tag", "policy_violation", "--comment", "over the limit", tool="request_approval")
+            examples = await client.call_tool("get_examples", {"action_type": "refund"})
+            return listed, edited, refused, examples
+
+    listed, edited, refused, examples = anyio.run(main)
+    assert listed[:2] == ["request_approval", "get_examples"] and "issue_refund" in listed
+    assert edited.structured_content["go_ahead"] and edited.structured_content["status"] == "modified"
+    assert edited.structured_content["final_payload"] == {"order": "77", "amount": 90}  # claimed: this runs, once
+    assert "Approved: do exactly this, once" in edited.content[0].text
+    assert not refused.structured_content["go_ahead"] and refused.structured_content["final_payload"] is None
+    assert refused.structured_content["reason_tags"] == ["policy_violation"] and "over the limit" in refused.content[0].text
+    text = examples.content[0].text
+    assert "Refund order 77" in text and "The reviewer approved instead" in text
+    assert "Refund order 78" in text and "over the limit" in text
+
+
+def test_with_only_its_own_tools_no_upstream_is_needed(live, tmp_path):
+    env = {**os.environ, "HITL_URL": live.url, "HITL_API_KEY": live.key}
+
+    async def main():
+        params = StdioServerParameters(command=sys.executable, env=env,
+                                       args=["-m", "hitl_client.mcp_gate.command_line", "--offer-tools"])
+        async with Client(params, read_timeout_seconds=60) as client:
+            return [t.name for t in (await client.list_tools()).tools], await client.call_tool("issue_refund", {})
+
+    names, unknown = anyio.run(main)
+    assert names == ["request_approval", "get_examples"]
+    assert unknown.is_error and "no tool called 'issue_refund'" in unknown.content[0].text

@@ -32,9 +32,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help="the confidence proposed when a call's _meta gives no io.hitl-gate/confidence (default 0.5)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds to wait for a reviewer before the call is withdrawn (default: as long as the gate's SLA)")
+    ap.add_argument("--offer-tools", action="store_true",
+                    help="also offer request_approval and get_examples (then an upstream is optional)")
     ap.add_argument("--progress-every", type=float, default=5.0, help="seconds between progress notifications")
     args = ap.parse_args(argv)
-    if bool(args.url) == bool(upstream_cmd):
+    if args.url and upstream_cmd or not (args.url or upstream_cmd or args.offer_tools):
         ap.error("name the upstream MCP server: a command after --, or --url (one of them)")
     if not 0 <= args.confidence <= 1:
         ap.error("--confidence must be between 0 and 1")
@@ -61,8 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     from hitl_client.client import HitlClient
     from hitl_client.mcp_gate.gate import GateConfig, build
 
-    upstream = args.url or StdioServerParameters(command=args.upstream_cmd[0], args=args.upstream_cmd[1:])
-    config = GateConfig(upstream=upstream, prefix=args.prefix, action_types=args.action_types,
+    upstream = args.url or (StdioServerParameters(command=args.upstream_cmd[0], args=args.upstream_cmd[1:])
+                            if args.upstream_cmd else None)
+    config = GateConfig(upstream=upstream, offer_tools=args.offer_tools, prefix=args.prefix, action_types=args.action_types,
                         confidence=args.confidence, timeout=args.timeout, progress_every=args.progress_every)
     client = HitlClient(args.gate, os.environ[args.api_key_env])
     server = build(config, client)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from mcp.server.context import ServerRequestContext
 
 from hitl_client.client import Action, HitlClient
 from hitl_client.gating import Verdict, jsonable, settle, withdraw
+from hitl_client.mcp_gate import own_tools
 
 _NOT_IN_A_TYPE = re.compile(r"[^A-Za-z0-9_.:-]")
 META = "io.hitl-gate/"  # an agent may pass confidence, title and summary in a call's _meta under this prefix
@@ -25,7 +26,8 @@ META = "io.hitl-gate/"  # an agent may pass confidence, title and summary in a c
 
 @dataclass
 class GateConfig:
-    upstream: Any  # what mcp.Client connects to: a URL, StdioServerParameters, a Server (in tests)
+    upstream: Any  # what mcp.Client connects to: a URL, StdioServerParameters, a Server (in tests); None: none
+    offer_tools: bool = False  # also offer request_approval and get_examples (own_tools.py)
     prefix: str = ""
     action_types: dict[str, str] = field(default_factory=dict)  # tool name -> action type, past the prefix
     confidence: float = 0.5  # when the call's _meta gives none: MCP calls carry no confidence of their own
@@ -36,29 +38,45 @@ class GateConfig:
         return self.action_types.get(tool) or _NOT_IN_A_TYPE.sub("_", self.prefix + tool)[:64]
 
 
-def build(config: GateConfig, client: HitlClient, upstream: Callable[[], Client] | None = None) -> Server:
+def build(config: GateConfig, client: HitlClient) -> Server:
     """The gate as an MCP server; it opens one upstream connection for its lifetime."""
 
     @asynccontextmanager
     async def lifespan(_server: Server) -> AsyncIterator[dict[str, Client]]:
-        async with (upstream or (lambda: Client(config.upstream)))() as up:
+        if config.upstream is None:
+            yield {"upstream": None}
+            return
+        async with Client(config.upstream) as up:
             yield {"upstream": up}
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        listed = await ctx.lifespan_context["upstream"].list_tools(cursor=params.cursor if params else None)
-        return types.ListToolsResult(tools=listed.tools, next_cursor=listed.next_cursor)
+        cursor = params.cursor if params else None
+        ours = own_tools.TOOLS if config.offer_tools and cursor is None else []
+        up: Client | None = ctx.lifespan_context["upstream"]
+        if up is None:
+            return types.ListToolsResult(tools=ours)
+        listed = await up.list_tools(cursor=cursor)
+        # Ours come first and shadow an upstream tool of the same name, which would never be reached.
+        hidden = own_tools.NAMES if config.offer_tools else set()
+        return types.ListToolsResult(tools=ours + [t for t in listed.tools if t.name not in hidden],
+                                     next_cursor=listed.next_cursor)
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
-        up: Client = ctx.lifespan_context["upstream"]
+        if config.offer_tools and params.name in own_tools.NAMES:
+            return await own_tools.call(params.name, dict(params.arguments or {}), client,
+                                        lambda action, timeout: _decide(ctx, client, action, config, timeout))
+        up: Client | None = ctx.lifespan_context["upstream"]
+        if up is None:
+            return _error(f"no tool called {params.name!r}")
         arguments = dict(params.arguments or {})
         hints = {k[len(META):]: v for k, v in (params.meta or {}).items() if k.startswith(META)}
         action = await anyio.to_thread.run_sync(lambda: client.request(
             config.action_type(params.name), _title(hints.get("title"), params.name, arguments), arguments,
             float(hints.get("confidence", config.confidence)), summary=str(hints.get("summary") or ""),
             context={"mcp_tool": params.name}))
-        verdict = await _decide(ctx, client, action, config)
+        verdict = await _decide(ctx, client, action, config, config.timeout)
         if verdict.payload is None:
-            return _error(_timed_out(config) if _withdrawn(verdict) else verdict.message or "not carried out")
+            return _error(_timed_out(config.timeout) if _withdrawn(verdict) else verdict.message or "not carried out")
         try:
             result = await up.call_tool(params.name, verdict.payload)
         except Exception as exc:
@@ -70,16 +88,17 @@ def build(config: GateConfig, client: HitlClient, upstream: Callable[[], Client]
     return Server("hitl-gate", lifespan=lifespan, on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-async def _decide(ctx: ServerRequestContext, client: HitlClient, action: Action, config: GateConfig) -> Verdict:
+async def _decide(ctx: ServerRequestContext, client: HitlClient, action: Action, config: GateConfig,
+                  timeout: float | None) -> Verdict:
     """Long-polls the gate in short slices, telling the agent it waits; a cancelled call withdraws the proposal."""
     started = time.monotonic()
     try:
         while not action.decided:
             waited = time.monotonic() - started
-            if config.timeout is not None and waited >= config.timeout:
+            if timeout is not None and waited >= timeout:
                 break
-            await ctx.session.report_progress(waited, config.timeout, f"waiting for a human reviewer ({action.id})")
-            slice_ = config.progress_every if config.timeout is None else min(config.progress_every, config.timeout - waited)
+            await ctx.session.report_progress(waited, timeout, f"waiting for a human reviewer ({action.id})")
+            slice_ = config.progress_every if timeout is None else min(config.progress_every, timeout - waited)
             # Abandoned on cancellation: the long-poll thread ends by itself within one slice.
             action = await anyio.to_thread.run_sync(lambda a=action, s=slice_: client.wait(a.id, timeout=s),
                                                     abandon_on_cancel=True)
@@ -101,8 +120,8 @@ def _withdrawn(verdict: Verdict) -> bool:
     return verdict.action.status == "cancelled"
 
 
-def _timed_out(config: GateConfig) -> str:
-    return (f"No reviewer decided within {config.timeout:g} s, so the call was withdrawn and not carried out. "
+def _timed_out(timeout: float | None) -> str:
+    return (f"No reviewer decided within {timeout or 0:g} s, so the call was withdrawn and not carried out. "
             "Do not retry it unchanged; ask the user, or try again later.")
 
 
