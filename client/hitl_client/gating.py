@@ -5,6 +5,7 @@ an undecided proposal is cancelled (the agent stopped waiting), a go-ahead is cl
 so exactly the approved payload runs once, and anything else becomes words for the model."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,12 @@ def not_run_message(action: Action, refused: HitlError) -> str:
     """Words for the LLM when the approval exists but this call may not run it."""
     return (f"The action '{action.raw.get('title')}' was approved but not carried out here: {refused.message}. "
             "Do not retry it unchanged; propose it again if it is still needed.")
+
+
+def call_title(name: str, arguments: dict[str, Any]) -> str:
+    """A reviewer's first line for a tool call the agent gave no title: the tool and its arguments."""
+    shown = json.dumps(arguments, ensure_ascii=False, sort_keys=True, default=str)
+    return (f"{name} {shown}" if arguments else name)[:200]
 
 
 def jsonable(value: Any) -> Any:

@@ -17,7 +17,7 @@ from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 
 from hitl_client.client import Action, HitlClient
-from hitl_client.gating import Verdict, jsonable, settle, withdraw
+from hitl_client.gating import Verdict, call_title, jsonable, settle, withdraw
 from hitl_client.mcp_gate import own_tools
 
 _NOT_IN_A_TYPE = re.compile(r"[^A-Za-z0-9_.:-]")
@@ -110,10 +110,7 @@ async def _decide(ctx: ServerRequestContext, client: HitlClient, action: Action,
 
 
 def _title(given: Any, tool: str, arguments: dict[str, Any]) -> str:
-    if given:
-        return str(given)[:200]
-    shown = json.dumps(arguments, ensure_ascii=False, sort_keys=True, default=str)
-    return f"{tool} {shown}"[:200] if arguments else tool[:200]
+    return str(given)[:200] if given else call_title(tool, arguments)
 
 
 def _withdrawn(verdict: Verdict) -> bool:
