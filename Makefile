@@ -18,7 +18,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 $(STAMP): pyproject.toml client/pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e './client[mcp,langgraph]' -e '.[dev]'
+	$(BIN)/pip install --quiet -e './client[mcp,langgraph,openai-agents]' -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -26,13 +26,13 @@ def test_the_client_with_every_extra_installs_none_of_the_server(tmp_path):
     # From a copy: pip builds in the source tree, and the checkout is not this test's to write.
     source = shutil.copytree(CLIENT, tmp_path / "client",
                              ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    subprocess.run([*pip, "install", f"{source}[mcp,langgraph]"], check=True, timeout=840)
+    subprocess.run([*pip, "install", f"{source}[mcp,langgraph,openai-agents]"], check=True, timeout=840)
     listing = "import importlib.metadata as m, json; print(json.dumps([d.metadata['Name'] for d in m.distributions()]))"
     names = subprocess.run([str(py), "-c", listing], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     installed = {name.lower().replace("_", "-") for name in json.loads(names)}
     assert "hitl-client" in installed and "mcp" in installed
     assert installed & SERVER_ONLY == set()
-    modules = "hitl_client, hitl_client.mcp_gate.gate, hitl_client.langgraph_gate"
+    modules = "hitl_client, hitl_client.mcp_gate.gate, hitl_client.langgraph_gate, hitl_client.openai_agents_gate"
     imported = subprocess.run([str(py), "-c", f"import {modules}; print('ok')"],
                               capture_output=True, text=True, cwd=tmp_path)
     assert imported.stdout.strip() == "ok", imported.stderr

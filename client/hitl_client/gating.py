@@ -6,10 +6,13 @@ so exactly the approved payload runs once, and anything else becomes words for t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from hitl_client.client import Action, HitlClient, HitlError
+
+Confidence = float | Callable[[str, dict[str, Any]], float]  # fixed, or from the tool's name and arguments
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,15 @@ class Verdict:
     @property
     def run(self) -> bool:
         return self.payload is not None
+
+
+def propose_call(client: HitlClient, name: str, args: dict[str, Any], *, action_type: str,
+                 confidence: Confidence = 0.5, summary: str = "", timeout: float | None = None) -> Verdict:
+    """Propose one tool call and wait for its verdict (a go-ahead is claimed: it is this call's to run)."""
+    sure = confidence(name, args) if callable(confidence) else confidence
+    action = client.request(action_type, call_title(name, args), args, float(sure), summary=summary,
+                            context={"tool": name})
+    return settle(client, action if action.decided else client.wait(action.id, timeout=timeout))
 
 
 def settle(client: HitlClient, action: Action) -> Verdict:

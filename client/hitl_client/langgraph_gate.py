@@ -12,16 +12,14 @@ in-process prompt. Two ways in, and one vocabulary (LangChain's HITL decisions):
 Needs the `langgraph` extra: pip install 'hitl-client[langgraph]'."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from langgraph.types import Command, Interrupt
 
 from hitl_client.client import HitlClient
-from hitl_client.gating import Verdict, call_title, jsonable, settle
-
-Confidence = float | Callable[[str, dict[str, Any]], float]
+from hitl_client.gating import Confidence, Verdict, jsonable, propose_call
 
 
 def decision_for(verdict: Verdict, name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -31,15 +29,6 @@ def decision_for(verdict: Verdict, name: str, args: dict[str, Any]) -> dict[str,
     if verdict.payload == args:
         return {"type": "approve"}
     return {"type": "edit", "edited_action": {"name": name, "args": verdict.payload}}
-
-
-def propose_call(client: HitlClient, name: str, args: dict[str, Any], *, action_type: str,
-                 confidence: Confidence = 0.5, summary: str = "", timeout: float | None = None) -> Verdict:
-    """Propose one tool call and wait for its verdict (a go-ahead is claimed: it is this call's to run)."""
-    sure = confidence(name, args) if callable(confidence) else confidence
-    action = client.request(action_type, call_title(name, args), args, float(sure), summary=summary,
-                            context={"langgraph_tool": name})
-    return settle(client, action if action.decided else client.wait(action.id, timeout=timeout))
 
 
 def gate_tool(tool: BaseTool, client: HitlClient, action_type: str | None = None, *, confidence: Confidence = 0.5,
