@@ -2,7 +2,7 @@
 
 Run the service (`make run`), create a key (`.venv/bin/hitl agents create demo-agent`), then:
 
-    HITL_URL=http://127.0.0.1:8000 HITL_KEY=hitl_... .venv/bin/python examples/agent.py
+    HITL_URL=http://127.0.0.1:8000 HITL_API_KEY=hitl_... .venv/bin/python examples/agent.py
 
 While it waits, decide from another terminal (the Slack buttons do the same):
 
@@ -17,7 +17,9 @@ import os
 
 from hitl_client import HitlClient, require_approval
 
-hitl = HitlClient(os.environ.get("HITL_URL", "http://127.0.0.1:8000"), os.environ["HITL_KEY"])
+# HITL_KEY is the name this example read before the adapters' examples settled on HITL_API_KEY.
+hitl = HitlClient(os.environ.get("HITL_URL", "http://127.0.0.1:8000"),
+                  os.environ.get("HITL_API_KEY") or os.environ["HITL_KEY"])
 
 
 def confidence_for(order_id: str, amount: float, reason: str) -> float:

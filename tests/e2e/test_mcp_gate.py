@@ -21,7 +21,7 @@ from tests.conftest import free_port  # noqa: E402
 from tests.e2e.test_agent_flow import cli, decide_later  # noqa: E402
 from tests.waiting import wait_for  # noqa: E402
 
-UPSTREAM = str(Path(__file__).resolve().parents[1] / "mcp_upstream.py")
+UPSTREAM = str(Path(__file__).resolve().parents[2] / "examples" / "mcp_shop_server.py")
 MAP = ["--map", "issue_refund=refund", "--map", "lookup_order=ping"]
 
 

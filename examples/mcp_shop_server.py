@@ -1,7 +1,10 @@
-"""An upstream MCP server for the MCP gate's tests: two tools, and a log of what actually ran.
+"""A small MCP server with two tools, the one the MCP gate examples and tests put behind hitl-gate.
+It knows nothing of the gate: `hitl-mcp` stands in front of it (see examples/mcp_agent.py).
 
-    python tests/mcp_upstream.py CALL_LOG            # over stdio
-    python tests/mcp_upstream.py CALL_LOG --http PORT  # over streamable HTTP at /mcp
+    python examples/mcp_shop_server.py [CALL_LOG]              # over stdio
+    python examples/mcp_shop_server.py CALL_LOG --http PORT    # over streamable HTTP at /mcp
+
+CALL_LOG, when given, gets one JSON line per tool call that actually ran.
 """
 from __future__ import annotations
 
