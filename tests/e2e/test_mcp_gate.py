@@ -236,3 +236,26 @@ def test_with_only_its_own_tools_no_upstream_is_needed(live, tmp_path):
     names, unknown = anyio.run(main)
     assert names == ["request_approval", "get_examples"]
     assert unknown.is_error and "no tool called 'issue_refund'" in unknown.content[0].text
+
+
+def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, tmp_path):
+    log, port = tmp_path / "calls.jsonl", free_port()
+    env = {**os.environ, "HITL_URL": live.url, "HITL_API_KEY": live.key}
+    served = subprocess.Popen([sys.executable, "-m", "hitl_client.mcp_gate.command_line", *MAP, "--progress-every", "0.5",
+                               "--listen", f"127.0.0.1:{port}", "--", sys.executable, UPSTREAM, str(log)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _listening(port), 60, "the gate's HTTP endpoint")
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
+                return await call_while_a_reviewer_answers(live, settings, client, {"order": "5", "amount": 20},
+                                                           "modify", "--reviewer", "UALICE", "--set", "amount=15")
+
+        result, action_id = anyio.run(main)
+    finally:
+        served.terminate()
+        served.wait(10)
+    assert not result.is_error and result.structured_content == {"result": "refunded 15 for order 5"}
+    assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "5", "amount": 15}}]
+    assert status_of(live, action_id) == "executed"

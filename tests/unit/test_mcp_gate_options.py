@@ -17,6 +17,8 @@ def key(monkeypatch):
     (["--url", "http://127.0.0.1:9/mcp", "--", "server"], "name the upstream MCP server"),
     (["--map", "send_email", "--", "server"], "--map 'send_email': write TOOL=ACTION_TYPE"),
     (["--confidence", "1.5", "--", "server"], "--confidence must be between 0 and 1"),
+    (["--listen", "8765", "--", "server"], "write HOST:PORT"),
+    (["--listen", "0.0.0.0:8765", "--", "server"], "anyone who reaches it would act with this agent's key"),
 ])
 def test_bad_invocations_exit_2_naming_the_problem(argv, says, capsys):
     with pytest.raises(SystemExit) as stop:
@@ -36,6 +38,12 @@ def test_the_upstream_command_and_the_mapping_are_read_apart():
                   "python", "server.py", "--map", "x=y"])
     assert args.upstream_cmd == ["python", "server.py", "--map", "x=y"]  # after --, everything is the upstream's
     assert args.action_types == {"issue_refund": "refund"} and args.prefix == "mcp." and args.timeout == 30
+
+
+def test_listen_takes_loopback_or_an_explicit_allow_remote():
+    assert parse(["--listen", "127.0.0.1:8765", "--", "server"]).listen == ("127.0.0.1", 8765)
+    assert parse(["--listen", "[::1]:8765", "--", "server"]).listen == ("::1", 8765)
+    assert parse(["--listen", "0.0.0.0:8765", "--allow-remote", "--", "server"]).listen == ("0.0.0.0", 8765)
 
 
 def test_hitl_mcp_is_also_a_command_of_the_server_cli(capsys, monkeypatch):

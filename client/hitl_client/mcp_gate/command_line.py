@@ -1,8 +1,8 @@
 """hitl-mcp [options] -- COMMAND [ARGS...]   or   hitl-mcp [options] --url URL
 
-Speaks MCP on stdin/stdout to the agent, and to the upstream MCP server: a command it starts
-(stdio) or a URL (streamable HTTP). The gate's address and the agent's key come from HITL_URL
-and HITL_API_KEY (or --gate and --api-key-env)."""
+Speaks MCP to the agent on stdin/stdout (or, with --listen, over streamable HTTP at /mcp), and to
+the upstream MCP server: a command it starts (stdio) or a URL (streamable HTTP). The gate's
+address and the agent's key come from HITL_URL and HITL_API_KEY (or --gate and --api-key-env)."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     help="the confidence proposed when a call's _meta gives no io.hitl-gate/confidence (default 0.5)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds to wait for a reviewer before the call is withdrawn (default: as long as the gate's SLA)")
+    ap.add_argument("--listen", metavar="HOST:PORT",
+                    help="serve the agent over streamable HTTP at http://HOST:PORT/mcp instead of stdio")
+    ap.add_argument("--allow-remote", action="store_true",
+                    help="let --listen use an address other than loopback: whoever reaches it acts as this agent")
     ap.add_argument("--offer-tools", action="store_true",
                     help="also offer request_approval and get_examples (then an upstream is optional)")
     ap.add_argument("--progress-every", type=float, default=5.0, help="seconds between progress notifications")
@@ -40,6 +44,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         ap.error("name the upstream MCP server: a command after --, or --url (one of them)")
     if not 0 <= args.confidence <= 1:
         ap.error("--confidence must be between 0 and 1")
+    if args.listen:
+        host, sep, port = args.listen.rpartition(":")
+        if not sep or not port.isdigit() or not host:
+            ap.error(f"--listen {args.listen!r}: write HOST:PORT, e.g. 127.0.0.1:8765")
+        if host not in ("127.0.0.1", "localhost", "::1", "[::1]") and not args.allow_remote:
+            ap.error(f"--listen {host}: anyone who reaches it would act with this agent's key; "
+                     "listen on 127.0.0.1, or add --allow-remote behind your own access control")
+        args.listen = (host.strip("[]"), int(port))
     mapping = {}
     for item in args.map:
         tool, sep, action_type = item.partition("=")
@@ -75,7 +87,13 @@ def main(argv: list[str] | None = None) -> None:
             await server.run(read, write, server.create_initialization_options())
 
     try:
-        anyio.run(serve)
+        if args.listen:
+            import uvicorn  # the mcp package's own dependency
+
+            host, port = args.listen
+            uvicorn.run(server.streamable_http_app(host=host), host=host, port=port, log_level="warning")
+        else:
+            anyio.run(serve)
     except KeyboardInterrupt:
         pass
     finally:
