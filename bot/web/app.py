@@ -8,7 +8,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from bot.bootstrap import Runtime
-from bot.web import action_routes, error_responses, example_routes, health, spot_check_routes, stats
+from bot.web import action_routes, error_responses, example_routes, health, spot_check_routes, stats, tool_routes
 from bot.web.limits import BodyLimit
 from bot.web.waiter import DecisionWaiter
 from core.key_cache import KeyCache
@@ -41,6 +41,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     error_responses.install(app)
     app.include_router(action_routes.router)
     app.include_router(example_routes.router)
+    app.include_router(tool_routes.router)
     app.include_router(spot_check_routes.router)
     app.include_router(stats.router)
     app.include_router(health.router)

@@ -170,6 +170,10 @@ class HitlClient:
             return self._call("POST", "/v1/examples/similar", json=body)["examples"]
         return self._call("GET", "/v1/examples", params={"action_type": action_type, "limit": limit})["examples"]
 
+    def tool_map(self) -> dict[str, str]:
+        """The policy's tool name -> action type mapping (its `tools:` lists), for the types this key may propose."""
+        return self._call("GET", "/v1/tools")["tools"]
+
     def cancel(self, action_id: str, reason: str | None = None) -> Action:
         return Action(self._call("POST", f"/v1/actions/{action_id}/cancel", json={"reason": reason}))
 

@@ -181,6 +181,8 @@ class ActionTypePolicy(_Strict):
     masked_editable: bool = Field(default=False, description="The browser editor may change masked fields.")
     payload_schema: dict[str, Any] | None = Field(default=None, description="JSON Schema every payload and edit must meet.")
     approval_ttl: Duration | None = Field(default=None, description="An approval not claimed within it expires.")
+    tools: tuple[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:/-]{1,128}$")], ...] = Field(
+        default=(), description="Tool names (MCP or a framework's) whose calls are this action type; hitl-mcp reads them.")
     rules: tuple[Rule, ...] = ()
 
     @field_validator("mask_fields")
@@ -304,6 +306,21 @@ class Policy(_Strict):
         if v is not None and _classify_target(v) != "channel":
             raise ValueError(f"{v!r} is not a Slack channel id (C… or G…)")
         return v
+
+    @model_validator(mode="after")
+    def _one_type_per_tool(self) -> Policy:
+        named: dict[str, str] = {}
+        for action_type, entry in self.action_types.items():
+            for tool in entry.tools:
+                if tool in named:
+                    raise ValueError(f"tool {tool!r} is listed by both {named[tool]} and {action_type}: "
+                                     "a tool's calls are one action type")
+                named[tool] = action_type
+        return self
+
+    def tool_action_types(self) -> dict[str, str]:
+        """Tool name -> the action type its calls are proposed as (the entries' `tools:`)."""
+        return {tool: action_type for action_type, entry in self.action_types.items() for tool in entry.tools}
 
     def risk_class(self, risk: Risk) -> RiskClass:
         return self.risk_classes.get(risk) or DEFAULT_RISK_CLASSES.get(risk) or RiskClass()

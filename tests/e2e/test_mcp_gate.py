@@ -259,3 +259,24 @@ def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, t
     assert not result.is_error and result.structured_content == {"result": "refunded 15 for order 5"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "5", "amount": 15}}]
     assert status_of(live, action_id) == "executed"
+
+
+def test_without_a_map_the_policys_tools_lists_name_the_action_type(live, settings, tmp_path):
+    from tests.slack.conftest import use_policy
+    from tests.web.test_tool_map_api import TOOLS
+
+    use_policy(settings, TOOLS)  # refund lists issue_refund
+    log = tmp_path / "calls.jsonl"
+    env = {**os.environ, "HITL_URL": live.url, "HITL_API_KEY": live.key}
+
+    async def main():
+        params = StdioServerParameters(command=sys.executable, env=env, args=[
+            "-m", "hitl_client.mcp_gate.command_line", "--prefix", "mcp.", "--", sys.executable, UPSTREAM, str(log)])
+        async with Client(params, read_timeout_seconds=60) as client:
+            return await call_while_a_reviewer_answers(live, settings, client, {"order": "3", "amount": 10},
+                                                       "approve", "--reviewer", "UBOB")
+
+    result, action_id = anyio.run(main)
+    assert not result.is_error and ran(log) == [{"tool": "issue_refund", "arguments": {"order": "3", "amount": 10}}]
+    with live.runtime.services.db.read() as s:
+        assert s.get(Action, action_id).action_type == "refund"  # the policy's, not the prefix's mcp.issue_refund

@@ -117,3 +117,17 @@ def test_the_readmes_policy_sketch_is_a_valid_policy():
     sketch = readme[readme.index("## Policy reference"):].split("```yaml", 1)[1].split("```", 1)[0]
     loaded = load_policy_text(sketch, "README.md")
     assert loaded.version.startswith("prod-7@") and loaded.policy.alerts_channel == "C0ALERTS1"
+
+
+def test_a_tool_belongs_to_one_action_type():
+    loaded = load_policy_text("action_types:\n  refund:\n    tools: [issue_refund, refund_order]\n"
+                              "  crm:\n    tools: [update_record]\n", "p.yaml")
+    assert loaded.policy.tool_action_types() == {"issue_refund": "refund", "refund_order": "refund",
+                                                 "update_record": "crm"}
+    with pytest.raises(PolicyError) as exc:
+        load_policy_text("action_types:\n  refund:\n    tools: [issue_refund]\n  crm:\n    tools: [issue_refund]\n",
+                         "p.yaml")
+    assert "p.yaml" in str(exc.value) and "'issue_refund' is listed by both refund and crm" in str(exc.value)
+    with pytest.raises(PolicyError) as exc:
+        load_policy_text("action_types:\n  refund:\n    tools: ['issue refund']\n", "p.yaml")
+    assert "p.yaml:3" in str(exc.value) and "tools" in str(exc.value)

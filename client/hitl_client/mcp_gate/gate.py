@@ -11,12 +11,13 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import httpx
 import mcp_types as types
 from mcp import Client
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
 
-from hitl_client.client import Action, HitlClient
+from hitl_client.client import Action, HitlClient, HitlError
 from hitl_client.gating import Verdict, call_title, jsonable, settle, withdraw
 from hitl_client.mcp_gate import own_tools
 
@@ -29,17 +30,36 @@ class GateConfig:
     upstream: Any  # what mcp.Client connects to: a URL, StdioServerParameters, a Server (in tests); None: none
     offer_tools: bool = False  # also offer request_approval and get_examples (own_tools.py)
     prefix: str = ""
-    action_types: dict[str, str] = field(default_factory=dict)  # tool name -> action type, past the prefix
+    action_types: dict[str, str] = field(default_factory=dict)  # --map: tool name -> action type, before the policy's
     confidence: float = 0.5  # when the call's _meta gives none: MCP calls carry no confidence of their own
     timeout: float | None = None  # seconds to wait for a reviewer; then the proposal is withdrawn
     progress_every: float = 5.0  # seconds between progress notifications while a reviewer decides
 
-    def action_type(self, tool: str) -> str:
-        return self.action_types.get(tool) or _NOT_IN_A_TYPE.sub("_", self.prefix + tool)[:64]
+    def action_type(self, tool: str, from_policy: str | None = None) -> str:
+        """--map first, then the policy's `tools:` lists, else the prefix and the tool's name."""
+        return self.action_types.get(tool) or from_policy or _NOT_IN_A_TYPE.sub("_", self.prefix + tool)[:64]
+
+
+class PolicyTools:
+    """The policy's tool -> action type mapping (GET /v1/tools), read again at most every `every`
+    seconds so a policy edit reaches the gate; while the gate cannot answer, the last read stays."""
+
+    def __init__(self, client: HitlClient, every: float = 10.0):
+        self.client, self.every, self.mapping, self.next_read = client, every, {}, 0.0
+
+    def get(self, tool: str) -> str | None:
+        if time.monotonic() >= self.next_read:
+            try:
+                self.mapping = self.client.tool_map()
+            except (HitlError, httpx.HTTPError):
+                pass  # an older gate without /v1/tools, or a blip: the proposal itself will say if the gate is down
+            self.next_read = time.monotonic() + self.every
+        return self.mapping.get(tool)
 
 
 def build(config: GateConfig, client: HitlClient) -> Server:
     """The gate as an MCP server; it opens one upstream connection for its lifetime."""
+    policy_tools = PolicyTools(client)
 
     @asynccontextmanager
     async def lifespan(_server: Server) -> AsyncIterator[dict[str, Client]]:
@@ -71,7 +91,8 @@ def build(config: GateConfig, client: HitlClient) -> Server:
         arguments = dict(params.arguments or {})
         hints = {k[len(META):]: v for k, v in (params.meta or {}).items() if k.startswith(META)}
         action = await anyio.to_thread.run_sync(lambda: client.request(
-            config.action_type(params.name), _title(hints.get("title"), params.name, arguments), arguments,
+            config.action_type(params.name, policy_tools.get(params.name)),
+            _title(hints.get("title"), params.name, arguments), arguments,
             float(hints.get("confidence", config.confidence)), summary=str(hints.get("summary") or ""),
             context={"mcp_tool": params.name}))
         verdict = await _decide(ctx, client, action, config, config.timeout)
