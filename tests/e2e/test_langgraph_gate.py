@@ -7,9 +7,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
-pytest.importorskip("langgraph")
-pytest.importorskip("langchain")
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel

@@ -11,15 +11,12 @@ import sys
 from pathlib import Path
 
 import anyio
-import pytest
+from mcp import Client, StdioServerParameters
 
-mcp = pytest.importorskip("mcp")
-from mcp import Client, StdioServerParameters  # noqa: E402
-
-from core.store.tables import Action  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.e2e.test_agent_flow import cli, decide_later  # noqa: E402
-from tests.waiting import wait_for  # noqa: E402
+from core.store.tables import Action
+from tests.conftest import free_port
+from tests.e2e.test_agent_flow import cli, decide_later
+from tests.waiting import wait_for
 
 UPSTREAM = str(Path(__file__).resolve().parents[2] / "examples" / "mcp_shop_server.py")
 MAP = ["--map", "issue_refund=refund", "--map", "lookup_order=ping"]

@@ -4,8 +4,6 @@ function tool, and the SDK's needs_approval interruptions answered by the gate."
 from __future__ import annotations
 
 import pytest
-
-pytest.importorskip("agents")
 from agents import Agent, Runner, ToolCallOutputItem, function_tool, set_tracing_disabled
 from agents.testing import ScriptedModel, assistant_message, function_call
 

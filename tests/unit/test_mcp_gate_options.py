@@ -56,7 +56,6 @@ def test_hitl_mcp_is_also_a_command_of_the_server_cli(capsys, monkeypatch):
 
 
 def test_a_tool_name_becomes_a_valid_action_type():
-    pytest.importorskip("mcp")
     from hitl_client.mcp_gate.gate import GateConfig
 
     config = GateConfig(upstream=None, prefix="mcp.", action_types={"issue_refund": "refund"})
