@@ -59,16 +59,17 @@ def test_decorator_runs_with_edited_arguments(live, settings):
         return f"refunded {amount}"
 
     original = hitl.request
-    seen = []
+    seen, reviewers = [], []
 
     def spy(*args, **kwargs):
         a = original(*args, **kwargs)
         seen.append(a.id)
-        decide_later(live, settings, a.id, "modify", "--reviewer", "UBOB", "--set", "amount=5")
+        reviewers.append(decide_later(live, settings, a.id, "modify", "--reviewer", "UBOB", "--set", "amount=5"))
         return a
 
     hitl.request = spy
     assert refund("o-1", 50) == "refunded 5"
+    reviewers[0].join()  # the CLI exits after its decision lands: it must not outlive this test
     assert calls == [("o-1", 5)]
     done = hitl.get(seen[0])
     # It claimed the approved payload before running it: nobody can run that approval again.
@@ -101,15 +102,17 @@ def test_decorator_returns_reasons_to_the_llm_on_rejection(live, settings):
         return "done"
 
     original = hitl.request
+    reviewers = []
 
     def spy(*args, **kwargs):
         a = original(*args, **kwargs)
-        decide_later(live, settings, a.id, "reject", "--reviewer", "UALICE", "--tag", "policy_violation",
-                     "--comment", "over the 30-day window")
+        reviewers.append(decide_later(live, settings, a.id, "reject", "--reviewer", "UALICE", "--tag",
+                                      "policy_violation", "--comment", "over the 30-day window"))
         return a
 
     hitl.request = spy
     message = refund("o-2", 10)
+    reviewers[0].join()
     assert ran == []
     assert "REJECTED" in message and "policy_violation" in message and "over the 30-day window" in message
     assert "Do not retry the same action unchanged" in message

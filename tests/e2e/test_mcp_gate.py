@@ -93,7 +93,8 @@ def test_an_edited_call_runs_upstream_with_the_reviewers_arguments_once(live, se
     result, action_id = anyio.run(main)
     assert not result.is_error and result.structured_content == {"result": "refunded 100 for order 42"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "42", "amount": 100}}]
-    assert status_of(live, action_id) == "executed"  # the upstream's answer is the recorded outcome
+    # The upstream's answer is the recorded outcome, sent just after the agent has it.
+    wait_for(lambda: status_of(live, action_id) == "executed", 30, "the outcome's record")
 
 
 def test_a_rejection_is_a_tool_error_with_the_reasons_and_nothing_runs(live, settings, tmp_path):
@@ -123,9 +124,11 @@ def test_an_auto_approved_call_passes_straight_through_and_its_result_is_the_out
     assert not result.is_error and json.loads(result.content[0].text) == {"order": "7", "total": 120}
     assert ran(log) == [{"tool": "lookup_order", "arguments": {"order": "7"}}]
     with live.runtime.services.db.read() as s:
-        action = s.query(Action).filter_by(action_type="ping").one()
-        assert action.status == "executed" and action.payload == {"order": "7"}
-        assert action.outcome_result == {"order": "7", "total": 120}
+        action_id = s.query(Action.id).filter_by(action_type="ping").scalar()
+    wait_for(lambda: status_of(live, action_id) == "executed", 30, "the outcome's record")
+    with live.runtime.services.db.read() as s:
+        action = s.get(Action, action_id)
+        assert action.payload == {"order": "7"} and action.outcome_result == {"order": "7", "total": 120}
 
 
 def test_nobody_answering_in_time_withdraws_the_proposal(live, tmp_path):
@@ -255,7 +258,7 @@ def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, t
         served.wait(10)
     assert not result.is_error and result.structured_content == {"result": "refunded 15 for order 5"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "5", "amount": 15}}]
-    assert status_of(live, action_id) == "executed"
+    wait_for(lambda: status_of(live, action_id) == "executed", 30, "the outcome's record")
 
 
 def test_without_a_map_the_policys_tools_lists_name_the_action_type(live, settings, tmp_path):

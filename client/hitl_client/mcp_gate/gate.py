@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +23,7 @@ from hitl_client.client import Action, HitlClient, HitlError
 from hitl_client.gating import Verdict, call_title, jsonable, settle, withdraw
 from hitl_client.mcp_gate import own_tools
 
+log = logging.getLogger("hitl_client.mcp_gate")
 _NOT_IN_A_TYPE = re.compile(r"[^A-Za-z0-9_.:-]")
 META = "io.hitl-gate/"  # an agent may pass confidence, title and summary in a call's _meta under this prefix
 
@@ -62,12 +65,23 @@ def build(config: GateConfig, client: HitlClient) -> Server:
     policy_tools = PolicyTools(client)
 
     @asynccontextmanager
-    async def lifespan(_server: Server) -> AsyncIterator[dict[str, Client]]:
-        if config.upstream is None:
-            yield {"upstream": None}
-            return
-        async with Client(config.upstream) as up:
-            yield {"upstream": up}
+    async def outcomes() -> AsyncIterator[ThreadPoolExecutor]:
+        # The agent gets the upstream's answer without waiting for the outcome's record (a round trip
+        # that cost a third of the gate's time per call); the records go in order, all before exit.
+        reports = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hitl-outcomes")
+        try:
+            yield reports
+        finally:
+            await anyio.to_thread.run_sync(reports.shutdown)
+
+    @asynccontextmanager
+    async def lifespan(_server: Server) -> AsyncIterator[dict[str, Any]]:
+        async with outcomes() as reports:
+            if config.upstream is None:
+                yield {"upstream": None, "outcomes": reports}
+                return
+            async with Client(config.upstream) as up:
+                yield {"upstream": up, "outcomes": reports}
 
     async def list_tools(ctx: ServerRequestContext, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         cursor = params.cursor if params else None
@@ -101,9 +115,9 @@ def build(config: GateConfig, client: HitlClient) -> Server:
         try:
             result = await up.call_tool(params.name, verdict.payload)
         except Exception as exc:
-            await _report(client, action.id, "failed", {"error": repr(exc)[:1000]})
+            _report(ctx, client, action.id, "failed", {"error": repr(exc)[:1000]})
             raise
-        await _report(client, action.id, "failed" if result.is_error else "executed", _outcome(result))
+        _report(ctx, client, action.id, "failed" if result.is_error else "executed", _outcome(result))
         return result
 
     return Server("hitl-gate", lifespan=lifespan, on_list_tools=list_tools, on_call_tool=call_tool)
@@ -158,5 +172,11 @@ def _outcome(result: types.CallToolResult) -> Any:
         return text[:10_000]
 
 
-async def _report(client: HitlClient, action_id: str, status: str, result: Any) -> None:
-    await anyio.to_thread.run_sync(lambda: client.report_outcome(action_id, status, result))
+def _report(ctx: ServerRequestContext, client: HitlClient, action_id: str, status: str, result: Any) -> None:
+    def send() -> None:
+        try:
+            client.report_outcome(action_id, status, result)
+        except Exception:  # the call itself has run and been answered; only its record is missing
+            log.exception("could not record the outcome of %s", action_id)
+
+    ctx.lifespan_context["outcomes"].submit(send)
