@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
@@ -168,23 +170,27 @@ def test_a_cancelled_call_cancels_the_proposal_and_a_later_approval_runs_nothing
     assert late.returncode != 0 and ran(log) == []
 
 
+@contextmanager
+def serving_http(port: int, *command: str, env: dict | None = None) -> Iterator[str]:
+    """`command` in its own process, once it listens on `port`; yields its MCP URL."""
+    served = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: _listening(port), 60, f"{command[-1]} to listen on {port}")
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        served.terminate()
+        served.wait(10)
+
+
 def test_over_streamable_http_an_approved_call_runs_upstream(live, settings, tmp_path):
     log, port = tmp_path / "calls.jsonl", free_port()
-    upstream = subprocess.Popen([sys.executable, UPSTREAM, str(log), "--http", str(port)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/mcp"
-        wait_for(lambda: _listening(port), 60, "the upstream's HTTP endpoint")
-
+    with serving_http(port, sys.executable, UPSTREAM, str(log), "--http", str(port)) as url:
         async def main():
             async with gate(live, log, url=url) as client:
                 return await call_while_a_reviewer_answers(live, settings, client, {"order": "9", "amount": 30},
                                                            "approve", "--reviewer", "UCAROL")
 
         result, _ = anyio.run(main)
-    finally:
-        upstream.terminate()
-        upstream.wait(10)
     assert not result.is_error and result.structured_content == {"result": "refunded 30 for order 9"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "9", "amount": 30}}]
 
@@ -241,21 +247,15 @@ def test_with_only_its_own_tools_no_upstream_is_needed(live, tmp_path):
 def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, tmp_path):
     log, port = tmp_path / "calls.jsonl", free_port()
     env = {**os.environ, "HITL_URL": live.url, "HITL_API_KEY": live.key}
-    served = subprocess.Popen([sys.executable, "-m", "hitl_client.mcp_gate.command_line", *MAP, "--progress-every", "0.5",
-                               "--listen", f"127.0.0.1:{port}", "--", sys.executable, UPSTREAM, str(log)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(lambda: _listening(port), 60, "the gate's HTTP endpoint")
-
+    gate_command = [sys.executable, "-m", "hitl_client.mcp_gate.command_line", *MAP, "--progress-every", "0.5",
+                    "--listen", f"127.0.0.1:{port}", "--", sys.executable, UPSTREAM, str(log)]
+    with serving_http(port, *gate_command, env=env) as url:
         async def main():
-            async with Client(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=60) as client:
+            async with Client(url, read_timeout_seconds=60) as client:
                 return await call_while_a_reviewer_answers(live, settings, client, {"order": "5", "amount": 20},
                                                            "modify", "--reviewer", "UALICE", "--set", "amount=15")
 
         result, action_id = anyio.run(main)
-    finally:
-        served.terminate()
-        served.wait(10)
     assert not result.is_error and result.structured_content == {"result": "refunded 15 for order 5"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "5", "amount": 15}}]
     wait_for(lambda: status_of(live, action_id) == "executed", 30, "the outcome's record")
