@@ -280,3 +280,31 @@ def test_without_a_map_the_policys_tools_lists_name_the_action_type(live, settin
     assert not result.is_error and ran(log) == [{"tool": "issue_refund", "arguments": {"order": "3", "amount": 10}}]
     with live.runtime.services.db.read() as s:
         assert s.get(Action, action_id).action_type == "refund"  # the policy's, not the prefix's mcp.issue_refund
+
+
+def test_a_call_the_gate_refuses_or_cannot_take_is_a_tool_error_and_never_runs(live, tmp_path):
+    log = tmp_path / "calls.jsonl"
+
+    from core.agents import create_agent
+
+    _agent, refunds_only = create_agent(live.runtime.services.db, "refunds-only", ["refund"])
+
+    def gate_with(url: str, key: str) -> Client:
+        command = ["-m", "hitl_client.mcp_gate.command_line", *MAP, "--", sys.executable, UPSTREAM, str(log)]
+        env = {**os.environ, "HITL_URL": url, "HITL_API_KEY": key}
+        return Client(StdioServerParameters(command=sys.executable, args=command, env=env), read_timeout_seconds=60)
+
+    async def main():
+        async with gate_with(live.url, refunds_only) as client:
+            forbidden = await client.call_tool("lookup_order", {"order": "1"})  # ping: not this key's to propose
+            bad_hint = await client.call_tool("issue_refund", {"order": "1", "amount": 5},
+                                              meta={"io.hitl-gate/confidence": "very"})
+        async with gate_with("http://127.0.0.1:9", live.key) as client:
+            unreachable = await client.call_tool("issue_refund", {"order": "1", "amount": 5})
+        return forbidden, bad_hint, unreachable
+
+    forbidden, bad_hint, unreachable = anyio.run(main)
+    assert forbidden.is_error and "hitl-gate refused this call (403" in forbidden.content[0].text
+    assert bad_hint.is_error and "confidence must be a number from 0 to 1" in bad_hint.content[0].text
+    assert unreachable.is_error and "could not be reached" in unreachable.content[0].text
+    assert ran(log) == []

@@ -16,6 +16,7 @@ def key(monkeypatch):
     ([], "name the upstream MCP server"),
     (["--url", "http://127.0.0.1:9/mcp", "--", "server"], "name the upstream MCP server"),
     (["--map", "send_email", "--", "server"], "--map 'send_email': write TOOL=ACTION_TYPE"),
+    (["--map", "send_email=send email", "--", "server"], "'send email' is not an action type name"),
     (["--confidence", "1.5", "--", "server"], "--confidence must be between 0 and 1"),
     (["--listen", "8765", "--", "server"], "write HOST:PORT"),
     (["--listen", "0.0.0.0:8765", "--", "server"], "anyone who reaches it would act with this agent's key"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 USAGE = "hitl-mcp [options] -- COMMAND [ARGS...]  |  hitl-mcp [options] --url URL"
@@ -57,6 +58,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         tool, sep, action_type = item.partition("=")
         if not sep or not tool or not action_type:
             ap.error(f"--map {item!r}: write TOOL=ACTION_TYPE")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}", action_type):
+            ap.error(f"--map {item!r}: {action_type!r} is not an action type name (letters, digits, _ . : -; at most 64)")
         mapping[tool] = action_type
     args.action_types, args.upstream_cmd = mapping, upstream_cmd
     if not os.environ.get(args.api_key_env):

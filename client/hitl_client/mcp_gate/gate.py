@@ -104,12 +104,21 @@ def build(config: GateConfig, client: HitlClient) -> Server:
             return _error(f"no tool called {params.name!r}")
         arguments = dict(params.arguments or {})
         hints = {k[len(META):]: v for k, v in (params.meta or {}).items() if k.startswith(META)}
-        action = await anyio.to_thread.run_sync(lambda: client.request(
-            config.action_type(params.name, policy_tools.get(params.name)),
-            _title(hints.get("title"), params.name, arguments), arguments,
-            float(hints.get("confidence", config.confidence)), summary=str(hints.get("summary") or ""),
-            context={"mcp_tool": params.name}))
-        verdict = await _decide(ctx, client, action, config, config.timeout)
+        sure = hints.get("confidence", config.confidence)
+        if not isinstance(sure, (int, float)) or isinstance(sure, bool) or not 0 <= sure <= 1:
+            return _error(f"{META}confidence must be a number from 0 to 1, not {sure!r}; the call was not carried out.")
+        try:
+            action = await anyio.to_thread.run_sync(lambda: client.request(
+                config.action_type(params.name, policy_tools.get(params.name)),
+                _title(hints.get("title"), params.name, arguments), arguments, float(sure),
+                summary=str(hints.get("summary") or ""), context={"mcp_tool": params.name}))
+            verdict = await _decide(ctx, client, action, config, config.timeout)
+        except HitlError as refused:  # fail closed: what the gate did not approve never runs
+            return _error(f"hitl-gate refused this call ({refused.status} {refused.code}): {refused.message}. "
+                          "It was not carried out.")
+        except httpx.HTTPError as down:
+            return _error(f"hitl-gate could not be reached ({type(down).__name__}), so the call was not carried "
+                          "out. Try again later.")
         if verdict.payload is None:
             return _error(_timed_out(config.timeout) if _withdrawn(verdict) else verdict.message or "not carried out")
         try:
