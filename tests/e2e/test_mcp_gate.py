@@ -237,11 +237,16 @@ def test_with_only_its_own_tools_no_upstream_is_needed(live, tmp_path):
         params = StdioServerParameters(command=sys.executable, env=env,
                                        args=["-m", "hitl_client.mcp_gate.command_line", "--offer-tools"])
         async with Client(params, read_timeout_seconds=60) as client:
-            return [t.name for t in (await client.list_tools()).tools], await client.call_tool("issue_refund", {})
+            names = [t.name for t in (await client.list_tools()).tools]
+            unknown = await client.call_tool("issue_refund", {})
+            malformed = await client.call_tool("request_approval", {"action_type": "refund", "title": "t",
+                                                                    "payload": "not an object", "confidence": 0.5})
+            return names, unknown, malformed
 
-    names, unknown = anyio.run(main)
+    names, unknown, malformed = anyio.run(main)
     assert names == ["request_approval", "get_examples"]
     assert unknown.is_error and "no tool called 'issue_refund'" in unknown.content[0].text
+    assert malformed.is_error and "payload (an object)" in malformed.content[0].text
 
 
 def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, tmp_path):

@@ -22,6 +22,7 @@ from mcp.server.context import ServerRequestContext
 from hitl_client.client import Action, HitlClient, HitlError
 from hitl_client.gating import Verdict, call_title, jsonable, settle, withdraw
 from hitl_client.mcp_gate import own_tools
+from hitl_client.mcp_gate.results import tool_error
 
 log = logging.getLogger("hitl_client.mcp_gate")
 _NOT_IN_A_TYPE = re.compile(r"[^A-Za-z0-9_.:-]")
@@ -96,31 +97,34 @@ def build(config: GateConfig, client: HitlClient) -> Server:
                                      next_cursor=listed.next_cursor)
 
     async def call_tool(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:
+            return await gated_call(ctx, params)
+        except HitlError as refused:  # fail closed: what the gate did not approve never runs
+            return tool_error(f"hitl-gate refused this call ({refused.status} {refused.code}): {refused.message}. "
+                          "It was not carried out.")
+        except httpx.HTTPError as down:
+            return tool_error(f"hitl-gate could not be reached ({type(down).__name__}), so the call was not carried "
+                          "out. Try again later.")
+
+    async def gated_call(ctx: ServerRequestContext, params: types.CallToolRequestParams) -> types.CallToolResult:
         if config.offer_tools and params.name in own_tools.NAMES:
             return await own_tools.call(params.name, dict(params.arguments or {}), client,
                                         lambda action, timeout: _decide(ctx, client, action, config, timeout))
         up: Client | None = ctx.lifespan_context["upstream"]
         if up is None:
-            return _error(f"no tool called {params.name!r}")
+            return tool_error(f"no tool called {params.name!r}")
         arguments = dict(params.arguments or {})
         hints = {k[len(META):]: v for k, v in (params.meta or {}).items() if k.startswith(META)}
         sure = hints.get("confidence", config.confidence)
         if not isinstance(sure, (int, float)) or isinstance(sure, bool) or not 0 <= sure <= 1:
-            return _error(f"{META}confidence must be a number from 0 to 1, not {sure!r}; the call was not carried out.")
-        try:
-            action = await anyio.to_thread.run_sync(lambda: client.request(
-                config.action_type(params.name, policy_tools.get(params.name)),
-                _title(hints.get("title"), params.name, arguments), arguments, float(sure),
-                summary=str(hints.get("summary") or ""), context={"mcp_tool": params.name}))
-            verdict = await _decide(ctx, client, action, config, config.timeout)
-        except HitlError as refused:  # fail closed: what the gate did not approve never runs
-            return _error(f"hitl-gate refused this call ({refused.status} {refused.code}): {refused.message}. "
-                          "It was not carried out.")
-        except httpx.HTTPError as down:
-            return _error(f"hitl-gate could not be reached ({type(down).__name__}), so the call was not carried "
-                          "out. Try again later.")
+            return tool_error(f"{META}confidence must be a number from 0 to 1, not {sure!r}; the call was not carried out.")
+        action = await anyio.to_thread.run_sync(lambda: client.request(
+            config.action_type(params.name, policy_tools.get(params.name)),
+            _title(hints.get("title"), params.name, arguments), arguments, float(sure),
+            summary=str(hints.get("summary") or ""), context={"mcp_tool": params.name}))
+        verdict = await _decide(ctx, client, action, config, config.timeout)
         if verdict.payload is None:
-            return _error(_timed_out(config.timeout) if _withdrawn(verdict) else verdict.message or "not carried out")
+            return tool_error(_timed_out(config.timeout) if _withdrawn(verdict) else verdict.message or "not carried out")
         try:
             result = await up.call_tool(params.name, verdict.payload)
         except Exception as exc:
@@ -130,6 +134,7 @@ def build(config: GateConfig, client: HitlClient) -> Server:
         return result
 
     return Server("hitl-gate", lifespan=lifespan, on_list_tools=list_tools, on_call_tool=call_tool)
+
 
 
 async def _decide(ctx: ServerRequestContext, client: HitlClient, action: Action, config: GateConfig,
@@ -164,10 +169,6 @@ def _withdrawn(verdict: Verdict) -> bool:
 def _timed_out(timeout: float | None) -> str:
     return (f"No reviewer decided within {timeout or 0:g} s, so the call was withdrawn and not carried out. "
             "Do not retry it unchanged; ask the user, or try again later.")
-
-
-def _error(text: str) -> types.CallToolResult:
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
 def _outcome(result: types.CallToolResult) -> Any:

@@ -11,6 +11,7 @@ import mcp_types as types
 
 from hitl_client.client import Action, HitlClient, examples_prompt
 from hitl_client.gating import Verdict
+from hitl_client.mcp_gate.results import tool_error
 
 Decide = Callable[[Action, float | None], Awaitable[Verdict]]
 
@@ -41,14 +42,25 @@ NAMES = {t.name for t in TOOLS}
 
 async def call(name: str, arguments: dict[str, Any], client: HitlClient, decide: Decide) -> types.CallToolResult:
     if name == "get_examples":
-        examples = await anyio.to_thread.run_sync(lambda: client.examples(
-            str(arguments["action_type"]), int(arguments.get("limit", 5))))
-        text = examples_prompt(examples) or f"No corrected examples of {arguments['action_type']} yet."
+        try:
+            action_type, limit = str(arguments["action_type"]), int(arguments.get("limit", 5))
+        except (KeyError, TypeError, ValueError):
+            return tool_error("get_examples needs action_type (text); limit (1 to 50) is optional.")
+        examples = await anyio.to_thread.run_sync(lambda: client.examples(action_type, limit))
+        text = examples_prompt(examples) or f"No corrected examples of {action_type} yet."
         return _result(text, {"examples": examples})
+    try:
+        action_type, title, payload = str(arguments["action_type"]), str(arguments["title"]), arguments["payload"]
+        confidence = float(arguments["confidence"])
+        timeout = float(arguments["timeout_seconds"]) if arguments.get("timeout_seconds") is not None else None
+        if not isinstance(payload, dict) or not 0 <= confidence <= 1:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        return tool_error("request_approval needs action_type and title (text), payload (an object) and confidence "
+                        "(0 to 1); timeout_seconds is optional. Nothing was proposed.")
     action = await anyio.to_thread.run_sync(lambda: client.request(
-        str(arguments["action_type"]), str(arguments["title"]), dict(arguments["payload"]),
-        float(arguments["confidence"]), summary=str(arguments.get("summary") or "")))
-    verdict = await decide(action, arguments.get("timeout_seconds"))
+        action_type, title, payload, confidence, summary=str(arguments.get("summary") or "")))
+    verdict = await decide(action, timeout)
     d = verdict.action.decision or {}
     answer = {"action_id": action.id, "status": d.get("status", verdict.action.status), "go_ahead": verdict.run,
               "final_payload": verdict.payload, "reason_tags": d.get("reason_tags") or [], "comment": d.get("comment")}
