@@ -63,3 +63,14 @@ def test_a_tool_name_becomes_a_valid_action_type():
     assert config.action_type("issue_refund") == "refund"
     assert config.action_type("send email/now") == "mcp.send_email_now"
     assert len(config.action_type("x" * 100)) == 64
+
+
+def test_the_upstream_gets_this_environment_but_never_the_agent_key(monkeypatch):
+    from mcp import StdioServerParameters
+
+    from hitl_client.mcp_gate.command_line import upstream_command
+
+    monkeypatch.setenv("SHOP_API_TOKEN", "the upstream's own")
+    params = upstream_command(parse(["--", "python", "shop.py"]), StdioServerParameters)
+    assert params.command == "python" and params.args == ["shop.py"]
+    assert params.env["SHOP_API_TOKEN"] == "the upstream's own" and "HITL_API_KEY" not in params.env

@@ -9,6 +9,7 @@ import argparse
 import os
 import re
 import sys
+from typing import Any
 
 USAGE = "hitl-mcp [options] -- COMMAND [ARGS...]  |  hitl-mcp [options] --url URL"
 
@@ -67,6 +68,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def upstream_command(args: argparse.Namespace, params: type) -> Any:
+    """The upstream server's command, with this process's environment (the SDK would pass only a few
+    variables, and the upstream's own settings with them) less the agent key, which is not the upstream's."""
+    env = {k: v for k, v in os.environ.items() if k != args.api_key_env}
+    return params(command=args.upstream_cmd[0], args=args.upstream_cmd[1:], env=env)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     try:
@@ -78,8 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     from hitl_client.client import HitlClient
     from hitl_client.mcp_gate.gate import GateConfig, build
 
-    upstream = args.url or (StdioServerParameters(command=args.upstream_cmd[0], args=args.upstream_cmd[1:])
-                            if args.upstream_cmd else None)
+    upstream = args.url or (upstream_command(args, StdioServerParameters) if args.upstream_cmd else None)
     config = GateConfig(upstream=upstream, offer_tools=args.offer_tools, prefix=args.prefix, action_types=args.action_types,
                         confidence=args.confidence, timeout=args.timeout, progress_every=args.progress_every)
     client = HitlClient(args.gate, os.environ[args.api_key_env])
