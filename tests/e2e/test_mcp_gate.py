@@ -18,6 +18,7 @@ from mcp import Client, StdioServerParameters
 from core.store.tables import Action
 from tests.conftest import free_port
 from tests.e2e.test_agent_flow import cli, decide_later
+from tests.own_thread import run_async
 from tests.waiting import wait_for
 
 UPSTREAM = str(Path(__file__).resolve().parents[2] / "examples" / "mcp_shop_server.py")
@@ -81,7 +82,7 @@ def test_the_gate_lists_the_upstreams_tools_unchanged(live, tmp_path):
         assert [t.model_dump() for t in through] == [t.model_dump() for t in direct]
         assert {t.name for t in through} == {"issue_refund", "lookup_order"}
 
-    anyio.run(main)
+    run_async(main)
 
 
 def test_an_edited_call_runs_upstream_with_the_reviewers_arguments_once(live, settings, tmp_path):
@@ -92,7 +93,7 @@ def test_an_edited_call_runs_upstream_with_the_reviewers_arguments_once(live, se
             return await call_while_a_reviewer_answers(live, settings, client, {"order": "42", "amount": 120},
                                                        "modify", "--reviewer", "UALICE", "--set", "amount=100")
 
-    result, action_id = anyio.run(main)
+    result, action_id = run_async(main)
     assert not result.is_error and result.structured_content == {"result": "refunded 100 for order 42"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "42", "amount": 100}}]
     # The upstream's answer is the recorded outcome, sent just after the agent has it.
@@ -108,7 +109,7 @@ def test_a_rejection_is_a_tool_error_with_the_reasons_and_nothing_runs(live, set
                 live, settings, client, {"order": "42", "amount": 120}, "reject", "--reviewer", "UBOB",
                 "--tag", "policy_violation", "--comment", "the order was already refunded")
 
-    result, _ = anyio.run(main)
+    result, _ = run_async(main)
     text = result.content[0].text
     assert result.is_error and "REJECTED" in text and "policy_violation" in text
     assert "the order was already refunded" in text and "Do not retry" in text
@@ -122,7 +123,7 @@ def test_an_auto_approved_call_passes_straight_through_and_its_result_is_the_out
         async with gate(live, log) as client:
             return await client.call_tool("lookup_order", {"order": "7"})
 
-    result = anyio.run(main)
+    result = run_async(main)
     assert not result.is_error and json.loads(result.content[0].text) == {"order": "7", "total": 120}
     assert ran(log) == [{"tool": "lookup_order", "arguments": {"order": "7"}}]
     with live.runtime.services.db.read() as s:
@@ -140,7 +141,7 @@ def test_nobody_answering_in_time_withdraws_the_proposal(live, tmp_path):
         async with gate(live, log, "--timeout", "1", "--progress-every", "0.5") as client:
             return await client.call_tool("issue_refund", {"order": "42", "amount": 120})
 
-    result = anyio.run(main)
+    result = run_async(main)
     assert result.is_error and "No reviewer decided within 1 s" in result.content[0].text
     assert ran(log) == []
     with live.runtime.services.db.read() as s:
@@ -165,7 +166,7 @@ def test_a_cancelled_call_cancels_the_proposal_and_a_later_approval_runs_nothing
             await anyio.to_thread.run_sync(lambda: wait_for(lambda: status_of(live, progress.action_id()) == "cancelled",
                                                             30, "the gate to withdraw the cancelled call"))
 
-    anyio.run(main)
+    run_async(main)
     late = cli(settings, "decide", progress.action_id(), "approve", "--reviewer", "UALICE")
     assert late.returncode != 0 and ran(log) == []
 
@@ -190,7 +191,7 @@ def test_over_streamable_http_an_approved_call_runs_upstream(live, settings, tmp
                 return await call_while_a_reviewer_answers(live, settings, client, {"order": "9", "amount": 30},
                                                            "approve", "--reviewer", "UCAROL")
 
-        result, _ = anyio.run(main)
+        result, _ = run_async(main)
     assert not result.is_error and result.structured_content == {"result": "refunded 30 for order 9"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "9", "amount": 30}}]
 
@@ -218,7 +219,7 @@ def test_its_own_tools_ask_explicitly_and_return_the_agents_corrected_examples(l
             examples = await client.call_tool("get_examples", {"action_type": "refund"})
             return listed, edited, refused, examples
 
-    listed, edited, refused, examples = anyio.run(main)
+    listed, edited, refused, examples = run_async(main)
     assert listed[:2] == ["request_approval", "get_examples"] and "issue_refund" in listed
     assert edited.structured_content["go_ahead"] and edited.structured_content["status"] == "modified"
     assert edited.structured_content["final_payload"] == {"order": "77", "amount": 90}  # claimed: this runs, once
@@ -243,7 +244,7 @@ def test_with_only_its_own_tools_no_upstream_is_needed(live, tmp_path):
                                                                     "payload": "not an object", "confidence": 0.5})
             return names, unknown, malformed
 
-    names, unknown, malformed = anyio.run(main)
+    names, unknown, malformed = run_async(main)
     assert names == ["request_approval", "get_examples"]
     assert unknown.is_error and "no tool called 'issue_refund'" in unknown.content[0].text
     assert malformed.is_error and "payload (an object)" in malformed.content[0].text
@@ -260,7 +261,7 @@ def test_the_agent_may_reach_the_gate_over_streamable_http_too(live, settings, t
                 return await call_while_a_reviewer_answers(live, settings, client, {"order": "5", "amount": 20},
                                                            "modify", "--reviewer", "UALICE", "--set", "amount=15")
 
-        result, action_id = anyio.run(main)
+        result, action_id = run_async(main)
     assert not result.is_error and result.structured_content == {"result": "refunded 15 for order 5"}
     assert ran(log) == [{"tool": "issue_refund", "arguments": {"order": "5", "amount": 15}}]
     wait_for(lambda: status_of(live, action_id) == "executed", 30, "the outcome's record")
@@ -281,7 +282,7 @@ def test_without_a_map_the_policys_tools_lists_name_the_action_type(live, settin
             return await call_while_a_reviewer_answers(live, settings, client, {"order": "3", "amount": 10},
                                                        "approve", "--reviewer", "UBOB")
 
-    result, action_id = anyio.run(main)
+    result, action_id = run_async(main)
     assert not result.is_error and ran(log) == [{"tool": "issue_refund", "arguments": {"order": "3", "amount": 10}}]
     with live.runtime.services.db.read() as s:
         assert s.get(Action, action_id).action_type == "refund"  # the policy's, not the prefix's mcp.issue_refund
@@ -308,7 +309,7 @@ def test_a_call_the_gate_refuses_or_cannot_take_is_a_tool_error_and_never_runs(l
             unreachable = await client.call_tool("issue_refund", {"order": "1", "amount": 5})
         return forbidden, bad_hint, unreachable
 
-    forbidden, bad_hint, unreachable = anyio.run(main)
+    forbidden, bad_hint, unreachable = run_async(main)
     assert forbidden.is_error and "hitl-gate refused this call (403" in forbidden.content[0].text
     assert bad_hint.is_error and "confidence must be a number from 0 to 1" in bad_hint.content[0].text
     assert unreachable.is_error and "could not be reached" in unreachable.content[0].text

@@ -11,6 +11,7 @@ from core.store.tables import Action
 from hitl_client import HitlClient
 from hitl_client.openai_agents_gate import answer_approvals, gate_function_tool
 from tests.e2e.test_langgraph_gate import answer_when_proposed
+from tests.own_thread import in_own_thread
 
 set_tracing_disabled(True)  # offline: the SDK would otherwise try to export traces
 
@@ -39,7 +40,7 @@ def test_a_gated_function_tool_runs_once_with_the_reviewers_edit(live, settings)
         agent = Agent(name="refunds", model=scripted({"order": "42", "amount": 120}),
                       tools=[gate_function_tool(refund_tool(ran), client, "refund", confidence=0.7)])
         reviewer = answer_when_proposed(live, settings, "modify", "--reviewer", "UALICE", "--set", "amount=100")
-        result = Runner.run_sync(agent, "refund order 42, it was charged twice")
+        result = in_own_thread(Runner.run_sync, agent, "refund order 42, it was charged twice")
         reviewer.join()
     assert ran == [{"order": "42", "amount": 100}]
     assert tool_output(result) == "refunded 100 for order 42" and result.final_output == "done"
@@ -55,7 +56,7 @@ def test_a_gated_function_tool_gives_the_model_the_reasons_of_a_rejection(live, 
                       tools=[gate_function_tool(refund_tool(ran), client, "refund")])
         reviewer = answer_when_proposed(live, settings, "reject", "--reviewer", "UBOB", "--tag", "policy_violation",
                                         "--comment", "refunded last week")
-        result = Runner.run_sync(agent, "refund order 42")
+        result = in_own_thread(Runner.run_sync, agent, "refund order 42")
         reviewer.join()
     assert ran == []
     assert "policy_violation" in tool_output(result) and "refunded last week" in tool_output(result)
@@ -71,13 +72,13 @@ def test_needs_approval_interruptions_are_decided_by_the_gate(live, settings, de
     ran: list = []
     agent = Agent(name="refunds", model=scripted({"order": "42", "amount": 120}),
                   tools=[refund_tool(ran, needs_approval=True)])
-    paused = Runner.run_sync(agent, "refund order 42")
+    paused = in_own_thread(Runner.run_sync, agent, "refund order 42")
     assert len(paused.interruptions) == 1 and ran == []
     with HitlClient(live.url, live.key) as client:
         reviewer = answer_when_proposed(live, settings, decision[0], "--reviewer", "UCAROL", *decision[1:])
         state = answer_approvals(client, paused, action_types={"issue_refund": "refund"})
         reviewer.join()
-    result = Runner.run_sync(agent, state)
+    result = in_own_thread(Runner.run_sync, agent, state)
     assert ran == expect_ran and says in tool_output(result) and result.final_output == "done"
     with live.runtime.services.db.read() as s:
         assert s.query(Action).one().status == status
