@@ -19,6 +19,7 @@ class FakeSlack:
         self.groups: dict[str, list[str]] = {}
         self.faults: dict[str, list[tuple[int, dict]]] = {}
         self.refusals: dict[tuple[str, str | None], str] = {}  # (method, channel or None) -> Slack error code
+        self.socket_url = "ws://127.0.0.1:9/"  # what apps.connections.open hands out (a test's stand-in)
         self.hangs: dict[str, float] = {}  # method -> seconds to hold the answer (a worker can be killed meanwhile)
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -90,6 +91,10 @@ class FakeSlack:
             return 200, {"ok": False, "error": refused}, {}
         if method == "response_url":
             return 200, {"ok": True}, {}
+        if method == "apps.connections.open":  # Socket Mode: an app-level token, and the WebSocket to use
+            if not auth.startswith("Bearer xapp-"):
+                return 200, {"ok": False, "error": "invalid_auth"}, {}
+            return 200, {"ok": True, "url": self.socket_url}, {}
         if not auth.startswith("Bearer xoxb-"):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         channel = params.get("channel")
