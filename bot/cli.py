@@ -1,6 +1,7 @@
 """`hitl`: run the service (serve, dev, worker) and operate it (the command groups in bot/cli_*.py)."""
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -38,22 +39,51 @@ def serve(host: str | None, port: int | None, workers: int, socket_mode: bool) -
     if runtime.slack is None:
         click.echo("hitl-gate: Slack is not configured (HITL_SLACK_BOT_TOKEN, HITL_SLACK_SIGNING_SECRET); "
                    "decide with `hitl decide`")
-    if socket_mode:
-        if runtime.settings.slack_app_token is None or runtime.slack is None:
-            raise click.UsageError("--socket-mode needs HITL_SLACK_BOT_TOKEN and HITL_SLACK_APP_TOKEN (xapp-…)")
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    link = _socket_mode(runtime) if socket_mode else None
+    if link is not None:
+        # uvicorn stops gracefully on SIGTERM, then raises it again for the handler it found: this
+        # one, so the `finally` below still runs and the link ends with a close frame (also when
+        # SIGTERM comes before uvicorn has started).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        if workers > 1:
+            uvicorn.run("bot.web.main:build", factory=True, host=host, port=port, workers=workers,
+                        **server_options(runtime.settings))
+        else:
+            from bot.web.app import create_app
 
-        from bot.slack.bolt_app import build_bolt_app
+            uvicorn.run(create_app(runtime), host=host, port=port, **server_options(runtime.settings))
+    finally:
+        if link is not None:
+            link.close()  # a close frame, so Slack does not wait out a dead socket
 
-        SocketModeHandler(build_bolt_app(runtime), runtime.settings.slack_app_token.get_secret_value()).connect()
-        click.echo("hitl-gate: connected to Slack over Socket Mode")
-    if workers > 1:
-        uvicorn.run("bot.web.main:build", factory=True, host=host, port=port, workers=workers,
-                    **server_options(runtime.settings))
-    else:
-        from bot.web.app import create_app
 
-        uvicorn.run(create_app(runtime), host=host, port=port, **server_options(runtime.settings))
+def _socket_mode(runtime):
+    """The Socket Mode link, started; "connected" is printed only on Slack's hello. A token Slack
+    refuses is one line and exit 2; an endpoint that is down at start is retried, and said so."""
+    if runtime.settings.slack_app_token is None or runtime.slack is None:
+        raise click.UsageError("--socket-mode needs HITL_SLACK_BOT_TOKEN and HITL_SLACK_APP_TOKEN (xapp-…)")
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.bolt_app import build_bolt_app
+    from bot.slack.socket_mode import BadAppToken, SocketModeLink
+
+    def connected() -> None:
+        click.echo("hitl-gate: connected to Slack over Socket Mode" if link.connections == 1
+                   else "hitl-gate: reconnected to Slack over Socket Mode")
+
+    link = SocketModeLink(build_bolt_app(runtime), runtime.settings.slack_app_token.get_secret_value(),
+                          runtime.settings.slack_api_url, on_connected=connected)
+    try:
+        link.endpoint()  # the token, checked before anything else starts
+    except BadAppToken as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except (SlackApiError, OSError) as exc:
+        click.echo(f"hitl-gate: Slack's Socket Mode endpoint is not reachable yet ({type(exc).__name__}); "
+                   "retrying in the background", err=True)
+    link.start()
+    return link
 
 
 @cli.command()
