@@ -73,4 +73,5 @@ class SocketModeStandIn:
         """A TCP reset: no close frame, as a NAT timeout or a dying proxy leaves it."""
         sock = self.current.socket
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)  # at once, though this connection's own thread is reading it
         sock.close()
