@@ -3,6 +3,7 @@ hello to each connection, records every ack, and can send envelopes, ask the cli
 close with a close frame, or drop the TCP connection with no close frame at all."""
 from __future__ import annotations
 
+import copy
 import json
 import queue
 import socket
@@ -11,6 +12,8 @@ import threading
 import uuid
 
 from websockets.sync.server import ServerConnection, serve
+
+from tests.slack_requests import sample
 
 
 class SocketModeStandIn:
@@ -44,11 +47,13 @@ class SocketModeStandIn:
     def current(self) -> ServerConnection:
         return self.connections[-1]
 
-    def send_envelope(self, kind: str, payload: dict, **extra) -> str:
-        envelope_id = str(uuid.uuid4())
-        self.current.send(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                      "accepts_response_payload": kind != "events_api", **extra}))
-        return envelope_id
+    def send_envelope(self, kind: str, payload: dict) -> str:
+        """An envelope shaped as Slack's sample (tests/fixtures/slack/samples), with a new id."""
+        envelope = copy.deepcopy(sample("socket_mode_envelope_block_actions_static_select.json"))
+        envelope.update(envelope_id=str(uuid.uuid4()), type=kind, payload=payload,
+                        accepts_response_payload=kind != "events_api")
+        self.current.send(json.dumps(envelope))
+        return envelope["envelope_id"]
 
     def ack_of(self, envelope_id: str, timeout: float = 60) -> dict:
         """The client's ack of that envelope (acks of others are put back)."""
