@@ -34,13 +34,18 @@ def status(slack, action_id: str) -> str:
     return slack.agent.get(f"/v1/actions/{action_id}").json()["status"]
 
 
-def test_an_approve_is_acked_with_its_envelope_id_and_applied(slack, stand_in, link):
+def approve_over_the_link(slack, stand_in, reviewer: str) -> None:
+    """A new review, approved by a click that arrives over the link: acked with its id, then applied."""
     a = slack.propose()
     slack.drain()
-    envelope_id = stand_in.send_envelope("interactive", block_action("UALICE", ids.APPROVE, slack.bound(a["id"])))
+    envelope_id = stand_in.send_envelope("interactive", block_action(reviewer, ids.APPROVE, slack.bound(a["id"])))
     assert stand_in.ack_of(envelope_id) == {"envelope_id": envelope_id}
     slack.drain()
     assert status(slack, a["id"]) == "approved"
+
+
+def test_an_approve_is_acked_with_its_envelope_id_and_applied(slack, stand_in, link):
+    approve_over_the_link(slack, stand_in, "UALICE")
 
 
 def test_envelopes_nobody_handles_are_acked_and_unknown_kinds_are_not_acted_on(slack, stand_in, link):
@@ -66,12 +71,7 @@ def test_envelopes_nobody_handles_are_acked_and_unknown_kinds_are_not_acted_on(s
 def test_the_link_is_back_after_each_kind_of_drop(slack, stand_in, link, drop):
     getattr(stand_in, drop)()
     wait_for(lambda: link.connections == 2 and link.connected.is_set(), 60, f"a new connection after {drop}")
-    a = slack.propose()
-    slack.drain()
-    envelope_id = stand_in.send_envelope("interactive", block_action("UBOB", ids.APPROVE, slack.bound(a["id"])))
-    assert stand_in.ack_of(envelope_id) == {"envelope_id": envelope_id}
-    slack.drain()
-    assert status(slack, a["id"]) == "approved"
+    approve_over_the_link(slack, stand_in, "UBOB")
 
 
 def test_closing_the_link_sends_a_close_frame(slack, stand_in, link):
