@@ -71,7 +71,7 @@ def reconnects(stand_in: SocketModeStandIn, link: SocketModeLink, repeats: int) 
     return out
 
 
-def cpu_while_down(stand_in: SocketModeStandIn, link: SocketModeLink, seconds: float) -> float:
+def cpu_while_down(stand_in: SocketModeStandIn, seconds: float) -> float:
     """Cores this process keeps busy while every connection attempt fails (the endpoint gone)."""
     stand_in.server.shutdown()
     stand_in.abort()
@@ -133,10 +133,10 @@ def main() -> None:
                          serializer=JSONSerializer).work(burst=True)
             approved = sum(intake_status(runtime, a) == "approved" for a in action_ids)
             back = reconnects(stand_in, link, args.repeats)
-            busy = cpu_while_down(stand_in, link, 5.0)
+            busy = cpu_while_down(stand_in, 5.0)
             link.close()
             runtime.close()
-        sdk = sdk_reconnects(fake_url_for_sdk()) if args.compare else None
+        sdk = sdk_reconnects() if args.compare else None
     finally:
         redis_server.shutdown()
 
@@ -152,25 +152,19 @@ def main() -> None:
           f"max {ms(max(latencies))}; applied afterwards {approved} of {args.clicks}")
 
 
-def fake_url_for_sdk() -> tuple[FakeSlack, SocketModeStandIn]:
-    return FakeSlack(), SocketModeStandIn()
-
-
-def sdk_reconnects(parts: tuple[FakeSlack, SocketModeStandIn]) -> dict[str, list[float]]:
+def sdk_reconnects() -> dict[str, list[float]]:
     """The same drops against slack_sdk.socket_mode.websockets.SocketModeClient (default ping_interval 10 s)."""
     import asyncio
 
     from slack_sdk.socket_mode.websockets import SocketModeClient
 
-    fake, stand_in = parts
+    stand_in = SocketModeStandIn()
 
     class Endpoint:  # what the client asks apps.connections.open for (its async Web client needs aiohttp)
         async def apps_connections_open(self, app_token: str) -> dict:
             return {"url": stand_in.url}
     out: dict[str, list[float]] = {}
-    with fake, stand_in:
-        fake.socket_url = stand_in.url
-
+    with stand_in:
         async def run() -> None:
             client = SocketModeClient(app_token="xapp-bench", web_client=Endpoint())  # type: ignore[arg-type]
             await client.connect()
